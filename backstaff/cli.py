@@ -1,0 +1,130 @@
+"""The backstaff command line: global options as Kamal has them, subcommands, one error funnel."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from backstaff import __version__
+from backstaff.context import AppContext, Options
+from backstaff.errors import EXPECTED, ExitStatus, report
+from backstaff.init_files import init_project
+from backstaff.planner.config_view import config_view
+from backstaff.planner.desired import build_desired
+from backstaff.schemas import docs as schema_docs
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["--help"]})
+@click.option(
+    "-c",
+    "--config-file",
+    default="config/deploy.yml",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Path to the config file.",
+)
+@click.option("-d", "--destination", help="Destination: also reads config/deploy.<DEST>.yml.")
+@click.option("-h", "--hosts", help="Run on these hosts only (comma separated, * wildcards).")
+@click.option("-r", "--roles", help="Run for these roles only (comma separated, * wildcards).")
+@click.option("-p", "--primary", is_flag=True, help="Run on the primary host only.")
+@click.option("--version", "version", help="Version to deploy (default: $VERSION, then git HEAD).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the commands run, and tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-H", "--skip-hooks", is_flag=True, help="Do not run hooks.")
+@click.pass_context
+def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
+    """backstaff: plan and apply Kamal 2 deployments."""
+    ctx.obj = AppContext(Options(**options))  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.option("--show-secrets", is_flag=True, help="Print secret values instead of masking them.")
+@pass_app
+def config(app: AppContext, show_secrets: bool) -> None:
+    """Show the resolved configuration (secrets masked)."""
+    reveal = (lambda name: app.secrets[name]) if show_secrets else None
+    view = config_view(app.app, app.config.data.get("builder") or {}, reveal)
+    click.echo(yaml.safe_dump(view, sort_keys=False, default_flow_style=False), nl=False)
+
+
+@cli.command()
+@pass_app
+def validate(app: AppContext) -> None:
+    """Check the config; exit 0 when valid, 1 with every error listed."""
+    loaded = app.config
+    desired = build_desired(loaded, "validate")  # the version plays no part in validity
+    if not app.options.quiet:
+        where = f" (destination {loaded.destination})" if loaded.destination else ""
+        click.echo(
+            f"Configuration is valid{where}: {len(desired.roles)} role(s), "
+            f"{len(desired.accessories)} accessory(ies), {len(desired.all_hosts)} host(s)."
+        )
+
+
+@cli.command()
+@pass_app
+def init(app: AppContext) -> None:
+    """Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites)."""
+    for path, created in init_project(app.cwd):
+        if created:
+            click.echo(f"Created {path}")
+        else:
+            click.echo(f"{path} already exists, left unchanged")
+
+
+@cli.command()
+@click.argument("section", required=False)
+def docs(section: str | None) -> None:
+    """Show the configuration reference, or one SECTION of it."""
+    if section is None:
+        click.echo("Sections: " + ", ".join(schema_docs.section_names()))
+        click.echo("Run `backstaff docs SECTION` for one of them.")
+        return
+    text = schema_docs.render_section(section)
+    if text is None:
+        raise click.ClickException(
+            f"No documentation found for {section} (one of: {', '.join(schema_docs.section_names())})"
+        )
+    click.echo(text, nl=False)
+
+
+@cli.command("version")
+def version_command() -> None:
+    """Show the backstaff version."""
+    click.echo(__version__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: expected errors become messages and exit codes."""
+    try:
+        cli.main(args=argv, prog_name="backstaff", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return ExitStatus.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return ExitStatus.INTERRUPTED
+    except EXPECTED as exc:
+        return report(exc, _verbose(argv))
+    except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
+        return report(exc, _verbose(argv))
+    return ExitStatus.OK
+
+
+def _verbose(argv: list[str] | None) -> bool:
+    args = sys.argv[1:] if argv is None else argv
+    return "-v" in args or "--verbose" in args
+
+
+def entry() -> None:
+    sys.exit(main())

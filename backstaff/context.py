@@ -1,0 +1,68 @@
+"""The global options and the I/O that turns them into a loaded config and a desired App."""
+
+from __future__ import annotations
+
+import os
+import secrets as random_source
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from backstaff.executors.config_files import load, read_secrets
+from backstaff.executors.git import read_git_facts
+from backstaff.planner.desired import build_desired
+from backstaff.planner.filters import Selection, select
+from backstaff.planner.model import App
+from backstaff.planner.version import compute_version
+from backstaff.schemas.load import LoadedConfig
+from backstaff.schemas.secrets import Secrets
+
+
+@dataclass
+class Options:
+    config_file: Path
+    destination: str | None
+    hosts: str | None
+    roles: str | None
+    primary: bool
+    version: str | None
+    verbose: bool
+    quiet: bool
+    skip_hooks: bool
+
+
+class AppContext:
+    """Built once per invocation by the root command and handed to subcommands."""
+
+    def __init__(self, options: Options, cwd: Path | None = None) -> None:
+        self.options = options
+        self.cwd = cwd or Path.cwd()
+
+    @cached_property
+    def config(self) -> LoadedConfig:
+        path = self.options.config_file
+        return load(path if path.is_absolute() else self.cwd / path, self.options.destination)
+
+    @cached_property
+    def version(self) -> str:
+        builder = self.config.data.get("builder") or {}
+        return compute_version(
+            self.options.version,
+            os.environ.get("VERSION"),
+            read_git_facts(self.cwd),
+            builds_from_context="context" in builder,
+            random_hex=random_source.token_hex(8),
+        )
+
+    @cached_property
+    def app(self) -> App:
+        return build_desired(self.config, self.version)
+
+    @cached_property
+    def selection(self) -> Selection:
+        return select(self.app, self.options.hosts, self.options.roles, self.options.primary)
+
+    @cached_property
+    def secrets(self) -> Secrets:
+        secrets_path = str(self.config.data.get("secrets_path") or ".kamal/secrets")
+        return read_secrets(self.cwd, secrets_path, self.options.destination)

@@ -1,0 +1,70 @@
+"""Reading deploy.yml, deploy.<destination>.yml and the secrets files from disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from backstaff.schemas import ConfigErrors, ConfigSources
+from backstaff.schemas.load import LoadedConfig, load_config
+from backstaff.schemas.secrets import Secrets, SecretsFile, secrets_file_names
+
+
+def read_sources(
+    config_file: Path, destination: str | None, env: Mapping[str, str] | None = None
+) -> ConfigSources:
+    base_text = _read(config_file)
+    dest_name = dest_text = None
+    if destination:
+        dest_path = config_file.with_name(f"{config_file.stem}.{destination}{config_file.suffix}")
+        dest_name, dest_text = str(dest_path), _read(dest_path)
+    return ConfigSources(
+        base_name=str(config_file),
+        base_text=base_text,
+        destination=destination,
+        destination_name=dest_name,
+        destination_text=dest_text,
+        env=dict(os.environ if env is None else env),
+    )
+
+
+def load(config_file: Path, destination: str | None) -> LoadedConfig:
+    return load_config(read_sources(config_file, destination))
+
+
+def read_secrets(root: Path, secrets_path: str, destination: str | None) -> Secrets:
+    """Secrets files relative to ``root`` (the working directory, as in Kamal)."""
+    names = secrets_file_names(secrets_path, destination)
+    files = [
+        SecretsFile(name, (root / name).read_text(encoding="utf-8"))
+        for name in names
+        if (root / name).is_file()
+    ]
+    return Secrets(files, expected_files=names, env=dict(os.environ), run_command=_runner(root))
+
+
+def _runner(root: Path):  # type: ignore[no-untyped-def]
+    def run(command: str, env: Mapping[str, str]) -> str:
+        done = subprocess.run(
+            ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,
+            timeout=300, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            # stdout may hold a secret: report only the command and the exit code.
+            raise ConfigErrors.one(
+                f"secrets command `{command}` failed with exit code {done.returncode}"
+            )
+        return done.stdout
+
+    return run
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigErrors.one(f"Configuration file not found in {path.resolve()}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigErrors.one(f"cannot read {path}: {exc}") from None

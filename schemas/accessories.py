@@ -1,0 +1,110 @@
+"""``accessories``: long-running companion containers (databases, caches) on chosen hosts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from backstaff.schemas import env as env_schema
+from backstaff.schemas import proxy as proxy_schema
+from backstaff.schemas import registry as registry_schema
+from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.servers import RESTART_MESSAGE, labels_not_reserved
+from backstaff.schemas.validator import array, check, free_hash, nested, section, text
+
+PLACEMENT_KEYS = ("host", "hosts", "role", "roles", "tag", "tags")
+PLACEMENT_MESSAGE = "specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`"
+
+# [ip:]host_port[:container_port][/proto]; an IPv6 bind address goes in brackets.
+PORT = re.compile(
+    r"^(?:(?:\[[0-9a-fA-F:]+\]|[0-9.]+):)?(\d{1,5})(?::(\d{1,5}))?(?:/(tcp|udp|sctp))?$"
+)
+
+MOUNT = section(
+    {
+        "local": text(doc="local file or directory"),
+        "remote": text(doc="path inside the container"),
+        "mode": text(doc='file mode, e.g. "0600"'),
+        "owner": text(doc='owner, e.g. "mysql:mysql"'),
+        "options": text(doc="mount options, e.g. ro,Z"),
+    }
+)
+
+ACCESSORY = section(
+    {
+        "service": text(doc="container name (default <service>-<name>)"),
+        "image": text(doc="image, e.g. mysql:8.0 (required)"),
+        "registry": nested(["hash"], doc="registry for this image (see `docs registry`)"),
+        "host": text(doc="the one host to run on"),
+        "hosts": array(text(), doc="hosts to run on"),
+        "role": text(doc="run on the hosts of this role"),
+        "roles": array(text(), doc="run on the hosts of these roles"),
+        "tag": text(doc="run on hosts with this tag"),
+        "tags": array(text(), doc="run on hosts with any of these tags"),
+        "cmd": text(doc="command run in the container"),
+        "port": text(doc='published port: "3306", "127.0.0.1:3306:3306"'),
+        "labels": free_hash(text(), doc="extra container labels"),
+        "options": free_hash(doc="extra docker run options"),
+        "env": nested(["hash"], doc="env (see `docs env`)"),
+        "files": array(nested(["text", "hash"]), doc="local:remote[:options] files to upload"),
+        "directories": array(nested(["text", "hash"]), doc="local:remote[:options] directories"),
+        "volumes": array(text(), doc="docker volumes, as written"),
+        "network": text(doc="docker network (default kamal)"),
+        "proxy": nested(["hash"], doc="route through kamal-proxy (see `docs proxy`)"),
+    },
+    doc="one accessory",
+)
+
+RULE = free_hash(nested(["hash"]), doc="accessory name: settings (see `docs accessory`)")
+
+
+def validate(value: Any, path: str = "accessories") -> list[ConfigError]:
+    errors = check(value, RULE, path)
+    if errors:
+        return errors
+    for name, accessory in value.items():
+        errors += validate_one(accessory, join(path, name))
+    return errors
+
+
+def validate_one(value: Any, path: str) -> list[ConfigError]:
+    errors = check(value, ACCESSORY, path)
+    if errors:
+        return errors
+    if sum(1 for key in PLACEMENT_KEYS if key in value) != 1:
+        errors.append(ConfigError(path, PLACEMENT_MESSAGE))
+    if not value.get("image"):
+        errors.append(ConfigError(join(path, "image"), "is required"))
+    if "port" in value:
+        errors += _check_port(value["port"], join(path, "port"))
+    errors += labels_not_reserved(value.get("labels") or {}, join(path, "labels"))
+    if "restart" in (value.get("options") or {}):
+        errors.append(ConfigError(path, RESTART_MESSAGE))
+    for key in ("files", "directories"):
+        for index, mount in enumerate(value.get(key) or []):
+            errors += _check_mount(mount, join(path, key, index))
+    if "env" in value:
+        errors += env_schema.validate(value["env"], join(path, "env"), allow_tags=False)
+    if "registry" in value:
+        errors += registry_schema.validate(value["registry"], join(path, "registry"))
+    if "proxy" in value:
+        errors += proxy_schema.validate(value["proxy"], join(path, "proxy"))
+    return errors
+
+
+def _check_port(port: Any, path: str) -> list[ConfigError]:
+    match = None if isinstance(port, bool) else PORT.match(str(port))
+    if not match or any(p and not 0 < int(p) < 65536 for p in match.groups()[:2]):
+        return [ConfigError(path, f"invalid port '{port}', use PORT or [IP:]HOST_PORT:PORT")]
+    return []
+
+
+def _check_mount(mount: Any, path: str) -> list[ConfigError]:
+    if isinstance(mount, dict):
+        errors = check(mount, MOUNT, path)
+        missing = [k for k in ("local", "remote") if not mount.get(k)]
+        return errors + [ConfigError(join(path, k), "is required") for k in missing]
+    local, _, remote = str(mount).partition(":")
+    if not local or not remote:
+        return [ConfigError(path, f"'{mount}' should be local:remote[:options]")]
+    return []

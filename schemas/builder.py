@@ -1,0 +1,67 @@
+"""``builder``: how the image is built (arch is required)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.validator import array, check, flag, free_hash, nested, section, text
+
+# Docker's linux platforms; Kamal passes anything through and buildx fails later.
+KNOWN_ARCHES = ("amd64", "arm64", "arm/v7", "arm/v6", "386", "ppc64le", "s390x", "riscv64")
+
+RULE = section(
+    {
+        "arch": nested(["array", "text"], doc="amd64, arm64 or a list of both (required)"),
+        "remote": text(doc="remote builder, e.g. ssh://docker@builder"),
+        "local": flag(doc="false to build only on the remote builder"),
+        "pack": section(
+            {"builder": text(doc="buildpacks builder image"), "buildpacks": array(text())},
+            doc="build with Cloud Native Buildpacks",
+        ),
+        "cache": section(
+            {
+                "type": text(doc="gha or registry"),
+                "options": text(doc="cache options, e.g. mode=max"),
+                "image": text(doc="cache image (registry type)"),
+            }
+        ),
+        "context": text(doc="build context; builds from the working tree when set"),
+        "dockerfile": text(doc="Dockerfile path (default Dockerfile)"),
+        "target": text(doc="multi-stage build target"),
+        "args": free_hash(doc="--build-arg NAME: value"),
+        "secrets": array(text(), doc="secret names passed as build secrets"),
+        "ssh": text(doc="--ssh value, e.g. default=$SSH_AUTH_SOCK"),
+        "driver": text(doc="buildx driver (default docker-container)"),
+        "provenance": text(doc="--provenance value"),
+        "sbom": flag(doc="--sbom"),
+    },
+    doc="how the app image is built",
+)
+
+
+def validate(value: Any, path: str = "builder") -> list[ConfigError]:
+    errors = check(value, RULE, path)
+    if errors:
+        return errors
+    arch = value.get("arch")
+    if arch is None or arch == []:
+        return [ConfigError(path, "Builder arch not set")]
+    arches = arch if isinstance(arch, list) else [arch]
+    errors += check(arches, array(text()), join(path, "arch"))
+    for name in arches:
+        if str(name) not in KNOWN_ARCHES:
+            errors.append(
+                ConfigError(
+                    join(path, "arch"),
+                    f"unknown arch '{name}', must be one of: {', '.join(KNOWN_ARCHES)}",
+                )
+            )
+    cache_type = (value.get("cache") or {}).get("type")
+    if "cache" in value and cache_type not in ("gha", "registry"):
+        errors.append(ConfigError(path, f"Invalid cache type: {cache_type}"))
+    if "pack" in value and len(arches) > 1:
+        errors.append(ConfigError(path, "buildpacks only support building for one arch"))
+    if value.get("local") is False and not value.get("remote"):
+        errors.append(ConfigError(path, "Cannot disable local builds, no remote is set"))
+    return errors

@@ -1,0 +1,33 @@
+"""The one error type config loading raises: a list of Kamal-style ``path: message`` lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigError:
+    """One problem in the config, addressed like Kamal does (``accessories/db/port``)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigErrors(Exception):
+    """Raised with every problem found; ``str()`` gives one line per problem."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+    @classmethod
+    def one(cls, message: str, path: str = "") -> ConfigErrors:
+        return cls([ConfigError(path, message)])
+
+
+def join(*parts: object) -> str:
+    """Join path parts with ``/``, skipping empty ones (the root has no prefix)."""
+    return "/".join(str(p) for p in parts if p != "" and p is not None)

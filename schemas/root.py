@@ -1,0 +1,257 @@
+"""The top level of deploy.yml: key types, then each section, then the cross-section rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from backstaff.schemas import (
+    accessories,
+    aliases,
+    boot,
+    builder,
+    env,
+    logging,
+    proxy,
+    registry,
+    topology,
+)
+from backstaff.schemas import servers as servers_schema
+from backstaff.schemas import ssh as ssh_schema
+from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.validator import (
+    array,
+    check,
+    flag,
+    free_hash,
+    integer,
+    nested,
+    section,
+    text,
+)
+
+# backstaff speaks the config language of this Kamal release (for ``minimum_version``).
+KAMAL_VERSION = "2.11.0"
+SERVICE_NAME = re.compile(r"^[a-z0-9_-]+$", re.IGNORECASE)
+HOOK_NAMES = (
+    "docker-setup", "post-app-boot", "post-deploy", "post-proxy-reboot", "pre-app-boot",
+    "pre-build", "pre-connect", "pre-deploy", "pre-proxy-reboot",
+)  # fmt: skip
+HOOKS_OUTPUT = ("quiet", "verbose")
+
+RULE = section(
+    {
+        "service": text(doc="service name, the container name prefix (required)"),
+        "image": text(doc="image name, pushed to the registry (required)"),
+        "labels": free_hash(text(), doc="extra labels on every app container"),
+        "volumes": array(text(), doc="volumes mounted into every app container"),
+        "registry": nested(["hash"], doc="see `docs registry`"),
+        "servers": nested(["array", "hash"], doc="see `docs servers`"),
+        "env": nested(["hash"], doc="see `docs env`"),
+        "asset_path": text(doc="path of assets bridged between versions"),
+        "hooks_path": text(doc="hooks folder (default .kamal/hooks)"),
+        "hooks_output": nested(["text", "hash"], doc="quiet or verbose, or per hook"),
+        "secrets_path": text(doc="secrets file (default .kamal/secrets)"),
+        "error_pages_path": text(doc="folder of 4xx.html/5xx.html pages for the proxy"),
+        "require_destination": flag(doc="refuse to run without -d"),
+        "primary_role": text(doc="the role deployed first (default web)"),
+        "allow_empty_roles": flag(doc="allow roles without hosts"),
+        "retain_containers": integer(doc="stopped containers kept for rollback (default 5)"),
+        "minimum_version": text(doc="minimum Kamal version this config needs"),
+        "readiness_delay": integer(doc="seconds a non-proxy container must run (default 7)"),
+        "deploy_timeout": integer(doc="seconds to wait for a healthy container (default 30)"),
+        "drain_timeout": integer(doc="seconds to drain the old container (default 30)"),
+        "run_directory": text(doc="accepted and ignored, as in Kamal 2.11 (always .kamal)"),
+        "ssh": nested(["hash"], doc="see `docs ssh`"),
+        "builder": nested(["hash"], doc="see `docs builder`"),
+        "accessories": nested(["hash"], doc="see `docs accessory`"),
+        "proxy": nested(["hash"], doc="see `docs proxy`"),
+        "sshkit": nested(["hash"], doc="see `docs sshkit`"),
+        "boot": nested(["hash"], doc="see `docs boot`"),
+        "logging": nested(["hash"], doc="see `docs logging`"),
+        "aliases": nested(["hash"], doc="see `docs alias`"),
+    },
+    doc="config/deploy.yml",
+)
+
+SECTIONS: dict[str, Callable[[Any, str], list[ConfigError]]] = {
+    "servers": servers_schema.validate,
+    "env": lambda value, path: env.validate(value, path, allow_tags=True),
+    "ssh": ssh_schema.validate_ssh,
+    "sshkit": ssh_schema.validate_sshkit,
+    "builder": builder.validate,
+    "accessories": accessories.validate,
+    "proxy": proxy.validate,
+    "boot": boot.validate,
+    "logging": logging.validate,
+    "aliases": aliases.validate,
+}
+
+
+def validate(config: dict[str, Any]) -> list[ConfigError]:
+    """Every error in a merged config (``x-`` keys already removed), in Kamal's order."""
+    errors = check(config, RULE, "")
+    if errors:
+        return errors
+    errors += registry.validate(config.get("registry") or {}, "registry")
+    for key, validate_section in SECTIONS.items():
+        if key in config:
+            errors += validate_section(config[key], key)
+    if errors:
+        return errors
+    return _cross_checks(config)
+
+
+def _cross_checks(config: dict[str, Any]) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    for key in ("service", "image"):
+        if not config.get(key):
+            errors.append(ConfigError("", f"Missing required configuration for {key}"))
+    errors += _check_roles(config)
+    errors += _check_numbers(config)
+    service = config.get("service")
+    if service and not SERVICE_NAME.match(str(service)):
+        errors.append(
+            ConfigError(
+                "",
+                "Service name can only include alphanumeric characters, hyphens, and underscores",
+            )
+        )
+    errors += _check_ssl(config)
+    errors += _check_hooks_output(config.get("hooks_output"))
+    errors += _check_accessory_placement(config)
+    return errors
+
+
+def _check_roles(config: dict[str, Any]) -> list[ConfigError]:
+    servers = config.get("servers")
+    if not servers and not config.get("accessories"):
+        return [ConfigError("", "No servers or accessories specified")]
+    if not servers:
+        return []
+    role_hosts = topology.roles(servers)
+    primary = str(config.get("primary_role") or topology.DEFAULT_PRIMARY_ROLE)
+    if primary not in role_hosts:
+        return [ConfigError("", f"The primary_role {primary} isn't defined")]
+    if not role_hosts[primary]:
+        return [ConfigError("", f"No servers specified for the {primary} primary_role")]
+    errors = []
+    if not config.get("allow_empty_roles"):
+        for name, hosts in role_hosts.items():
+            if not hosts:
+                errors.append(
+                    ConfigError(
+                        "",
+                        f"No servers specified for the {name} role. You can ignore this with"
+                        " allow_empty_roles: true",
+                    )
+                )
+    return errors
+
+
+def _check_numbers(config: dict[str, Any]) -> list[ConfigError]:
+    errors = []
+    if config.get("retain_containers", 1) < 1:
+        errors.append(ConfigError("", "Must retain at least 1 container"))
+    for key in ("readiness_delay", "drain_timeout"):
+        if config.get(key, 0) < 0:
+            errors.append(ConfigError(key, "must not be negative"))
+    if config.get("deploy_timeout", 1) < 1:
+        errors.append(ConfigError("deploy_timeout", "must be at least 1"))
+    return errors
+
+
+def _proxy_roles(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Roles that run kamal-proxy, with their merged proxy settings."""
+    servers = config.get("servers")
+    primary = str(config.get("primary_role") or topology.DEFAULT_PRIMARY_ROLE)
+    root_proxy = config.get("proxy") or {}
+    found = {}
+    for name in topology.roles(servers):
+        role = servers.get(name) if isinstance(servers, dict) else None
+        role_proxy = role.get("proxy") if isinstance(role, dict) else None
+        if role_proxy is False or (name != primary and not role_proxy):
+            continue
+        found[name] = deep_merge(root_proxy, role_proxy if isinstance(role_proxy, dict) else {})
+    return found
+
+
+def _check_ssl(config: dict[str, Any]) -> list[ConfigError]:
+    errors = []
+    owners: dict[str, str] = {}
+    role_hosts = topology.roles(config.get("servers"))
+    for name, settings in _proxy_roles(config).items():
+        ssl = settings.get("ssl")
+        if not ssl:
+            continue
+        servers = role_hosts.get(name, [])
+        if not isinstance(ssl, dict) and len(servers) > 1:
+            errors.append(
+                ConfigError(
+                    "",
+                    "SSL is only supported on a single server unless you provide custom"
+                    f" certificates, found {len(servers)} servers for role {name}",
+                )
+            )
+        names = settings.get("hosts") or str(settings.get("host") or "").split(",")
+        for host in (str(h).strip() for h in names if str(h).strip()):
+            if owners.setdefault(host, name) != name:
+                errors.append(
+                    ConfigError("", f"Different roles can't share the same host for SSL: {host}")
+                )
+    return errors
+
+
+def _check_hooks_output(value: Any) -> list[ConfigError]:
+    if value is None:
+        return []
+    settings = value if isinstance(value, dict) else {None: value}
+    errors = []
+    for hook, setting in settings.items():
+        level = str(setting).lstrip(":")
+        if hook is not None and hook not in HOOK_NAMES:
+            errors.append(
+                ConfigError(
+                    join("hooks_output", hook),
+                    f"unknown hook '{hook}', must be one of: {', '.join(HOOK_NAMES)}",
+                )
+            )
+        elif level not in HOOKS_OUTPUT:
+            where = "" if hook is None else f" for hook '{hook}'"
+            errors.append(
+                ConfigError(
+                    "",
+                    f"Invalid hooks_output '{setting}'{where}, must be one of: quiet, verbose",
+                )
+            )
+    return errors
+
+
+def _check_accessory_placement(config: dict[str, Any]) -> list[ConfigError]:
+    role_hosts = topology.roles(config.get("servers"))
+    tags = {tag for hosts in role_hosts.values() for _, host_tags in hosts for tag in host_tags}
+    errors = []
+    for name, accessory in (config.get("accessories") or {}).items():
+        path = join("accessories", name)
+        if "role" in accessory and str(accessory["role"]) not in role_hosts:
+            errors.append(ConfigError(path, f"unknown role {accessory['role']}"))
+        unknown = [str(r) for r in accessory.get("roles") or [] if str(r) not in role_hosts]
+        if unknown:
+            errors.append(ConfigError(path, f"unknown roles {', '.join(unknown)}"))
+        wanted = ([accessory["tag"]] if "tag" in accessory else []) + (accessory.get("tags") or [])
+        missing = [str(t) for t in wanted if str(t) not in tags]
+        if missing:
+            errors.append(ConfigError(path, f"no host has the tag {', '.join(missing)}"))
+    return errors
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Hashes merge recursively; arrays and scalars in ``override`` replace (Ruby deep_merge)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,160 @@
+"""Cerberus with Kamal's types and Kamal's error wording.
+
+Kamal validates against example YAML: strings accept numbers and booleans ("stringish"),
+integers are strict, and errors read ``path: should be a string`` / ``path: unknown key: x``.
+Here each section is a Cerberus schema built from the helpers below; ``check`` runs one value
+against one rule and translates Cerberus' error tree into ``ConfigError`` lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backstaff.schemas.errors import ConfigError, join
+from cerberus import TypeDefinition, Validator
+from cerberus import errors as cerr
+
+Rule = dict[str, Any]
+
+_PHRASES = {
+    "text": "a string",
+    "strict_text": "a string",
+    "int": "an integer",
+    "flag": "a boolean",
+    "array": "an array",
+    "hash": "a hash",
+}
+
+
+class KamalValidator(Validator):  # type: ignore[misc]
+    """Cerberus validator knowing Kamal's five value types."""
+
+    types_mapping = dict(Validator.types_mapping)
+    types_mapping.update(
+        {
+            "text": TypeDefinition("text", (str, int, float, bool), ()),
+            "strict_text": TypeDefinition("strict_text", (str,), ()),
+            "int": TypeDefinition("int", (int,), (bool,)),
+            "flag": TypeDefinition("flag", (bool,), ()),
+            "array": TypeDefinition("array", (list,), ()),
+            "hash": TypeDefinition("hash", (dict,), ()),
+        }
+    )
+
+
+# ---- schema helpers: keep section schemas short and readable -------------------------------
+
+
+def text(doc: str = "", **extra: Any) -> Rule:
+    return {"type": "text", "meta": {"doc": doc}, **extra}
+
+
+def integer(doc: str = "", **extra: Any) -> Rule:
+    return {"type": "int", "meta": {"doc": doc}, **extra}
+
+
+def flag(doc: str = "", **extra: Any) -> Rule:
+    return {"type": "flag", "meta": {"doc": doc}, **extra}
+
+
+def array(item: Rule | None = None, doc: str = "", **extra: Any) -> Rule:
+    return {"type": "array", "schema": item or text(), "meta": {"doc": doc}, **extra}
+
+
+def free_hash(values: Rule | None = None, doc: str = "", **extra: Any) -> Rule:
+    """A hash with any keys (docker options, build args, labels)."""
+    rule: Rule = {"type": "hash", "meta": {"doc": doc}, **extra}
+    if values is not None:
+        rule["valuesrules"] = values
+    return rule
+
+
+def section(fields: Mapping[str, Rule], doc: str = "", **extra: Any) -> Rule:
+    """A hash with a fixed set of keys: anything else is an unknown key."""
+    return {"type": "hash", "schema": dict(fields), "meta": {"doc": doc}, **extra}
+
+
+def nested(types: list[str], doc: str = "") -> Rule:
+    """Only the type is checked here; the section's own module validates the inside."""
+    return {"type": types if len(types) > 1 else types[0], "meta": {"doc": doc, "nested": True}}
+
+
+# ---- running and translating ----------------------------------------------------------------
+
+
+def check(value: Any, rule: Rule, path: str) -> list[ConfigError]:
+    """Validate ``value`` against ``rule``; errors are addressed under ``path``."""
+    validator = KamalValidator({"v": rule})
+    validator.validate({"v": value})
+    return _translate(validator, rule, value, path)
+
+
+def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> list[ConfigError]:
+    out: list[ConfigError] = []
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for error in _leaves(validator._errors):
+        where = tuple(error.document_path[1:])
+        if error.code == cerr.UNKNOWN_FIELD.code:
+            parent = where[:-1]
+            if parent not in unknown:
+                unknown[parent] = []
+                out.append(ConfigError(join(path, *parent), "\0unknown"))
+            unknown[parent].append(str(where[-1]))
+            continue
+        out.append(ConfigError(join(path, *where), _message(error, rule)))
+    result = []
+    for err in out:
+        if err.message == "\0unknown":
+            parent = next(p for p in unknown if join(path, *p) == err.path)
+            keys = _document_order(value, parent, unknown[parent])
+            label = "unknown key" if len(keys) == 1 else "unknown keys"
+            result.append(ConfigError(err.path, f"{label}: {', '.join(keys)}"))
+        else:
+            result.append(err)
+    return result
+
+
+def _leaves(errors: Any) -> list[Any]:
+    found = []
+    for error in errors:
+        if error.is_group_error:
+            found.extend(_leaves(error.child_errors))
+        else:
+            found.append(error)
+    return found
+
+
+def _message(error: Any, rule: Rule) -> str:
+    if error.code == cerr.BAD_TYPE.code:
+        return _should_be(error.constraint)
+    if error.code == cerr.NOT_NULLABLE.code:
+        field_rule = _rule_at(rule, error.schema_path[1:-1])
+        return _should_be(field_rule.get("type", "text"))
+    if error.code == cerr.REQUIRED_FIELD.code:
+        return "is required"
+    if error.info and isinstance(error.info[0], str):
+        return str(error.info[0])
+    return f"is invalid ({error.rule})"
+
+
+def _should_be(types: str | list[str]) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return "should be " + " or ".join(_PHRASES.get(n, n) for n in names)
+
+
+def _rule_at(rule: Rule, schema_path: tuple[Any, ...]) -> Rule:
+    node: Any = rule
+    for part in schema_path:
+        node = node[part]
+    return node if isinstance(node, dict) else {}
+
+
+def _document_order(value: Any, parent: tuple[Any, ...], keys: list[str]) -> list[str]:
+    node = value
+    for part in parent:
+        node = node[part]
+    if isinstance(node, dict):
+        wanted = set(keys)
+        return [str(k) for k in node if str(k) in wanted]
+    return keys
