@@ -9,7 +9,7 @@ from pathlib import Path
 
 from backstaff.schemas import ConfigErrors, ConfigSources
 from backstaff.schemas.load import LoadedConfig, load_config
-from backstaff.schemas.secrets import Secrets, SecretsFile, secrets_file_names
+from backstaff.schemas.secrets import RunCommand, Secrets, SecretsFile, secrets_file_names
 
 
 def read_sources(
@@ -45,7 +45,7 @@ def read_secrets(root: Path, secrets_path: str, destination: str | None) -> Secr
     return Secrets(files, expected_files=names, env=dict(os.environ), run_command=_runner(root))
 
 
-def _runner(root: Path):  # type: ignore[no-untyped-def]
+def _runner(root: Path) -> RunCommand:
     def run(command: str, env: Mapping[str, str]) -> str:
         done = subprocess.run(
             ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,

@@ -57,10 +57,10 @@ def render(text: str, env: Mapping[str, str], source: str) -> str:
 def _evaluate(body: str, env: Mapping[str, str]) -> str | ConfigError | None:
     index = _ENV_INDEX.match(body)
     if index:
-        return env.get(_group(index, "name"), "")
+        return env.get(_group(index, "name") or "", "")
     fetch = _ENV_FETCH.match(body)
     if fetch:
-        name = _group(fetch, "name")
+        name = _group(fetch, "name") or ""
         default = _group(fetch, "default")
         if name in env:
             return env[name]

@@ -27,7 +27,7 @@ _PHRASES = {
 }
 
 
-class KamalValidator(Validator):  # type: ignore[misc]
+class KamalValidator(Validator):
     """Cerberus validator knowing Kamal's five value types."""
 
     types_mapping = dict(Validator.types_mapping)

@@ -34,7 +34,7 @@ REQUIRED_TOOLS = ("ip", "unshare", "dockerd", "sshd", "docker-registry", "ssh-ke
 
 
 class TestbedError(Exception):
-    pass
+    __test__ = False  # not a pytest test class
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Host:
 
 @dataclass(frozen=True)
 class Testbed:
+    __test__ = False  # not a pytest test class
     hosts: tuple[Host, ...]
     registry: str
     registry_user: str

@@ -1,0 +1,147 @@
+"""SSH to the hosts with paramiko: one connection per host, reused for every command of a run.
+
+Host keys are checked against a known_hosts file. By default a host seen for the first time is
+trusted and recorded (trust on first use); a host whose key changed is always refused.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from backstaff.planner.model import SshSettings
+
+DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+
+
+class SshError(Exception):
+    """A host could not be reached or refused us; the message names the host."""
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    """Record a new host's key; paramiko itself refuses a key that differs from a recorded one."""
+
+    def __init__(self, known_hosts: Path) -> None:
+        self.known_hosts = known_hosts
+
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+        client.save_host_keys(str(self.known_hosts))
+
+
+class SshConnection:
+    """One host's connection; ``run`` executes a command string in the login directory."""
+
+    def __init__(
+        self,
+        host: str,
+        settings: SshSettings,
+        *,
+        known_hosts: Path = DEFAULT_KNOWN_HOSTS,
+        trust_new_hosts: bool = True,
+        timeout: float = 30.0,
+        key_data: tuple[str, ...] = (),
+    ) -> None:
+        self.host = host
+        self._settings = settings
+        self._known_hosts = known_hosts.expanduser()
+        self._trust_new = trust_new_hosts
+        self._timeout = timeout
+        self._key_data = key_data
+        self._client: paramiko.SSHClient | None = None
+
+    def connect(self) -> None:
+        client = paramiko.SSHClient()
+        if self._known_hosts.exists():
+            client.load_host_keys(str(self._known_hosts))
+        policy = _TrustOnFirstUse(self._known_hosts) if self._trust_new else paramiko.RejectPolicy()
+        client.set_missing_host_key_policy(policy)
+        settings = self._settings
+        key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None
+        try:
+            client.connect(
+                self.host,
+                port=settings.port,
+                username=settings.user,
+                key_filename=key_files,  # paramiko accepts a list; its stubs say str
+                pkey=_first_key(self._key_data),
+                look_for_keys=not settings.keys_only,
+                allow_agent=not settings.keys_only,
+                timeout=self._timeout,
+                banner_timeout=self._timeout,
+                auth_timeout=self._timeout,
+            )
+        except paramiko.BadHostKeyException:
+            client.close()
+            raise SshError(
+                f"{self.host}: host key changed (not the one recorded in {self._known_hosts})."
+                " Refusing to connect: if the change is expected, remove the old key with"
+                f" `ssh-keygen -R {self.host} -f {self._known_hosts}`"
+            ) from None
+        except paramiko.SSHException as exc:
+            client.close()
+            if "not found in known_hosts" in str(exc):
+                raise SshError(
+                    f"{self.host}: unknown host key and new hosts are not trusted"
+                    f" (add it to {self._known_hosts} first)"
+                ) from None
+            raise SshError(f"{self.host}: SSH failed: {exc}") from None
+        except (TimeoutError, OSError) as exc:
+            client.close()
+            raise SshError(f"{self.host}: cannot connect on port {settings.port}: {exc}") from None
+        transport = client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(30)
+        self._client = client
+
+    def run(self, command: str, timeout: float | None = None) -> Result:
+        if self._client is None:
+            self.connect()
+        assert self._client is not None
+        try:
+            _, stdout, stderr = self._client.exec_command(command, timeout=timeout)
+            out = stdout.read().decode("utf-8", "replace")
+            err = stderr.read().decode("utf-8", "replace")
+            status = stdout.channel.recv_exit_status()
+        except (TimeoutError, paramiko.SSHException, OSError) as exc:
+            raise SshError(f"{self.host}: connection lost: {exc}") from None
+        return Result(status, out, err)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> SshConnection:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _first_key(key_data: tuple[str, ...]) -> paramiko.PKey | None:
+    for text in key_data:
+        for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            try:
+                return key_class.from_private_key(io.StringIO(text))
+            except (paramiko.SSHException, ValueError):
+                continue
+    return None

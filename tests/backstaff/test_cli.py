@@ -1,0 +1,162 @@
+"""The CLI in process: exit codes, masking, init, docs, and no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backstaff.cli import main
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VERSION", raising=False)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_ok(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate")
+    assert code == 0
+    assert "Configuration is valid: 2 role(s), 1 accessory(ies), 3 host(s)." in out
+
+
+def test_validate_lists_every_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "config" / "deploy.yml"
+    path.write_text(path.read_text() + "boot: {sleep: 1}\nlogging: {opts: 1}\n")
+    code, out, err = run(capsys, "validate")
+    assert code == 1
+    assert err.splitlines() == [
+        "  ERROR: boot: unknown key: sleep",
+        "  ERROR: logging: unknown key: opts",
+    ]
+    assert "Traceback" not in out + err
+
+
+def test_missing_config_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "-c", "config/nope.yml", "validate")
+    assert code == 1
+    assert "Configuration file not found in" in err and "config/nope.yml" in err
+
+
+def test_missing_destination_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "-d", "staging", "validate")
+    assert code == 1 and "deploy.staging.yml" in err
+
+
+def test_config_masks_secrets(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version", "v7", "config")
+    assert code == 0
+    view = yaml.safe_load(out)
+    assert view["version"] == "v7"
+    assert view["servers"]["web"]["container_name"] == "tb-web-v7"
+    assert view["servers"]["web"]["env"]["secret"] == {"SECRET_TOKEN": "[REDACTED]"}
+    assert view["registry"]["password"] == "[REDACTED]"
+    for secret in ("tbpass", "s3cr3t-token-123", "cache-pass-456"):
+        assert secret not in out
+
+
+def test_config_show_secrets(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version", "v7", "config", "--show-secrets")
+    assert code == 0
+    view = yaml.safe_load(out)
+    assert view["servers"]["web"]["env"]["secret"] == {"SECRET_TOKEN": "s3cr3t-token-123"}
+    assert view["registry"]["password"] == "tbpass"
+
+
+def test_version_from_environment(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VERSION", "from-env")
+    _, out, _ = run(capsys, "config")
+    assert yaml.safe_load(out)["version"] == "from-env"
+
+
+def test_config_without_any_version_source(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "config")
+    assert code == 1
+    assert "Can't use commit hash as version, no git repository found in" in err
+
+
+def test_init_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text("mine: true\n")
+    code, out, _ = run(capsys, "init")
+    assert code == 0
+    assert "config/deploy.yml already exists, left unchanged" in out
+    assert "Created .kamal/secrets" in out
+    assert (tmp_path / "config" / "deploy.yml").read_text() == "mine: true\n"
+    assert (tmp_path / ".kamal" / "hooks" / "pre-deploy.sample").stat().st_mode & 0o111
+    assert oct((tmp_path / ".kamal" / "secrets").stat().st_mode & 0o777) == "0o600"
+    code, out, _ = run(capsys, "init")
+    assert "Created" not in out
+
+
+def test_init_template_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "init")
+    code, out, err = run(capsys, "validate")
+    assert (code, err) == (0, "")
+
+
+def test_docs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "docs")
+    assert code == 0 and "proxy" in out and "accessory" in out
+    code, out, _ = run(capsys, "docs", "proxy")
+    assert code == 0
+    assert "app_port: <integer>  # port the app listens on (default 80)" in out
+    assert "  interval: <integer>" in out
+    code, _, err = run(capsys, "docs", "nope")
+    assert code == 1 and "No documentation found for nope" in err
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from backstaff import __version__
+
+    assert run(capsys, "version")[:2] == (0, f"{__version__}\n")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for option in (
+        "-c, --config-file",
+        "-d, --destination",
+        "-h, --hosts",
+        "-r, --roles",
+        "-p, --primary",
+        "-H, --skip-hooks",
+    ):
+        assert option in out
+    for command in ("config", "docs", "init", "validate", "version"):
+        assert run(capsys, command, "--help")[0] == 0
+
+
+def test_unexpected_error_has_no_traceback_unless_verbose(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import backstaff.cli as cli_module
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli_module, "init_project", boom)
+    code, out, err = run(capsys, "init")
+    assert code == 1 and "disk on fire" in err and "Traceback" not in err
+    code, out, err = run(capsys, "-v", "init")
+    assert "Traceback" in err

@@ -1,0 +1,103 @@
+"""YAML features, destination merge, extensions, require_destination, minimum_version."""
+
+from __future__ import annotations
+
+import pytest
+from backstaff.schemas import ConfigErrors, ConfigSources, load_config
+from backstaff.schemas.root import deep_merge
+
+BASE = """service: app
+image: acme/app
+registry: {username: u, password: p}
+builder: {arch: amd64}
+"""
+
+
+def load(text: str, destination: str | None = None, overlay: str | None = None, env=None):  # type: ignore[no-untyped-def]
+    return load_config(
+        ConfigSources(
+            "config/deploy.yml",
+            BASE + text,
+            destination=destination,
+            destination_name=f"config/deploy.{destination}.yml" if destination else None,
+            destination_text=overlay,
+            env=env or {},
+        )
+    )
+
+
+def messages(exc: pytest.ExceptionInfo[ConfigErrors]) -> list[str]:
+    return [str(e) for e in exc.value.errors]
+
+
+def test_anchors_aliases_and_merge_keys() -> None:
+    config = load(
+        "x-role: &role\n  cmd: bin/run\n  hosts: [1.1.1.1]\n"
+        "servers:\n  web:\n    <<: *role\n  jobs:\n    <<: *role\n    cmd: bin/jobs\n"
+    )
+    assert config.data["servers"]["jobs"] == {"cmd": "bin/jobs", "hosts": ["1.1.1.1"]}
+    assert "x-role" not in config.data
+
+
+def test_destination_file_is_deep_merged_and_arrays_replaced() -> None:
+    config = load(
+        "servers:\n  web: {hosts: [1.1.1.1, 1.1.1.2], cmd: run}\nproxy: {host: a.com, app_port: 3000}\n",
+        destination="staging",
+        overlay="servers:\n  web: {hosts: [2.2.2.2]}\nproxy: {host: staging.a.com}\n",
+    )
+    assert config.destination == "staging"
+    assert config.data["servers"]["web"] == {"hosts": ["2.2.2.2"], "cmd": "run"}
+    assert config.data["proxy"] == {"host": "staging.a.com", "app_port": 3000}
+
+
+def test_errors_in_the_destination_file_are_reported() -> None:
+    with pytest.raises(ConfigErrors) as exc:
+        load("servers: [h]\n", destination="prod", overlay="proxy: {hostt: x}\n")
+    assert messages(exc) == ["proxy: unknown key: hostt"]
+
+
+def test_require_destination() -> None:
+    with pytest.raises(ConfigErrors) as exc:
+        load("servers: [h]\nrequire_destination: true\n")
+    assert messages(exc) == ["You must specify a destination"]
+    assert load("servers: [h]\nrequire_destination: true\n", "prod", "").destination == "prod"
+
+
+@pytest.mark.parametrize(
+    ("minimum", "ok"), [("2.0", True), ("2.11.0", True), ("2.11.1", False), ("3", False)]
+)
+def test_minimum_version(minimum: str, ok: bool) -> None:
+    text = f"servers: [h]\nminimum_version: {minimum}\n"
+    if ok:
+        load(text)
+    else:
+        with pytest.raises(ConfigErrors) as exc:
+            load(text)
+        assert messages(exc) == [f"Current version is 2.11.0, minimum required is {minimum}"]
+
+
+def test_yaml_syntax_error_names_file_line_and_column() -> None:
+    with pytest.raises(ConfigErrors) as exc:
+        load("servers: [1.1.1.1\nfoo: {\n")
+    (message,) = messages(exc)
+    assert message.startswith("config/deploy.yml: YAML syntax error at line 6, column 4:")
+
+
+def test_a_document_that_is_not_a_hash() -> None:
+    with pytest.raises(ConfigErrors) as exc:
+        load_config(ConfigSources("config/deploy.yml", "- a\n- b\n"))
+    assert messages(exc) == ["config/deploy.yml: should be a hash of settings"]
+
+
+def test_kamal_destination_is_visible_to_erb() -> None:
+    config = load(
+        'servers: [h]\nenv: {clear: {DEST: <%= ENV["KAMAL_DESTINATION"] %>}}\n', "beta", ""
+    )
+    assert config.data["env"]["clear"]["DEST"] == "beta"
+
+
+def test_deep_merge_does_not_mutate_its_inputs() -> None:
+    base = {"a": {"b": 1, "c": [1]}}
+    merged = deep_merge(base, {"a": {"c": [2]}})
+    assert merged == {"a": {"b": 1, "c": [2]}}
+    assert base == {"a": {"b": 1, "c": [1]}}
