@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything backstaff and its test bed need on a fresh Debian machine (as root):
+# docker.io (dockerd 20.10 for the test hosts), openssh-server, docker-registry, busybox-static
+# (the images), iproute2 (network namespaces), apache2-utils (htpasswd); then the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git"
+missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  # shellcheck disable=SC2086 # a list of package names
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
