@@ -24,8 +24,8 @@ from backstaff.planner.model import (
 )
 from backstaff.schemas import topology
 from backstaff.schemas.load import LoadedConfig
+from backstaff.schemas.merge import deep_merge
 from backstaff.schemas.registry import is_local
-from backstaff.schemas.root import deep_merge
 
 
 def build_desired(loaded: LoadedConfig, version: str) -> App:
@@ -95,19 +95,15 @@ def _roles(
     timeouts: dict[str, int],
 ) -> tuple[Role, ...]:
     servers = config.get("servers") or {}
-    primary = str(config.get("primary_role") or topology.DEFAULT_PRIMARY_ROLE)
+    primary = topology.primary_role_name(config)
     hosts_by_role = topology.roles(servers)
-    root_proxy = config.get("proxy") or {}
+    proxies = topology.role_proxies(config)
     roles = []
     for name in topology.ordered_role_names(list(hosts_by_role), primary):
         spec = servers.get(name) if isinstance(servers, dict) else None
         spec = spec if isinstance(spec, dict) else {}
-        role_proxy = spec.get("proxy")
-        runs_proxy = role_proxy is not False and (name == primary or bool(role_proxy))
-        proxy = None
-        if runs_proxy:
-            merged = deep_merge(root_proxy, role_proxy if isinstance(role_proxy, dict) else {})
-            proxy = build_proxy_route(merged, **timeouts)
+        settings = proxies[name]
+        proxy = build_proxy_route(settings, **timeouts) if settings is not None else None
         entries = hosts_by_role[name]
         roles.append(
             Role(

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from backstaff.schemas import erb, root
 from backstaff.schemas.errors import ConfigError, ConfigErrors
+from backstaff.schemas.merge import deep_merge
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
     if sources.destination_text is not None:
         name = sources.destination_name or f"deploy.{sources.destination}.yml"
         overlay = parse_yaml(erb.render(sources.destination_text, env, name), name)
-        data = root.deep_merge(data, overlay)
+        data = deep_merge(data, overlay)
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     errors = root.validate(data)
     if errors:

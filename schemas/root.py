@@ -131,7 +131,7 @@ def _check_roles(config: dict[str, Any]) -> list[ConfigError]:
     if not servers:
         return []
     role_hosts = topology.roles(servers)
-    primary = str(config.get("primary_role") or topology.DEFAULT_PRIMARY_ROLE)
+    primary = topology.primary_role_name(config)
     if primary not in role_hosts:
         return [ConfigError("", f"The primary_role {primary} isn't defined")]
     if not role_hosts[primary]:
@@ -162,29 +162,14 @@ def _check_numbers(config: dict[str, Any]) -> list[ConfigError]:
     return errors
 
 
-def _proxy_roles(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Roles that run kamal-proxy, with their merged proxy settings."""
-    servers = config.get("servers")
-    primary = str(config.get("primary_role") or topology.DEFAULT_PRIMARY_ROLE)
-    root_proxy = config.get("proxy") or {}
-    found = {}
-    for name in topology.roles(servers):
-        role = servers.get(name) if isinstance(servers, dict) else None
-        role_proxy = role.get("proxy") if isinstance(role, dict) else None
-        if role_proxy is False or (name != primary and not role_proxy):
-            continue
-        found[name] = deep_merge(root_proxy, role_proxy if isinstance(role_proxy, dict) else {})
-    return found
-
-
 def _check_ssl(config: dict[str, Any]) -> list[ConfigError]:
     errors = []
     owners: dict[str, str] = {}
     role_hosts = topology.roles(config.get("servers"))
-    for name, settings in _proxy_roles(config).items():
-        ssl = settings.get("ssl")
-        if not ssl:
+    for name, settings in topology.role_proxies(config).items():
+        if not settings or not settings.get("ssl"):
             continue
+        ssl = settings["ssl"]
         servers = role_hosts.get(name, [])
         if not isinstance(ssl, dict) and len(servers) > 1:
             errors.append(
@@ -244,14 +229,3 @@ def _check_accessory_placement(config: dict[str, Any]) -> list[ConfigError]:
         if missing:
             errors.append(ConfigError(path, f"no host has the tag {', '.join(missing)}"))
     return errors
-
-
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Hashes merge recursively; arrays and scalars in ``override`` replace (Ruby deep_merge)."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

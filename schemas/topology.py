@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backstaff.schemas.merge import deep_merge
+
 DEFAULT_PRIMARY_ROLE = "web"
 
 
@@ -35,3 +37,25 @@ def ordered_role_names(names: list[str], primary: str) -> list[str]:
     """Roles sorted by name with the primary role first, as Kamal orders them."""
     rest = sorted(n for n in names if n != primary)
     return ([primary] if primary in names else []) + rest
+
+
+def primary_role_name(config: dict[str, Any]) -> str:
+    return str(config.get("primary_role") or DEFAULT_PRIMARY_ROLE)
+
+
+def role_proxies(config: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """Each role's proxy settings (root proxy deep-merged with the role's), or None when the
+    role does not run kamal-proxy: the primary role does unless ``proxy: false``, other roles
+    only with ``proxy: true`` or a proxy hash."""
+    servers = config.get("servers")
+    primary = primary_role_name(config)
+    root_proxy = config.get("proxy") or {}
+    found: dict[str, dict[str, Any] | None] = {}
+    for name in roles(servers):
+        spec = servers.get(name) if isinstance(servers, dict) else None
+        role_proxy = spec.get("proxy") if isinstance(spec, dict) else None
+        if role_proxy is False or (name != primary and not role_proxy):
+            found[name] = None
+        else:
+            found[name] = deep_merge(root_proxy, role_proxy if isinstance(role_proxy, dict) else {})
+    return found

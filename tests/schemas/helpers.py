@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
-from backstaff.schemas.root import deep_merge
+from backstaff.schemas.merge import deep_merge
 
 BASE: dict[str, Any] = {
     "service": "app",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
-from backstaff.schemas.root import deep_merge
+from backstaff.schemas.merge import deep_merge
 
 BASE = """service: app
 image: acme/app
