@@ -42,7 +42,7 @@ def config_view(app: App, builder: dict[str, Any], reveal: SecretLookup = None) 
         "registry": _registry(app, reveal),
         "servers": {role.name: _role(app, role, reveal) for role in app.roles},
         "accessories": {a.name: _accessory(a, reveal) for a in app.accessories},
-        "logging": [arg for pair in (app.roles[0].logging if app.roles else ()) for arg in pair],
+        "logging": [arg for pair in app.logging for arg in pair],
         "retain_containers": app.retain_containers,
         "readiness_delay": app.readiness_delay,
         "deploy_timeout": app.deploy_timeout,

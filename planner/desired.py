@@ -55,6 +55,7 @@ def build_desired(loaded: LoadedConfig, version: str) -> App:
         boot=_boot(config.get("boot") or {}),
         proxy_run=_proxy_run((config.get("proxy") or {}).get("run")),
         volumes=tuple(str(v) for v in config.get("volumes") or []),
+        logging=logging_args(config.get("logging") or {}),
         retain_containers=int(config.get("retain_containers", 5)),
         readiness_delay=int(config.get("readiness_delay", 7)),
         deploy_timeout=deploy_timeout,

@@ -91,7 +91,8 @@ def check(value: Any, rule: Rule, path: str) -> list[ConfigError]:
 
 
 def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> list[ConfigError]:
-    out: list[ConfigError] = []
+    """Leaf errors in order; unknown keys of one hash become a single ``unknown keys:`` line."""
+    entries: list[ConfigError | tuple[Any, ...]] = []
     unknown: dict[tuple[Any, ...], list[str]] = {}
     for error in _leaves(validator._errors):
         where = tuple(error.document_path[1:])
@@ -99,20 +100,20 @@ def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> 
             parent = where[:-1]
             if parent not in unknown:
                 unknown[parent] = []
-                out.append(ConfigError(join(path, *parent), "\0unknown"))
+                entries.append(parent)
             unknown[parent].append(str(where[-1]))
-            continue
-        out.append(ConfigError(join(path, *where), _message(error, rule)))
-    result = []
-    for err in out:
-        if err.message == "\0unknown":
-            parent = next(p for p in unknown if join(path, *p) == err.path)
-            keys = _document_order(value, parent, unknown[parent])
-            label = "unknown key" if len(keys) == 1 else "unknown keys"
-            result.append(ConfigError(err.path, f"{label}: {', '.join(keys)}"))
         else:
-            result.append(err)
-    return result
+            entries.append(ConfigError(join(path, *where), _message(error, rule)))
+    return [
+        entry if isinstance(entry, ConfigError) else _unknown(path, value, entry, unknown[entry])
+        for entry in entries
+    ]
+
+
+def _unknown(path: str, value: Any, parent: tuple[Any, ...], keys: list[str]) -> ConfigError:
+    ordered = _document_order(value, parent, keys)
+    label = "unknown key" if len(ordered) == 1 else "unknown keys"
+    return ConfigError(join(path, *parent), f"{label}: {', '.join(ordered)}")
 
 
 def _leaves(errors: Any) -> list[Any]:

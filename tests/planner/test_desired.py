@@ -95,3 +95,11 @@ def test_filters_with_wildcards_and_primary() -> None:
     assert select(app, None, None, True).hosts == ("10.254.0.11",)
     with pytest.raises(FilterError, match="No --roles match for db"):
         select(app, None, "db", False)
+
+
+def test_logging_root_and_default() -> None:
+    assert app_of("example").logging == (("--log-opt", 'max-size="10m"'),)
+    app = app_of("configs/ok-full-sections")
+    assert app.logging == (("--log-driver", '"journald"'), ("--log-opt", 'tag="app"'))
+    assert app.roles[0].logging == app.logging
+    assert app.ssh.port == 2222 and app.ssh.keys_only and app.boot.limit == "25%"
