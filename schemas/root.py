@@ -119,6 +119,7 @@ def _cross_checks(config: dict[str, Any]) -> list[ConfigError]:
             )
         )
     errors += _check_ssl(config)
+    errors += _check_local_registry_builder(config)
     errors += _check_hooks_output(config.get("hooks_output"))
     errors += _check_accessory_placement(config)
     return errors
@@ -186,6 +187,22 @@ def _check_ssl(config: dict[str, Any]) -> list[ConfigError]:
                     ConfigError("", f"Different roles can't share the same host for SSL: {host}")
                 )
     return errors
+
+
+def _check_local_registry_builder(config: dict[str, Any]) -> list[ConfigError]:
+    """The hosts reach a local registry through an SSH tunnel, so a remote builder must use SSH."""
+    remote = str((config.get("builder") or {}).get("remote") or "")
+    if (
+        registry.is_local(config.get("registry") or {})
+        and remote
+        and not remote.startswith("ssh://")
+    ):
+        return [
+            ConfigError(
+                "", "Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)"
+            )
+        ]
+    return []
 
 
 def _check_hooks_output(value: Any) -> list[ConfigError]:
