@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+
 from backstaff.planner.model import SshSettings
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from backstaff.schemas import erb, root
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.merge import deep_merge

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
 from cerberus import TypeDefinition, Validator
 from cerberus import errors as cerr
+
+from backstaff.schemas.errors import ConfigError, join
 
 Rule = dict[str, Any]
 

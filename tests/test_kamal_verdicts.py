@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from backstaff.executors.config_files import read_sources
 from backstaff.schemas import ConfigErrors, load_config
-
 from tests.conftest import FIXTURES, ROOT
 
 CASES = sorted(p for p in (FIXTURES / "configs").iterdir() if p.is_dir())

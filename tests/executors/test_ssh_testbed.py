@@ -7,9 +7,9 @@ from pathlib import Path
 
 import paramiko
 import pytest
+
 from backstaff.executors.ssh import SshConnection, SshError
 from backstaff.planner.model import SshSettings
-
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
 from backstaff.executors.config_files import read_sources
 from backstaff.planner.desired import build_desired
 from backstaff.planner.filters import FilterError, select
 from backstaff.planner.model import App
 from backstaff.schemas import load_config
-
 from tests.conftest import FIXTURES
 
 

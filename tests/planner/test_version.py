@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from backstaff.planner.version import GitFacts, VersionError, abbreviated, compute_version
 
 SHA = "8be8f7f0c1d2e3f4a5b6c7d8e9f00112233445566"[:40]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
 from backstaff.schemas.merge import deep_merge
 

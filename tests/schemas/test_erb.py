@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from backstaff.schemas import ConfigErrors
 from backstaff.schemas.erb import render
 

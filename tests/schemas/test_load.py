@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
 from backstaff.schemas.merge import deep_merge
 
