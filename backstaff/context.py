@@ -46,10 +46,13 @@ class AppContext:
     @cached_property
     def version(self) -> str:
         builder = self.config.data.get("builder") or {}
+        env_version = os.environ.get("VERSION")
+        # git runs only when neither --version nor $VERSION decides.
+        git = None if self.options.version or env_version else read_git_facts(self.cwd)
         return compute_version(
             self.options.version,
-            os.environ.get("VERSION"),
-            read_git_facts(self.cwd),
+            env_version,
+            git,
             builds_from_context="context" in builder,
             random_hex=random_source.token_hex(8),
         )
