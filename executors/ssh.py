@@ -67,6 +67,35 @@ class SshConnection:
         self._timeout = timeout
         self._key_data = key_data
         self._client: paramiko.SSHClient | None = None
+        self._jump: SshConnection | None = None
+
+    def _sock(self) -> Any:
+        """A jump host (``ssh.proxy``), a ``ssh.proxy_command``, or ssh config's ProxyCommand/
+        ProxyJump when deploy.yml sets neither; None for a direct connection."""
+        settings = self._settings
+        options = _ssh_config_options(self.host, settings)
+        port = settings.port
+        jump = settings.proxy or (options.get("proxyjump") if not settings.proxy_command else None)
+        if jump:
+            user, _, address = jump.rpartition("@")
+            jump_host, _, jump_port = address.partition(":")
+            self._jump = SshConnection(
+                jump_host,
+                SshSettings(user=user or "root", port=int(jump_port or 22), keys=settings.keys,
+                            keys_only=settings.keys_only, config=settings.config),
+                known_hosts=self._known_hosts, trust_new_hosts=self._trust_new,
+                timeout=self._timeout, key_data=self._key_data,
+            )  # fmt: skip
+            self._jump.connect()
+            assert self._jump._client is not None
+            transport = self._jump._client.get_transport()
+            assert transport is not None
+            return transport.open_channel("direct-tcpip", (self.host, port), ("127.0.0.1", 0))
+        command = settings.proxy_command or options.get("proxycommand")
+        if command:
+            command = command.replace("%h", self.host).replace("%p", str(port))
+            return paramiko.ProxyCommand(command.replace("%r", settings.user))
+        return None
 
     def connect(self) -> None:
         client = paramiko.SSHClient()
@@ -77,6 +106,7 @@ class SshConnection:
         settings = self._settings
         key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None
         try:
+            sock = self._sock()
             client.connect(
                 self.host,
                 port=settings.port,
@@ -88,6 +118,7 @@ class SshConnection:
                 timeout=self._timeout,
                 banner_timeout=self._timeout,
                 auth_timeout=self._timeout,
+                sock=sock,
             )
         except paramiko.BadHostKeyException:
             client.close()
@@ -129,6 +160,9 @@ class SshConnection:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._jump is not None:
+            self._jump.close()
+            self._jump = None
 
     def __enter__(self) -> SshConnection:
         self.connect()
@@ -136,6 +170,20 @@ class SshConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _ssh_config_options(host: str, settings: SshSettings) -> dict[str, Any]:
+    """What ssh config files say about ``host`` (``ssh.config``: true = ~/.ssh/config)."""
+    if settings.config is False:
+        return {}
+    files = ["~/.ssh/config"] if settings.config is True else list(settings.config)
+    config = paramiko.SSHConfig()
+    for name in files:
+        path = Path(name).expanduser()
+        if path.is_file():
+            with open(path, encoding="utf-8") as handle:
+                config.parse(handle)
+    return dict(config.lookup(host))
 
 
 def _first_key(key_data: tuple[str, ...]) -> paramiko.PKey | None:

@@ -1,0 +1,75 @@
+"""Gather the live state of every host: one SSH command per host, all hosts in parallel.
+
+An unreachable host is reported with its error and the other hosts still report.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, SshConnection, SshError
+from backstaff.planner.facts import gather_script
+from backstaff.planner.live import LiveHost, LiveState, parse_host
+from backstaff.planner.model import App, SshSettings
+
+
+class ConnectionPool:
+    """One reused connection per host; at most ``max_concurrent_starts`` connecting at once."""
+
+    def __init__(
+        self,
+        settings: SshSettings,
+        *,
+        known_hosts: Path = DEFAULT_KNOWN_HOSTS,
+        trust_new_hosts: bool = True,
+        key_data: tuple[str, ...] = (),
+        timeout: float = 30.0,
+    ) -> None:
+        self._settings = settings
+        self._known_hosts = known_hosts
+        self._trust_new = trust_new_hosts
+        self._key_data = key_data
+        self._timeout = timeout
+        self._starts = threading.BoundedSemaphore(settings.max_concurrent_starts)
+        self._lock = threading.Lock()
+        self._connections: dict[str, SshConnection] = {}
+
+    def get(self, host: str) -> SshConnection:
+        with self._lock:
+            connection = self._connections.get(host)
+            if connection is None:
+                connection = SshConnection(
+                    host, self._settings, known_hosts=self._known_hosts,
+                    trust_new_hosts=self._trust_new, timeout=self._timeout, key_data=self._key_data,
+                )  # fmt: skip
+                self._connections[host] = connection
+        if connection._client is None:
+            with self._starts:
+                if connection._client is None:
+                    connection.connect()
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections.values():
+                connection.close()
+            self._connections.clear()
+
+
+def gather(app: App, hosts: Iterable[str], pool: ConnectionPool) -> LiveState:
+    hosts = list(dict.fromkeys(hosts))
+
+    def one(host: str) -> LiveHost:
+        try:
+            result = pool.get(host).run(gather_script(app, host), timeout=120)
+        except SshError as exc:
+            return LiveHost(host, error=str(exc))
+        return parse_host(host, result.stdout)
+
+    if not hosts:
+        return LiveState(())
+    with ThreadPoolExecutor(max_workers=min(len(hosts), 64)) as executor:
+        return LiveState(tuple(executor.map(one, hosts)))
