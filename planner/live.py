@@ -101,7 +101,9 @@ class LiveState:
 
     def fingerprint(self) -> str:
         """Changes whenever anything gathered changes; a saved plan must match it to apply."""
-        data = json.dumps([asdict(h) for h in sorted(self.hosts, key=lambda h: h.host)], sort_keys=True)
+        data = json.dumps(
+            [asdict(h) for h in sorted(self.hosts, key=lambda h: h.host)], sort_keys=True
+        )
         return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -140,7 +142,10 @@ def parse_host(host: str, text: str) -> LiveHost:
 
 
 def _count(text: str) -> bool | None:
+    """Logins recorded for the registry: none, or no docker config at all, means logged out."""
     text = text.strip()
+    if not text:
+        return False
     return int(text) > 0 if text.isdigit() else None
 
 

@@ -47,20 +47,19 @@ def asset_volume(app: App, role: Role, version: str) -> str:
 
 
 def container_id(role: Role, version: str) -> Cmd:
-    name = role.container_name(version)
+    return container_id_by_name(role.container_name(version))
+
+
+def container_id_by_name(name: str) -> Cmd:
     return ("docker", "container", "ls", "--all", "--filter", f"'name=^{name}$'", "--quiet")
 
 
-def stop(role: Role, version: str, drain_timeout: int) -> Cmd:
+def stop_container(name: str, role: Role | None, drain_timeout: int) -> Cmd:
     """Proxy roles use docker's default stop timeout; others wait ``drain_timeout``."""
     stop_cmd: Cmd = ("xargs", "docker", "stop")
-    if not role.proxy:
+    if role is not None and not role.proxy:
         stop_cmd += ("-t", str(drain_timeout))
-    return pipe(container_id(role, version), stop_cmd)
-
-
-def remove(role: Role, version: str) -> Cmd:
-    return pipe(container_id(role, version), ("xargs", "docker", "container", "rm"))
+    return pipe(container_id_by_name(name), stop_cmd)
 
 
 def rename(role: Role, version: str, new_name: str) -> Cmd:
@@ -79,4 +78,6 @@ def env_file_content(pairs: tuple[tuple[str, str], ...]) -> str:
     """Kamal's env file: ``KEY=value`` lines, Ruby ``dump`` escaping without the quotes."""
     if not pairs:
         return "\n"
-    return "".join(f"{key}={ruby_dump(value).replace(chr(92) + chr(34), chr(34))}\n" for key, value in pairs)
+    return "".join(
+        f"{key}={ruby_dump(value).replace(chr(92) + chr(34), chr(34))}\n" for key, value in pairs
+    )

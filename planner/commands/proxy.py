@@ -23,7 +23,9 @@ def deploy_flags(app: App, route: ProxyRoute, tls_role: str | None) -> Cmd:
     if route.ssl:
         flags.append("--tls")
     if route.custom_certificate:
-        base = f"{APPS_CONFIG}/{app.service_with_destination}/tls" + (f"/{tls_role}" if tls_role else "")
+        base = f"{APPS_CONFIG}/{app.service_with_destination}/tls" + (
+            f"/{tls_role}" if tls_role else ""
+        )
         flags += [_flag("tls-certificate-path", f"{base}/cert.pem"),
                   _flag("tls-private-key-path", f"{base}/key.pem")]  # fmt: skip
     flags += [_flag("deploy-timeout", f"{route.deploy_timeout}s"),
@@ -80,12 +82,25 @@ def run_args(app: App) -> Cmd:
     """What follows ``docker run`` for kamal-proxy: Kamal's boot files unless ``proxy.run``."""
     run = app.proxy_run
     if not run.from_config:
-        return ("--publish", "80:80", "--publish", "443:443", "--log-opt", "max-size=10m", run.image)
+        return (
+            "--publish",
+            "80:80",
+            "--publish",
+            "443:443",
+            "--log-opt",
+            "max-size=10m",
+            run.image,
+        )
     tokens: list[str] = []
     if run.publish:
         for ip in run.bind_ips or ("",):
             prefix = f"{ip}:" if ip else ""
-            tokens += ["--publish", f"{prefix}{run.http_port}:80", "--publish", f"{prefix}{run.https_port}:443"]
+            tokens += [
+                "--publish",
+                f"{prefix}{run.http_port}:80",
+                "--publish",
+                f"{prefix}{run.https_port}:443",
+            ]
     tokens += ["--log-opt", f"max-size={run.log_max_size}"]
     if run.metrics_port:
         tokens.append(f"--expose={run.metrics_port}")

@@ -1,0 +1,326 @@
+"""From changes to a DAG of steps (networkx), built by a short list of ordered transforms.
+
+Order: lock first; per host docker → network → login → image pull; proxy before routes;
+accessories before the app; the primary role before the others; ``boot.limit`` groups one
+after another (with ``boot.wait``); deletes, tagging and pruning after every boot; lock last.
+``lexicographical_topological_sort`` on (phase, id) makes the order deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+
+import networkx as nx
+
+from backstaff.planner.changes import Action, Change
+from backstaff.planner.commands import accessory as accessory_cmd
+from backstaff.planner.commands import app as app_cmd
+from backstaff.planner.commands import host as host_cmd
+from backstaff.planner.commands import proxy as proxy_cmd
+from backstaff.planner.commands.base import Cmd
+from backstaff.planner.model import App, Role
+from backstaff.planner.steps import Step, Upload
+
+LOCK_DETAILS = "<lock details: user, time, version, message; base64>"
+DOCKER_INSTALL: Cmd = (
+    "sh", "-c", "'curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\"'",
+    "|", "sh",
+)  # fmt: skip
+
+
+def _hex(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+class _Builder:
+    def __init__(self, app: App, changes: tuple[Change, ...]) -> None:
+        self.app = app
+        self.changes = [c for c in changes if c.action is not Action.NOOP]
+        self.graph: nx.DiGraph = nx.DiGraph()
+
+    def add(self, step: Step, after: Iterable[str] = ()) -> str:
+        self.graph.add_node(step.id, step=step)
+        for dependency in after:
+            if dependency in self.graph:
+                self.graph.add_edge(dependency, step.id)
+        return step.id
+
+    def of(self, kind: str, host: str | None = None) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind and (host is None or c.host == host)]
+
+    def ids(self, prefix: str, host: str | None = None) -> list[str]:
+        return [
+            n for n in self.graph
+            if n.startswith(prefix) and (host is None or self.graph.nodes[n]["step"].host == host)
+        ]  # fmt: skip
+
+    # -- transforms, in order ---------------------------------------------------------------
+
+    def host_prerequisites(self) -> None:
+        for change in self.of("host"):
+            self.add(Step(f"host.docker[{change.host}]", change.host, "docker",
+                          "install docker", 1, (DOCKER_INSTALL,), changes=(change.address,)))  # fmt: skip
+        for change in self.of("network"):
+            self.add(
+                Step(f"network.kamal[{change.host}]", change.host, "network",
+                     "create the kamal network", 2, (host_cmd.network_create(),),
+                     changes=(change.address,)),
+                self.ids("host.docker", change.host),
+            )  # fmt: skip
+        registry = self.app.registry
+        for change in self.of("registry"):
+            username = registry.username or f"<secret:{registry.username_secret}>"
+            self.add(
+                Step(f"registry.login[{change.host}]", change.host, "login",
+                     f"log in to {registry.server or 'Docker Hub'}", 3,
+                     (host_cmd.login(registry, username),),
+                     stdin_secret=registry.password_secret or "<registry.password>",
+                     changes=(change.address,)),
+                self.ids("host.docker", change.host),
+            )  # fmt: skip
+
+    def image_pulls(self) -> None:
+        hosts = {c.host for c in self.of("app") if c.action in (Action.CREATE, Action.REPLACE)}
+        for host in sorted(hosts):
+            self.add(
+                Step(f"image.pull[{host}]", host, "pull", f"pull {self.app.image}", 4,
+                     host_cmd.pull(self.app)),
+                self.ids("host.docker", host) + self.ids("registry.login", host),
+            )  # fmt: skip
+
+    def proxies(self) -> None:
+        for change in self.of("proxy"):
+            commands: tuple[Cmd, ...]
+            if change.action is Action.CREATE:
+                commands = (proxy_cmd.make_apps_config_directory(), proxy_cmd.boot(self.app))
+            elif change.action is Action.UPDATE:
+                commands = (("docker", "container", "start", proxy_cmd.CONTAINER),)
+            else:
+                commands = proxy_cmd.reboot(self.app)
+            self.add(
+                Step(f"proxy.boot[{change.host}]", change.host, "proxy",
+                     f"{change.action.value} kamal-proxy", 5, commands, changes=(change.address,)),
+                self.ids("network.kamal", change.host) + self.ids("registry.login", change.host)
+                + self.ids("host.docker", change.host),
+            )  # fmt: skip
+
+    def accessories(self) -> None:
+        by_name = {a.name: a for a in self.app.accessories}
+        for change in self.of("accessory"):
+            accessory = by_name.get(change.name)
+            service = dict(change.before).get("container") or (accessory and accessory.service_name)
+            if change.action is Action.DELETE or accessory is None:
+                commands: tuple[Cmd, ...] = (accessory_cmd.stop(str(service)),
+                                             accessory_cmd.remove_container(str(service)))  # fmt: skip
+                self.add(Step(f"accessory.remove.{change.name}[{change.host}]", change.host,
+                              "delete", f"remove accessory {change.name}", 10, commands,
+                              changes=(change.address,)), self.ids("app.boot"))  # fmt: skip
+                continue
+            actions: tuple[Cmd | Upload, ...]
+            if change.action is Action.UPDATE:
+                actions = (accessory_cmd.start(accessory),)
+            else:
+                actions = accessory_cmd.make_directories(accessory)
+                actions += tuple(
+                    Upload(
+                        f"{accessory.service_name}{m.remote}", m.mode or "0755", f"file:{m.local}"
+                    )
+                    for m in accessory.files
+                )
+                actions += (
+                    Upload(accessory.env_file, "0600", f"envfile:accessory:{accessory.name}"),
+                )
+                if change.action is Action.REPLACE:
+                    actions += (accessory_cmd.stop(accessory.service_name),
+                                accessory_cmd.remove_container(accessory.service_name))  # fmt: skip
+                actions += (accessory_cmd.run(self.app, accessory, change.host),)
+            self.add(
+                Step(f"accessory.boot.{accessory.name}[{change.host}]", change.host, "accessory",
+                     f"{change.action.value} accessory {accessory.name}", 6, actions,
+                     changes=(change.address,)),
+                self.ids("network.kamal", change.host) + self.ids("registry.login", change.host)
+                + self.ids("host.docker", change.host),
+            )  # fmt: skip
+
+    def app_boots(self) -> None:
+        roles = {role.name: role for role in self.app.roles}
+        boots = [c for c in self.of("app") if c.action in (Action.CREATE, Action.REPLACE)]
+        order = {host: i for i, host in enumerate(_boot_host_order(self.app))}
+        hosts = sorted({c.host for c in boots}, key=lambda h: order.get(h, len(order)))
+        previous: list[str] = []
+        for index, group in enumerate(_groups(self.app, hosts)):
+            group_ids: list[str] = []
+            primary_ids: list[str] = []
+            for change in sorted(boots, key=lambda c: (order.get(c.host, 0), c.name)):
+                if change.host not in group:
+                    continue
+                role = roles[change.name]
+                step = self._boot_step(role, change)
+                after = (previous + self.ids("image.pull", change.host)
+                         + self.ids("proxy.boot", change.host) + self.ids("accessory.boot"))  # fmt: skip
+                if not role.primary:
+                    after += primary_ids
+                step_id = self.add(step, after)
+                group_ids.append(step_id)
+                if role.primary:
+                    primary_ids.append(step_id)
+            previous = group_ids
+            if self.app.boot.wait and index < len(_groups(self.app, hosts)) - 1:
+                wait = Step(f"boot.wait.{index + 1}[local]", "local", "wait",
+                            f"wait {self.app.boot.wait}s after boot group {index + 1}", 7,
+                            (("sleep", str(self.app.boot.wait)),))  # fmt: skip
+                previous = [self.add(wait, group_ids)]
+
+    def _boot_step(self, role: Role, change: Change) -> Step:
+        app, host = self.app, change.host
+        before = dict(change.before)
+        old_version = before.get("version")
+        name = role.container_name(app.version)
+        commands: list[Cmd | Upload] = []
+        old_container = before.get("container")
+        if (
+            old_version == app.version
+            or "is exited" in " ".join(change.reasons)
+            or ("is created" in " ".join(change.reasons))
+        ):
+            renamed = f"{name}_replaced_{_hex(host, name, 'replaced')}"
+            commands.append(app_cmd.rename(role, app.version, renamed))
+            old_container = renamed if old_version == app.version else None
+        commands += [
+            app_cmd.make_env_directory(app),
+            Upload(role.env_file, "0600", f"envfile:role:{role.name}"),
+            app_cmd.run(app, role, host, app.version),
+        ]
+        if role.proxy:
+            target = f"$({' '.join(app_cmd.container_id(role, app.version))})"
+            commands.append(
+                proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name)
+            )
+        if old_container:
+            commands.append(app_cmd.stop_container(old_container, role, app.drain_timeout))
+        return Step(
+            f"app.boot.{role.name}[{host}]", host, "app",
+            f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
+            7, tuple(commands), changes=(change.address,),
+        )  # fmt: skip
+
+    def routes(self) -> None:
+        roles = {role.name: role for role in self.app.roles}
+        for change in self.of("route"):
+            role = roles[change.name]
+            assert role.proxy is not None
+            target = dict(change.after)["target"].rsplit(":", 1)[0]
+            command = proxy_cmd.deploy(
+                self.app, role.container_prefix, role.proxy, target, role.name
+            )
+            self.add(
+                Step(f"route.{role.name}[{change.host}]", change.host, "route",
+                     f"point {role.container_prefix} at {target}", 8, (command,),
+                     changes=(change.address,)),
+                self.ids("proxy.boot", change.host),
+            )  # fmt: skip
+
+    def deletes(self) -> None:
+        boots = self.ids("app.boot")
+        for change in self.of("app"):
+            if change.action is not Action.DELETE:
+                continue
+            container = dict(change.before)["container"]
+            prefix = container.rsplit("-", 1)[0]
+            commands: tuple[Cmd, ...] = (
+                ("docker", "exec", "kamal-proxy", "kamal-proxy", "remove", prefix, "||", "true"),
+            ) if change.downtime else ()  # fmt: skip
+            commands += (app_cmd.stop_container(container, None, self.app.drain_timeout),)
+            self.add(Step(f"app.remove.{change.name}[{change.host}]", change.host, "delete",
+                          f"stop {container} ({change.reasons[0]})", 10, commands,
+                          changes=(change.address,)), boots)  # fmt: skip
+        for host in sorted({c.host for c in self.of("stale")}):
+            stale = self.of("stale", host)
+            commands = tuple(
+                ("docker", "rm", c.name) if dict(c.before).get("state") != "running"
+                else app_cmd.stop_container(c.name, None, self.app.drain_timeout)
+                for c in stale
+            )  # fmt: skip
+            self.add(Step(f"stale.remove[{host}]", host, "delete",
+                          f"remove {len(stale)} stale container(s)", 10, commands,
+                          changes=tuple(c.address for c in stale)), boots)  # fmt: skip
+
+    def tag_and_prune(self) -> None:
+        boots = self.ids("app.boot")
+        for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
+            self.add(Step(f"image.tag_latest[{host}]", host, "tag",
+                          f"tag {self.app.image} as {self.app.latest_image}", 9,
+                          (app_cmd.tag_latest(self.app),)), boots)  # fmt: skip
+        for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
+            self.add(
+                Step(f"prune[{host}]", host, "prune",
+                     f"prune stopped containers beyond {self.app.retain_containers} and unused images",
+                     11, (host_cmd.prune_containers(self.app),) + host_cmd.prune_images(self.app)),
+                self.ids("image.tag_latest", host) + self.ids("app.remove", host)
+                + self.ids("stale.remove", host) + self.ids("accessory.remove", host),
+            )  # fmt: skip
+
+    def lock(self) -> None:
+        primary = self.app.primary_host
+        if not self.graph or primary is None:
+            return
+        work = list(self.graph)
+        acquire = Step(f"lock.acquire[{primary}]", primary, "lock", "take the deploy lock", 0,
+                       (("mkdir", "-p", ".kamal"), host_cmd.lock_acquire(self.app, LOCK_DETAILS)))  # fmt: skip
+        release = Step(f"lock.release[{primary}]", primary, "lock", "release the deploy lock", 12,
+                       (host_cmd.lock_release(self.app),))  # fmt: skip
+        self.add(acquire)
+        self.add(release, work)
+        for node in work:
+            self.graph.add_edge(acquire.id, node)
+
+
+def _boot_host_order(app: App) -> list[str]:
+    """App hosts, primary-role hosts first (Kamal's KAMAL.hosts)."""
+    ordered: list[str] = []
+    for role in app.roles:
+        ordered += role.hosts
+    return list(dict.fromkeys(ordered))
+
+
+def _groups(app: App, hosts: list[str]) -> list[list[str]]:
+    limit = app.boot.limit
+    if not limit or not hosts:
+        return [hosts] if hosts else []
+    if limit.endswith("%"):
+        size = max(math.floor(len(app.all_hosts) * int(limit[:-1]) / 100), 1)
+    else:
+        size = int(limit)
+    return [hosts[i : i + size] for i in range(0, len(hosts), size)]
+
+
+TRANSFORMS = (
+    _Builder.host_prerequisites,
+    _Builder.image_pulls,
+    _Builder.proxies,
+    _Builder.accessories,
+    _Builder.app_boots,
+    _Builder.routes,
+    _Builder.deletes,
+    _Builder.tag_and_prune,
+    _Builder.lock,
+)
+
+
+def build_graph(app: App, changes: tuple[Change, ...]) -> nx.DiGraph:
+    builder = _Builder(app, changes)
+    for transform in TRANSFORMS:
+        transform(builder)
+    if not nx.is_directed_acyclic_graph(builder.graph):
+        raise ValueError("step graph has a cycle")  # a bug in the transforms, not user input
+    reduced = nx.transitive_reduction(builder.graph)
+    reduced.add_nodes_from(builder.graph.nodes(data=True))  # the reduction drops node data
+    return reduced
+
+
+def ordered_steps(graph: nx.DiGraph) -> list[Step]:
+    steps = {node: data["step"] for node, data in graph.nodes(data=True)}
+    order = nx.lexicographical_topological_sort(graph, key=lambda node: steps[node].sort_key)
+    return [steps[node] for node in order]
