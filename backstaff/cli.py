@@ -36,6 +36,17 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run, and tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-H", "--skip-hooks", is_flag=True, help="Do not run hooks.")
+@click.option(
+    "--known-hosts",
+    type=click.Path(),
+    envvar="BACKSTAFF_KNOWN_HOSTS",
+    help="known_hosts file for host keys (default ~/.ssh/known_hosts).",
+)
+@click.option(
+    "--no-trust-new-hosts",
+    is_flag=True,
+    help="Refuse hosts whose key is not in known_hosts (default: record it on first use).",
+)
 @click.pass_context
 def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
     """backstaff: plan and apply Kamal 2 deployments."""
@@ -91,6 +102,13 @@ def docs(section: str | None) -> None:
             f"No documentation found for {section} (one of: {', '.join(schema_docs.section_names())})"
         )
     click.echo(text, nl=False)
+
+
+from backstaff.commands_plan import details, drift, plan  # noqa: E402  (registers commands)
+
+cli.add_command(plan)
+cli.add_command(drift)
+cli.add_command(details)
 
 
 @cli.command("version")

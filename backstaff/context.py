@@ -29,6 +29,8 @@ class Options:
     verbose: bool
     quiet: bool
     skip_hooks: bool
+    known_hosts: str | None = None
+    no_trust_new_hosts: bool = False
 
 
 class AppContext:

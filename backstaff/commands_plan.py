@@ -1,0 +1,112 @@
+"""``plan``, ``drift`` and ``details``: read the hosts, compare, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from backstaff.context import AppContext
+from backstaff.errors import BackstaffError, ExitStatus
+from backstaff.planner.desired import build_desired
+from backstaff.planner.plan import plan_to_dict
+from backstaff.planner.render import mask, render
+from backstaff.planning import build_plan, gather_hosts, read_live, running_version
+
+pass_app = click.make_pass_decorator(AppContext)
+FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def _exit(code: int) -> None:
+    if code:
+        sys.exit(code)
+
+
+@click.command()
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 1: error, 2: changes.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan (JSON, with the live-state fingerprint) for `apply`.",
+)
+@click.option("--include-hosts", help="Also read these hosts (e.g. removed from the config).")
+@pass_app
+def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
+         include_hosts: str | None) -> None:  # fmt: skip
+    """Show what would change on the hosts, without changing anything."""
+    app = ctx.app
+    live = read_live(ctx, app, gather_hosts(ctx, include_hosts))
+    result = build_plan(ctx, app, live)
+    secrets = ctx.secrets.resolved_values() if "secrets" in ctx.__dict__ else []
+    if out is not None:
+        text = json.dumps(plan_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        out.write_text(mask(text, secrets), encoding="utf-8")
+    click.echo(render(result, fmt, verbose=ctx.options.verbose, secrets=secrets), nl=False)
+    if result.errors:
+        _exit(ExitStatus.ERROR)
+    if detailed_exitcode and result.has_changes:
+        _exit(ExitStatus.CHANGES)
+
+
+@click.command()
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@pass_app
+def drift(ctx: AppContext, fmt: str) -> None:
+    """Compare the hosts with the config at the version running now; exit 2 on drift."""
+    hosts = gather_hosts(ctx)
+    probe = build_desired(ctx.config, ctx.options.version or "current")
+    live = read_live(ctx, probe, hosts)
+    if any(h.error for h in live.hosts) and all(h.error for h in live.hosts):
+        raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
+    version = ctx.options.version or running_version(probe, live)
+    result = build_plan(ctx, build_desired(ctx.config, version), live)
+    secrets = ctx.secrets.resolved_values() if "secrets" in ctx.__dict__ else []
+    if fmt == "text":
+        drifted = [c for c in result.changes]
+        lines = [f"Drift check: {result.service} version {version}"]
+        lines += [f"! {host}: {message}" for host, message in result.errors]
+        if drifted:
+            lines.append(f"{len(drifted)} resource(s) drifted:")
+            lines += [f"  {c.action.symbol} {c.address}: {'; '.join(c.reasons)}" for c in drifted]
+        else:
+            lines.append("No drift: the hosts match the configuration.")
+        click.echo(mask("\n".join(lines) + "\n", secrets), nl=False)
+    else:
+        click.echo(render(result, fmt, secrets=secrets), nl=False)
+    if result.errors:
+        _exit(ExitStatus.ERROR)
+    if result.has_changes:
+        _exit(ExitStatus.CHANGES)
+
+
+@click.command()
+@pass_app
+def details(ctx: AppContext) -> None:
+    """Show the containers and proxy routes on every host (from one read per host)."""
+    probe = build_desired(ctx.config, ctx.options.version or "current")
+    live = read_live(ctx, probe, gather_hosts(ctx))
+    services = {probe.service, "kamal-proxy"} | {a.service_name for a in probe.accessories}
+    for state in live.hosts:
+        click.echo(f"Host {state.host}")
+        if state.error:
+            click.echo(f"  ! {state.error}\n")
+            continue
+        rows = [
+            (c.name, c.image, c.state, c.short_id)
+            for c in state.containers
+            if c.label("service") in services or c.name == "kamal-proxy"
+        ]
+        table = tabulate(rows, headers=("Container", "Image", "State", "ID"), disable_numparse=True)
+        click.echo("\n".join(f"  {line}" for line in table.splitlines()) or "  (no containers)")
+        if state.routes:
+            routes = [(r.service, ",".join(r.hosts) or "*", ",".join(r.paths), r.target, r.state)
+                      for r in state.routes]  # fmt: skip
+            table = tabulate(routes, headers=("Route", "Host", "Path", "Target", "State"))
+            click.echo("\n" + "\n".join(f"  {line}" for line in table.splitlines()))
+        if state.lock:
+            click.echo(f"  Deploy lock: {state.lock.holder}")
+        click.echo("")

@@ -1,0 +1,83 @@
+"""Wiring for plan, drift and details: gather over SSH, resolve what the planner needs, plan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from backstaff.context import AppContext
+from backstaff.errors import BackstaffError
+from backstaff.executors.gather import ConnectionPool, gather
+from backstaff.planner.changes import Change
+from backstaff.planner.diff import current_container, version_of
+from backstaff.planner.envfiles import env_file_digests
+from backstaff.planner.filters import split_list
+from backstaff.planner.live import LiveState
+from backstaff.planner.model import App
+from backstaff.planner.plan import Plan, config_digest, make_plan
+from backstaff.schemas import ConfigErrors
+
+
+def known_hosts_path(ctx: AppContext) -> Path:
+    path = (
+        ctx.options.known_hosts or os.environ.get("BACKSTAFF_KNOWN_HOSTS") or "~/.ssh/known_hosts"
+    )
+    return Path(path).expanduser()
+
+
+def connection_pool(ctx: AppContext, app: App) -> ConnectionPool:
+    key_data = tuple(
+        ctx.secrets[entry] if entry in ctx.secrets else entry for entry in app.ssh.key_data
+    )
+    return ConnectionPool(
+        app.ssh,
+        known_hosts=known_hosts_path(ctx),
+        trust_new_hosts=not ctx.options.no_trust_new_hosts,
+        key_data=key_data,
+    )
+
+
+def gather_hosts(ctx: AppContext, include: str | None = None) -> list[str]:
+    return list(dict.fromkeys(list(ctx.selection.hosts) + split_list(include)))
+
+
+def read_live(ctx: AppContext, app: App, hosts: list[str]) -> LiveState:
+    pool = connection_pool(ctx, app)
+    try:
+        return gather(app, hosts, pool)
+    finally:
+        pool.close()
+
+
+def envfile_digests_or_note(
+    ctx: AppContext, app: App
+) -> tuple[dict[tuple[str, str], str], tuple[str, ...]]:
+    try:
+        return env_file_digests(app, lambda key: ctx.secrets[key]), ()
+    except ConfigErrors as exc:
+        return {}, (f"env files not compared: {exc}",)
+
+
+def _keep(ctx: AppContext) -> Callable[[Change], bool] | None:
+    """-h/-r/-p narrow the plan to the selected hosts (and, for app changes, roles)."""
+    if not (ctx.options.hosts or ctx.options.roles or ctx.options.primary):
+        return None
+    hosts, roles = set(ctx.selection.hosts), set(ctx.selection.roles)
+    return lambda c: c.host in hosts and (c.kind not in ("app", "route") or c.name in roles)
+
+
+def build_plan(ctx: AppContext, app: App, live: LiveState) -> Plan:
+    digests, notes = envfile_digests_or_note(ctx, app)
+    digest = config_digest(ctx.config.data, ctx.config.destination)
+    return make_plan(app, live, digest, digests, notes, keep=_keep(ctx))
+
+
+def running_version(app: App, live: LiveState) -> str:
+    """The version running now: the primary role's current container on its first host."""
+    for role in app.roles:
+        for host in role.hosts:
+            container = current_container(app, role, live.host(host))
+            if container is not None:
+                return version_of(app, role, container)
+    raise BackstaffError("no app container is running on any host: nothing to compare (use plan)")

@@ -1,0 +1,206 @@
+"""The Plan value: changes, ordered steps, and the live-state fingerprint they assume.
+
+Serializable both ways, so ``plan --out`` then ``apply plan.json`` can refuse a stale plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from backstaff.planner.changes import Action, Change
+from backstaff.planner.diff import EnvFileDigests, diff
+from backstaff.planner.graph import build_graph, ordered_steps
+from backstaff.planner.live import LiveState
+from backstaff.planner.model import App
+from backstaff.planner.steps import Step, Upload
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    service: str
+    destination: str | None
+    version: str
+    changes: tuple[Change, ...]
+    steps: tuple[Step, ...]
+    depends_on: tuple[tuple[str, tuple[str, ...]], ...]  # step id -> the step ids it waits for
+    live_fingerprint: str
+    config_digest: str
+    hosts: tuple[str, ...]
+    lock: str | None = None  # the lock details when someone holds it
+    errors: tuple[tuple[str, str], ...] = ()  # (host, message): hosts that could not be read
+    notes: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        count = {action: 0 for action in Action}
+        for change in self.changes:
+            count[change.action] += 1
+        return {
+            "add": count[Action.CREATE],
+            "change": count[Action.UPDATE],
+            "replace": count[Action.REPLACE],
+            "destroy": count[Action.DELETE],
+        }
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+
+def config_digest(data: Mapping[str, Any], destination: str | None) -> str:
+    text = json.dumps({"config": data, "destination": destination}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_plan(
+    app: App,
+    live: LiveState,
+    digest: str,
+    envfiles: EnvFileDigests | None = None,
+    notes: tuple[str, ...] = (),
+    keep: Callable[[Change], bool] | None = None,
+) -> Plan:
+    """``keep`` narrows the plan (``-h``/``-r``) before the steps are built."""
+    changes = tuple(c for c in diff(app, live, envfiles) if keep is None or keep(c))
+    graph = build_graph(app, changes)
+    steps = tuple(ordered_steps(graph))
+    primary = live.host(app.primary_host) if app.primary_host else None
+    return Plan(
+        service=app.service,
+        destination=app.destination,
+        version=app.version,
+        changes=changes,
+        steps=steps,
+        depends_on=_dependencies(graph, steps),
+        live_fingerprint=live.fingerprint(),
+        config_digest=digest,
+        hosts=tuple(h.host for h in live.hosts),
+        lock=primary.lock.details if primary and primary.lock else None,
+        errors=tuple((h.host, h.error) for h in live.hosts if h.error),
+        notes=notes,
+    )
+
+
+def _dependencies(
+    graph: nx.DiGraph, steps: tuple[Step, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((s.id, tuple(sorted(graph.predecessors(s.id)))) for s in steps)
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    depends = dict(plan.depends_on)
+    return {
+        "format_version": FORMAT_VERSION,
+        "service": plan.service,
+        "destination": plan.destination,
+        "version": plan.version,
+        "summary": plan.summary,
+        "has_changes": plan.has_changes,
+        "hosts": list(plan.hosts),
+        "lock": plan.lock,
+        "errors": [{"host": h, "message": m} for h, m in plan.errors],
+        "notes": list(plan.notes),
+        "changes": [
+            {
+                "address": c.address,
+                "kind": c.kind,
+                "name": c.name,
+                "host": c.host,
+                "action": c.action.value,
+                "reasons": list(c.reasons),
+                "before": dict(c.before) or None,
+                "after": dict(c.after) or None,
+                "downtime": c.downtime,
+            }
+            for c in plan.changes
+        ],
+        "steps": [
+            {
+                "id": s.id,
+                "host": s.host,
+                "kind": s.kind,
+                "description": s.description,
+                "phase": s.phase,
+                "depends_on": list(depends.get(s.id, ())),
+                "commands": [
+                    {"upload": {"path": c.path, "mode": c.mode, "source": c.source}}
+                    if isinstance(c, Upload)
+                    else {"argv": list(c)}
+                    for c in s.commands
+                ],
+                "stdin_secret": s.stdin_secret,
+                "changes": list(s.changes),
+            }
+            for s in plan.steps
+        ],
+        "live_fingerprint": plan.live_fingerprint,
+        "config_digest": plan.config_digest,
+    }
+
+
+class PlanFormatError(Exception):
+    pass
+
+
+def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PlanFormatError(
+            f"unsupported plan format_version {data.get('format_version')!r} (expected {FORMAT_VERSION})"
+        )
+    try:
+        changes = tuple(
+            Change(
+                c["kind"],
+                c["name"],
+                c["host"],
+                Action(c["action"]),
+                tuple(c["reasons"]),
+                tuple((c.get("before") or {}).items()),
+                tuple((c.get("after") or {}).items()),
+                bool(c.get("downtime")),
+            )  # fmt: skip
+            for c in data["changes"]
+        )
+        steps = tuple(
+            Step(
+                s["id"],
+                s["host"],
+                s["kind"],
+                s["description"],
+                int(s["phase"]),
+                tuple(
+                    Upload(**c["upload"]) if "upload" in c else tuple(c["argv"])
+                    for c in s["commands"]
+                ),
+                s.get("stdin_secret"),
+                tuple(s.get("changes", ())),
+            )  # fmt: skip
+            for s in data["steps"]
+        )
+        return Plan(
+            service=data["service"],
+            destination=data["destination"],
+            version=data["version"],
+            changes=changes,
+            steps=steps,
+            depends_on=tuple((s["id"], tuple(s["depends_on"])) for s in data["steps"]),
+            live_fingerprint=data["live_fingerprint"],
+            config_digest=data["config_digest"],
+            hosts=tuple(data.get("hosts", ())),
+            lock=data.get("lock"),
+            errors=tuple((e["host"], e["message"]) for e in data.get("errors", ())),
+            notes=tuple(data.get("notes", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFormatError(f"not a backstaff plan: {exc}") from None

@@ -1,0 +1,32 @@
+"""Renderings of a Plan: text for terminals, JSON for machines, Markdown for pull requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from backstaff.planner.plan import Plan, plan_to_dict
+from backstaff.planner.render.markdown import render_markdown
+from backstaff.planner.render.text import render_text
+
+MASK = "[REDACTED]"
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """Last line of defence: no known secret value leaves in any rendering."""
+    for value in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
+def render(plan: Plan, fmt: str, *, verbose: bool = False, secrets: Iterable[str] = ()) -> str:
+    if fmt == "json":
+        text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        text = render_markdown(plan)
+    else:
+        text = render_text(plan, verbose=verbose)
+    return mask(text, secrets)
+
+
+__all__ = ["MASK", "mask", "render", "render_markdown", "render_text"]
