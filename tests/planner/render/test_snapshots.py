@@ -1,0 +1,103 @@
+"""Snapshot tests of the three renderings (fixtures/plans/). Regenerate after an intended
+change with ``UPDATE_SNAPSHOTS=1 python -m pytest tests/planner/render``, then review the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from backstaff.planner.plan import Plan, make_plan, plan_from_dict, plan_to_dict
+from backstaff.planner.render import render
+from tests.conftest import FIXTURES
+from tests.planner.scenarios import example, live
+
+SNAPSHOTS = FIXTURES / "plans"
+
+
+def _env(data: dict[str, Any]) -> None:
+    data["env"]["clear"]["TB_MODE"] = "changed"
+
+
+def _drop_workers(data: dict[str, Any]) -> None:
+    del data["servers"]["workers"]
+
+
+SCENARIOS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None] | None]] = {
+    "fresh": ("fresh", "v1", None),
+    "up-to-date": ("deployed-v1", "v1", None),
+    "new-version": ("deployed-v1", "v2", None),
+    "env-changed": ("deployed-v1", "v1", _env),
+    "role-removed": ("deployed-v1", "v1", _drop_workers),
+    "proxy-missing": ("proxy-missing", "v1", None),
+    "lock-held": ("lock-held", "v2", None),
+}
+
+
+def build(name: str) -> Plan:
+    scenario, version, change = SCENARIOS[name]
+    return make_plan(example(version, change), live(scenario), "config-digest")
+
+
+def check(name: str, suffix: str, text: str) -> None:
+    path = SNAPSHOTS / f"{name}.{suffix}"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"
+    assert text == path.read_text()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_text(name: str) -> None:
+    check(name, "txt", render(build(name), "text"))
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_markdown(name: str) -> None:
+    check(name, "md", render(build(name), "markdown"))
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_json(name: str) -> None:
+    check(name, "json", render(build(name), "json"))
+
+
+def test_verbose_text_lists_every_step_and_command() -> None:
+    check("new-version-verbose", "txt", render(build("new-version"), "text", verbose=True))
+
+
+def test_json_round_trip() -> None:
+    plan = build("fresh")
+    assert plan_from_dict(json.loads(render(plan, "json"))) == plan
+
+
+def test_json_is_versioned_with_steps_and_fingerprint() -> None:
+    data = plan_to_dict(build("new-version"))
+    assert data["format_version"] == 1
+    assert data["summary"] == {"add": 0, "change": 0, "replace": 3, "destroy": 0}
+    assert data["steps"][0]["id"] == "lock.acquire[10.254.0.11]"
+    assert len(data["live_fingerprint"]) == 64
+
+
+def test_no_secret_in_any_rendering() -> None:
+    for name in SCENARIOS:
+        plan = build(name)
+        for fmt in ("text", "json", "markdown"):
+            for secret in ("tbpass", "s3cr3t-token-123", "cache-pass-456"):
+                assert secret not in render(plan, fmt, verbose=True)
+
+
+def test_masking_replaces_known_values() -> None:
+    text = render(build("new-version"), "text", verbose=True, secrets=["TB_GREETING"])
+    assert "TB_GREETING" not in text and "[REDACTED]" in text
+
+
+def test_markdown_is_truncated_under_the_limit() -> None:
+    from backstaff.planner.render.markdown import render_markdown
+
+    text = render_markdown(build("fresh"), limit=1500)
+    assert len(text) < 1500 and "truncated: " in text

@@ -1,0 +1,94 @@
+"""The step DAG: order, dependencies, boot groups, determinism."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backstaff.planner.diff import diff
+from backstaff.planner.graph import build_graph, ordered_steps
+from backstaff.planner.live import LiveState
+from backstaff.planner.model import App
+from tests.planner.scenarios import example, live
+
+
+def steps_of(app: App, state: LiveState) -> tuple[list[str], Any]:
+    graph = build_graph(app, diff(app, state))
+    return [s.id for s in ordered_steps(graph)], graph
+
+
+def test_fresh_order() -> None:
+    ids, graph = steps_of(example(), live("fresh"))
+    assert ids[0] == "lock.acquire[10.254.0.11]" and ids[-1] == "lock.release[10.254.0.11]"
+    position = {step: index for index, step in enumerate(ids)}
+    for host in ("10.254.0.11", "10.254.0.12"):
+        assert position[f"network.kamal[{host}]"] < position[f"proxy.boot[{host}]"]
+        assert position[f"registry.login[{host}]"] < position[f"image.pull[{host}]"]
+        assert position[f"proxy.boot[{host}]"] < position[f"app.boot.web[{host}]"]
+        assert position[f"app.boot.web[{host}]"] < position["app.boot.workers[10.254.0.13]"]
+    assert position["accessory.boot.cache[10.254.0.13]"] < position["app.boot.web[10.254.0.11]"]
+    assert position["image.tag_latest[10.254.0.13]"] < position["prune[10.254.0.13]"]
+    assert set(graph.predecessors("app.boot.workers[10.254.0.13]")) >= {
+        "app.boot.web[10.254.0.11]", "app.boot.web[10.254.0.12]",
+    }  # fmt: skip
+
+
+def test_no_changes_no_steps() -> None:
+    assert steps_of(example(), live("deployed-v1"))[0] == []
+
+
+def test_deterministic() -> None:
+    assert (
+        steps_of(example("v2"), live("deployed-v1"))[0]
+        == steps_of(example("v2"), live("deployed-v1"))[0]
+    )
+
+
+def test_boot_limit_makes_groups_with_waits() -> None:
+    def limit(data: dict[str, Any]) -> None:
+        data["boot"] = {"limit": 1, "wait": 2}
+
+    ids, graph = steps_of(example("v2", limit), live("deployed-v1"))
+    boots = [i for i in ids if i.startswith(("app.boot", "boot.wait"))]
+    assert boots == ["app.boot.web[10.254.0.11]", "boot.wait.1[local]", "app.boot.web[10.254.0.12]",
+                     "boot.wait.2[local]", "app.boot.workers[10.254.0.13]"]  # fmt: skip
+    assert "boot.wait.1[local]" in set(graph.predecessors("app.boot.web[10.254.0.12]"))
+
+
+def test_boot_step_commands_in_kamal_order() -> None:
+    ids, graph = steps_of(example("v2"), live("deployed-v1"))
+    step = graph.nodes["app.boot.web[10.254.0.11]"]["step"]
+    lines = step.rendered()
+    assert lines[0] == "mkdir -p .kamal/apps/tb/env/roles"
+    assert (
+        lines[1] == "# upload .kamal/apps/tb/env/roles/web.env (mode 0600, from envfile:role:web)"
+    )
+    assert lines[2].startswith("docker run --detach --restart unless-stopped --name tb-web-v2 ")
+    assert lines[3].startswith(
+        'docker exec kamal-proxy kamal-proxy deploy tb-web --target="$(docker container ls'
+    )
+    assert (
+        lines[4]
+        == "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
+    )
+
+
+def test_redeploy_of_the_running_version_renames_first() -> None:
+    def env(data: dict[str, Any]) -> None:
+        data["env"]["clear"]["TB_MODE"] = "x"
+
+    _, graph = steps_of(example("v1", env), live("deployed-v1"))
+    lines = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
+    assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
+    renamed = lines[0].split()[-1]
+    assert (
+        lines[-1]
+        == f"docker container ls --all --filter 'name=^{renamed}$' --quiet | xargs docker stop -t 30"
+    )
+
+
+def test_deletes_come_after_boots() -> None:
+    def drop(data: dict[str, Any]) -> None:
+        del data["servers"]["workers"]
+
+    ids, _ = steps_of(example("v2", drop), live("deployed-v1"))
+    assert ids.index("app.remove.workers[10.254.0.13]") > ids.index("app.boot.web[10.254.0.12]")
