@@ -120,7 +120,9 @@ def version_command() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: expected errors become messages and exit codes."""
     try:
-        cli.main(args=argv, prog_name="backstaff", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="backstaff", standalone_mode=False)
+        if isinstance(code, int) and code:
+            return code  # ctx.exit(code): --detailed-exitcode, drift
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return ExitStatus.INTERRUPTED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -22,7 +21,7 @@ FORMATS = click.Choice(["text", "json", "markdown"])
 
 def _exit(code: int) -> None:
     if code:
-        sys.exit(code)
+        click.get_current_context().exit(code)
 
 
 @click.command()

@@ -65,7 +65,8 @@ class AppContext:
 
     @cached_property
     def selection(self) -> Selection:
-        return select(self.app, self.options.hosts, self.options.roles, self.options.primary)
+        hosts_only = build_desired(self.config, "-")  # hosts and roles do not depend on the version
+        return select(hosts_only, self.options.hosts, self.options.roles, self.options.primary)
 
     @cached_property
     def secrets(self) -> Secrets:

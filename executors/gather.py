@@ -66,7 +66,7 @@ def gather(app: App, hosts: Iterable[str], pool: ConnectionPool) -> LiveState:
         try:
             result = pool.get(host).run(gather_script(app, host), timeout=120)
         except SshError as exc:
-            return LiveHost(host, error=str(exc))
+            return LiveHost(host, error=str(exc).removeprefix(f"{host}: "))
         return parse_host(host, result.stdout)
 
     if not hosts:

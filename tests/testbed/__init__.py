@@ -78,6 +78,20 @@ class Testbed:
             )
         return done.stdout.decode()
 
+    def reset(self) -> None:
+        """Back to fresh hosts: no containers, no kamal network or proxy state, no .kamal, no
+        registry login (the images stay, as on a reused server)."""
+        for host in self.hosts:
+            ids = self.docker(host, "ps", "-aq").split()
+            if ids:
+                self.docker(host, "rm", "-f", *ids)
+            if "kamal" in self.docker(host, "network", "ls", "--format", "{{.Name}}").split():
+                self.docker(host, "network", "rm", "kamal")
+            self.docker(host, "volume", "prune", "-f")
+            home = Path(host.directory) / "root"
+            for name in (".kamal", ".docker", "tb-cache"):
+                shutil.rmtree(home / name, ignore_errors=True)
+
     def command_counts(self) -> dict[str, int]:
         """SSH commands each host has run so far (from the ForceCommand logs)."""
         return {
