@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: set everything up, bring up the 3-host test bed,
-# then run backstaff on fixtures/example (validate, resolved config, a real SSH check).
+# The main job on the bundled example: set everything up, bring up the 3-host test bed, and
+# plan against it: on fresh hosts, after the real Kamal 2.11 deployed v1, and for v2.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 python3 -m tests.testbed up 3 >/dev/null
+python3 -c "from tests import testbed; testbed.load().reset()"
 echo "== test bed: hosts 10.254.0.11-13, registry 10.254.0.2:5000 (python -m tests.testbed down removes it)"
+export BACKSTAFF_KNOWN_HOSTS=/tmp/bst/demo_known_hosts
 cd "$root/fixtures/example"
 echo "== backstaff validate"
 python3 -m backstaff validate
-echo "== backstaff config (secrets masked)"
-python3 -m backstaff --version v1 config
-echo "== docker on every host over SSH (paramiko)"
-python3 - <<'PY'
-from pathlib import Path
-
-from backstaff.context import AppContext, Options
-from backstaff.executors.ssh import SshConnection
-
-app = AppContext(Options(Path("config/deploy.yml"), None, None, None, False, "v1", False, False, False)).app
-for host in app.all_hosts:
-    with SshConnection(host, app.ssh, known_hosts=Path("/tmp/bst/known_hosts")) as ssh:
-        print(host, "docker", ssh.run("docker version --format '{{.Server.Version}}'").stdout.strip())
-PY
+echo "== backstaff plan on fresh hosts"
+python3 -m backstaff --version v1 plan
+echo "== kamal setup -P --version=v1 (the real Kamal 2.11; backstaff apply arrives with issue #4)"
+kamal setup -P --version=v1 >/tmp/bst/demo-kamal-setup.log 2>&1
+echo "== backstaff plan --version v1 --detailed-exitcode (nothing to do)"
+python3 -m backstaff --version v1 plan --detailed-exitcode
+echo "== backstaff plan --version v2 (markdown, as a pull-request comment)"
+python3 -m backstaff --version v2 plan --format markdown
+echo "== backstaff drift"
+python3 -m backstaff drift
