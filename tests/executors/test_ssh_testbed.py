@@ -81,3 +81,81 @@ def test_unreachable_host_names_the_host(testbed: Testbed, tmp_path: Path) -> No
     connection = SshConnection(address, settings(testbed), known_hosts=tmp_path / "kh", timeout=2)
     with pytest.raises(SshError, match=f"^{address}: cannot connect on port 22"):
         connection.connect()
+
+
+def test_jump_host(testbed: Testbed, tmp_path: Path) -> None:
+    """ssh.proxy: reach h2 through h1 (a direct-tcpip channel on the jump host)."""
+    h1, h2 = testbed.hosts[:2]
+    jumped = SshSettings(
+        user="root", keys=(testbed.ssh_key,), keys_only=True, proxy=f"root@{h1.address}"
+    )
+    with SshConnection(h2.address, jumped, known_hosts=tmp_path / "kh") as ssh:
+        assert ssh.run("hostname").stdout.strip() == "h2"
+
+
+def test_proxy_command(testbed: Testbed, tmp_path: Path) -> None:
+    h1, h3 = testbed.hosts[0], testbed.hosts[2]
+    command = (f"ssh -i {testbed.ssh_key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+               f" -o BatchMode=yes -W %h:%p root@{h1.address}")  # fmt: skip
+    settings_ = SshSettings(
+        user="root", keys=(testbed.ssh_key,), keys_only=True, proxy_command=command
+    )
+    with SshConnection(h3.address, settings_, known_hosts=tmp_path / "kh") as ssh:
+        assert ssh.run("hostname").stdout.strip() == "h3"
+
+
+def test_ssh_config_file_proxy_jump(testbed: Testbed, tmp_path: Path) -> None:
+    h1, h2 = testbed.hosts[:2]
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host {h2.address}\n  ProxyJump root@{h1.address}\n")
+    settings_ = SshSettings(
+        user="root", keys=(testbed.ssh_key,), keys_only=True, config=(str(config),)
+    )
+    with SshConnection(h2.address, settings_, known_hosts=tmp_path / "kh") as ssh:
+        assert ssh._jump is not None  # went through the jump host named in the file
+        assert ssh.run("hostname").stdout.strip() == "h2"
+
+
+def test_key_data_instead_of_a_key_file(testbed: Testbed, tmp_path: Path) -> None:
+    settings_ = SshSettings(user="root", keys_only=True)
+    key = Path(testbed.ssh_key).read_text()
+    with SshConnection(
+        testbed.hosts[0].address, settings_, known_hosts=tmp_path / "kh", key_data=(key,)
+    ) as ssh:
+        assert ssh.run("true").ok
+
+
+def test_connection_starts_are_bounded(
+    testbed: Testbed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sshkit.max_concurrent_starts: never more connections starting at once than allowed."""
+    import threading
+
+    from backstaff.executors.gather import ConnectionPool
+
+    active, peak, guard = 0, 0, threading.Lock()
+    original = SshConnection.connect
+
+    def counting_connect(self: SshConnection) -> None:
+        nonlocal active, peak
+        with guard:
+            active += 1
+            peak = max(peak, active)
+        try:
+            original(self)
+        finally:
+            with guard:
+                active -= 1
+
+    monkeypatch.setattr(SshConnection, "connect", counting_connect)
+    bounded = SshSettings(
+        user="root", keys=(testbed.ssh_key,), keys_only=True, max_concurrent_starts=1
+    )
+    pool = ConnectionPool(bounded, known_hosts=tmp_path / "kh")
+    threads = [threading.Thread(target=pool.get, args=(h.address,)) for h in testbed.hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pool.close()
+    assert peak == 1
