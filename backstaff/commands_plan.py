@@ -40,7 +40,7 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
     app = ctx.app
     live = read_live(ctx, app, gather_hosts(ctx, include_hosts))
     result = build_plan(ctx, app, live)
-    secrets = ctx.secrets.resolved_values() if "secrets" in ctx.__dict__ else []
+    secrets = ctx.resolved_secret_values()
     if out is not None:
         text = json.dumps(plan_to_dict(result), indent=2, ensure_ascii=False) + "\n"
         out.write_text(mask(text, secrets), encoding="utf-8")
@@ -59,13 +59,13 @@ def drift(ctx: AppContext, fmt: str) -> None:
     hosts = gather_hosts(ctx)
     probe = build_desired(ctx.config, ctx.options.version or "current")
     live = read_live(ctx, probe, hosts)
-    if any(h.error for h in live.hosts) and all(h.error for h in live.hosts):
+    if live.hosts and all(h.error for h in live.hosts):
         raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
     version = ctx.options.version or running_version(probe, live)
     result = build_plan(ctx, build_desired(ctx.config, version), live)
-    secrets = ctx.secrets.resolved_values() if "secrets" in ctx.__dict__ else []
+    secrets = ctx.resolved_secret_values()
     if fmt == "text":
-        drifted = [c for c in result.changes]
+        drifted = result.changes
         lines = [f"Drift check: {result.service} version {version}"]
         lines += [f"! {host}: {message}" for host, message in result.errors]
         if drifted:

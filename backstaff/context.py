@@ -68,6 +68,10 @@ class AppContext:
         hosts_only = build_desired(self.config, "-")  # hosts and roles do not depend on the version
         return select(hosts_only, self.options.hosts, self.options.roles, self.options.primary)
 
+    def resolved_secret_values(self) -> list[str]:
+        """Secret values read so far in this run (none if secrets were never loaded): masked."""
+        return self.secrets.resolved_values() if "secrets" in self.__dict__ else []
+
     @cached_property
     def secrets(self) -> Secrets:
         secrets_path = str(self.config.data.get("secrets_path") or ".kamal/secrets")

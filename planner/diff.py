@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from backstaff.planner.changes import Action, Change
+from backstaff.planner.changes import Action, Change, Fields
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
 from backstaff.planner.model import Accessory, App, Role
 
@@ -142,11 +142,18 @@ def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> lis
     changes: list[Change] = []
     if current is None:
         stopped = state.container(role.container_name(app.version))
-        reason = f"container {stopped.name} is {stopped.state}" if stopped else "not running"
-        changes.append(Change("app", role.name, host, Action.CREATE, (reason,), (), after))
+        if stopped is None:
+            changes.append(
+                Change("app", role.name, host, Action.CREATE, ("not running",), (), after)
+            )
+        else:  # the boot renames it out of the way, as Kamal does
+            reason = f"container {stopped.name} is {stopped.state}"
+            before: Fields = (("container", stopped.name), ("state", stopped.state))
+            changes.append(Change("app", role.name, host, Action.CREATE, (reason,), before, after))
     else:
         old = version_of(app, role, current)
-        before = (("container", current.name), ("image", current.image), ("version", old))
+        before = (("container", current.name), ("image", current.image), ("version", old),
+                  ("state", current.state))  # fmt: skip
         reasons = (
             [f"new version {old} → {app.version}"]
             if old != app.version

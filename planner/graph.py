@@ -176,18 +176,14 @@ class _Builder:
     def _boot_step(self, role: Role, change: Change) -> Step:
         app, host = self.app, change.host
         before = dict(change.before)
-        old_version = before.get("version")
         name = role.container_name(app.version)
         commands: list[Cmd | Upload] = []
         old_container = before.get("container")
-        if (
-            old_version == app.version
-            or "is exited" in " ".join(change.reasons)
-            or ("is created" in " ".join(change.reasons))
-        ):
+        if old_container == name:  # same name already taken (same version, or stopped): rename
             renamed = f"{name}_replaced_{_hex(host, name, 'replaced')}"
             commands.append(app_cmd.rename(role, app.version, renamed))
-            old_container = renamed if old_version == app.version else None
+            running = before.get("state") in ("running", "restarting")
+            old_container = renamed if running else None
         commands += [
             app_cmd.make_env_directory(app),
             Upload(role.env_file, "0600", f"envfile:role:{role.name}"),

@@ -92,3 +92,22 @@ def test_deletes_come_after_boots() -> None:
 
     ids, _ = steps_of(example("v2", drop), live("deployed-v1"))
     assert ids.index("app.remove.workers[10.254.0.13]") > ids.index("app.boot.web[10.254.0.12]")
+
+
+def test_stopped_container_of_the_version_is_renamed_not_stopped() -> None:
+    from dataclasses import replace
+
+    state = live("deployed-v1")
+    h3 = state.host("10.254.0.13")
+    stopped = tuple(
+        replace(c, state="exited") if c.name == "tb-workers-v1" else c for c in h3.containers
+    )
+    state = replace(
+        state, hosts=tuple(replace(h, containers=stopped) if h is h3 else h for h in state.hosts)
+    )
+    app = example("v1")
+    (change,) = diff(app, state)
+    assert (change.action.symbol, change.reasons) == ("+", ("container tb-workers-v1 is exited",))
+    lines = build_graph(app, (change,)).nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
+    assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
+    assert not any("docker stop" in line for line in lines)
