@@ -104,8 +104,11 @@ def docs(section: str | None) -> None:
     click.echo(text, nl=False)
 
 
+from backstaff.commands_apply import apply, deploy, lock, redeploy, rollback, setup  # noqa: E402
 from backstaff.commands_plan import details, drift, plan  # noqa: E402  (registers commands)
 
+for command in (apply, deploy, redeploy, setup, rollback, lock):
+    cli.add_command(command)
 cli.add_command(plan)
 cli.add_command(drift)
 cli.add_command(details)

@@ -46,9 +46,9 @@ class ConnectionPool:
                     trust_new_hosts=self._trust_new, timeout=self._timeout, key_data=self._key_data,
                 )  # fmt: skip
                 self._connections[host] = connection
-        if connection._client is None:
+        if not connection.connected:
             with self._starts:
-                if connection._client is None:
+                if not connection.connected:
                     connection.connect()
         return connection
 

@@ -143,18 +143,43 @@ class SshConnection:
             transport.set_keepalive(30)
         self._client = client
 
-    def run(self, command: str, timeout: float | None = None) -> Result:
-        if self._client is None:
-            self.connect()
-        assert self._client is not None
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
+        """Run ``command``; ``stdin`` (e.g. a registry password) never touches the command line."""
+        client = self._connected()
         try:
-            _, stdout, stderr = self._client.exec_command(command, timeout=timeout)
+            channel_in, stdout, stderr = client.exec_command(command, timeout=timeout)
+            if stdin is not None:
+                channel_in.write(stdin)
+                channel_in.channel.shutdown_write()
             out = stdout.read().decode("utf-8", "replace")
             err = stderr.read().decode("utf-8", "replace")
             status = stdout.channel.recv_exit_status()
         except (TimeoutError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: connection lost: {exc}") from None
         return Result(status, out, err)
+
+    def upload(self, path: str, content: bytes, mode: int) -> None:
+        """Write a file over SFTP (relative paths are in the login directory), created with
+        ``mode`` before any byte is written, so a secret is never world-readable."""
+        client = self._connected()
+        try:
+            with client.open_sftp() as sftp:
+                with sftp.open(path, "wb") as handle:
+                    handle.chmod(mode)
+                    handle.write(content)
+                sftp.chmod(path, mode)
+        except (paramiko.SSHException, OSError) as exc:
+            raise SshError(f"{self.host}: upload of {path} failed: {exc}") from None
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def _connected(self) -> paramiko.SSHClient:
+        if self._client is None:
+            self.connect()
+        assert self._client is not None
+        return self._client
 
     def close(self) -> None:
         if self._client is not None:

@@ -154,6 +154,9 @@ def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> lis
         old = version_of(app, role, current)
         before = (("container", current.name), ("image", current.image), ("version", old),
                   ("state", current.state))  # fmt: skip
+        taken = state.container(role.container_name(app.version))
+        if taken is not None and taken.id != current.id:  # e.g. a rollback: renamed first
+            before += (("name_taken_by", taken.state),)
         reasons = (
             [f"new version {old} → {app.version}"]
             if old != app.version

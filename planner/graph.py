@@ -139,7 +139,7 @@ class _Builder:
             self.add(
                 Step(f"accessory.boot.{accessory.name}[{change.host}]", change.host, "accessory",
                      f"{change.action.value} accessory {accessory.name}", 6, actions,
-                     changes=(change.address,)),
+                     changes=(change.address,), audit=f"Booted {accessory.name} accessory"),
                 self.ids("network.kamal", change.host) + self.ids("registry.login", change.host)
                 + self.ids("host.docker", change.host),
             )  # fmt: skip
@@ -179,11 +179,14 @@ class _Builder:
         name = role.container_name(app.version)
         commands: list[Cmd | Upload] = []
         old_container = before.get("container")
-        if old_container == name:  # same name already taken (same version, or stopped): rename
+        if old_container == name or "name_taken_by" in before:
+            # The name is taken (same version redeployed, a stopped container, a rollback):
+            # rename it out of the way, as Kamal does.
             renamed = f"{name}_replaced_{_hex(host, name, 'replaced')}"
             commands.append(app_cmd.rename(role, app.version, renamed))
-            running = before.get("state") in ("running", "restarting")
-            old_container = renamed if running else None
+            if old_container == name:
+                running = before.get("state") in ("running", "restarting")
+                old_container = renamed if running else None
         commands += [
             app_cmd.make_env_directory(app),
             Upload(role.env_file, "0600", f"envfile:role:{role.name}"),
@@ -194,12 +197,18 @@ class _Builder:
             commands.append(
                 proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name)
             )
+        else:
+            commands.append(
+                app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout)
+            )
         if old_container:
             commands.append(app_cmd.stop_container(old_container, role, app.drain_timeout))
         return Step(
             f"app.boot.{role.name}[{host}]", host, "app",
             f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
             7, tuple(commands), changes=(change.address,),
+            audit=f"[{role.name}] Booted app version {app.version}",
+            on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
         )  # fmt: skip
 
     def routes(self) -> None:
@@ -248,7 +257,8 @@ class _Builder:
         for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
             self.add(Step(f"image.tag_latest[{host}]", host, "tag",
                           f"tag {self.app.image} as {self.app.latest_image}", 9,
-                          (app_cmd.tag_latest(self.app),)), boots)  # fmt: skip
+                          (app_cmd.tag_latest(self.app),),
+                          audit=f"Tagging {self.app.image} as the latest image"), boots)  # fmt: skip
         for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
             self.add(
                 Step(f"prune[{host}]", host, "prune",

@@ -141,6 +141,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 ],
                 "stdin_secret": s.stdin_secret,
                 "changes": list(s.changes),
+                "audit": s.audit,
+                "on_failure": [{"argv": list(c)} for c in s.on_failure],
             }
             for s in plan.steps
         ],

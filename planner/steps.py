@@ -26,6 +26,8 @@ class Step:
     commands: tuple[Cmd | Upload, ...] = ()  # in order: an Upload happens between commands
     stdin_secret: str | None = None  # a secret name written to the first command's stdin
     changes: tuple[str, ...] = ()  # the addresses this step carries out
+    audit: str | None = None  # the audit-log message (Kamal's wording) written when it runs
+    on_failure: tuple[Cmd, ...] = ()  # run if a command fails (e.g. stop the new container)
 
     def rendered(self) -> list[str]:
         return [

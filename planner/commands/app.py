@@ -66,6 +66,29 @@ def rename(role: Role, version: str, new_name: str) -> Cmd:
     return ("docker", "rename", role.container_name(version), new_name)
 
 
+def status(role: Role, version: str) -> Cmd:
+    return pipe(
+        container_id(role, version),
+        ("xargs", "docker", "inspect", "--format",
+         "'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'"),
+    )  # fmt: skip
+
+
+def wait_ready(role: Role, version: str, readiness_delay: int, deploy_timeout: int) -> Cmd:
+    """For roles without the proxy (Kamal polls from its side; here one remote loop does it):
+    ``healthy`` is ready; ``running`` is ready if still running after ``readiness_delay``."""
+    check = " ".join(status(role, version))
+    script = (
+        f"deadline=$(( $(date +%s) + {deploy_timeout} )); "
+        f"while :; do s=$({check}); "
+        f'case "$s" in healthy) exit 0;; running) sleep {readiness_delay}; s=$({check}); '
+        f'case "$s" in healthy|running) exit 0;; esac;; esac; '
+        f'if [ $(date +%s) -ge $deadline ]; then echo "container not ready after {deploy_timeout}'
+        f' seconds ($s)" >&2; exit 1; fi; sleep 1; done'
+    )
+    return ("sh", "-c", "'" + script.replace("'", "'\\''") + "'")
+
+
 def tag_latest(app: App) -> Cmd:
     return ("docker", "tag", app.image, app.latest_image)
 

@@ -312,13 +312,13 @@ def _load_images(bed: Testbed) -> None:
             images.import_proxy_double(
                 lambda *a, input=None, h=host: bed.docker(h, *a, input=input)
             )
-    if marker.exists():
+    if marker.exists() and marker.read_text().strip() == images.files_digest():
         return
     first = bed.hosts[0]
     bed.docker(first, "login", bed.registry, "-u", bed.registry_user, "--password-stdin",
                input=bed.registry_password.encode())  # fmt: skip
     images.push_app_images(lambda *a, input=None: bed.docker(first, *a, input=input), bed.registry)
-    marker.write_text("ok\n")
+    marker.write_text(images.files_digest() + "\n")
 
 
 def load(state: Path = STATE) -> Testbed | None:

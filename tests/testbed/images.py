@@ -83,6 +83,14 @@ def docker_import(docker: Docker, data: bytes, tag: str, changes: list[str]) -> 
     docker(*args, "-", tag, input=data)
 
 
+def files_digest() -> str:
+    """Changes whenever an image's scripts do, so the test bed rebuilds and re-pushes them."""
+    digest = hashlib.sha256()
+    for path in sorted(FILES.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def proxy_double_digest() -> str:
     """Changes whenever the double's script does, so hosts get the new one re-imported."""
     return hashlib.sha256((FILES / "kamal-proxy").read_bytes()).hexdigest()[:16]

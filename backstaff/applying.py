@@ -1,0 +1,237 @@
+"""Wiring for apply and Kamal's deploy verbs: the run-time pieces a plan leaves open
+(secrets, uploads, lock details, audit lines, hooks), confirmation, progress and summary."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from backstaff.context import AppContext
+from backstaff.errors import BackstaffError
+from backstaff.executors.apply import Runtime, StepResult, apply_steps
+from backstaff.executors.gather import ConnectionPool, gather
+from backstaff.executors.git import git_config_value
+from backstaff.executors.hooks import HookFailed, run_hook
+from backstaff.planner.commands.app import env_file_content
+from backstaff.planner.commands.base import shell_value
+from backstaff.planner.model import App
+from backstaff.planner.plan import Plan
+from backstaff.planner.render import mask, render
+from backstaff.planner.steps import Step, Upload
+from backstaff.planner.version import abbreviated
+from backstaff.planning import build_plan, connection_pool, gather_hosts
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def performer(ctx: AppContext) -> str:
+    return git_config_value(ctx.cwd, "user.email") or getpass.getuser()
+
+
+def lock_details(ctx: AppContext, version: str, message: str) -> str:
+    """Kamal's lock file: three lines, Base64 wrapped at 60 with literal \\n for ``echo``."""
+    user = git_config_value(ctx.cwd, "user.name") or "Unknown"
+    text = f"Locked by: {user} at {now()}\nVersion: {version}\nMessage: {message}"
+    encoded = base64.b64encode(text.encode()).decode()
+    return "".join(f"{line}\\n" for line in textwrap.wrap(encoded, 60))
+
+
+def audit_command(ctx: AppContext, app: App) -> object:
+    who = performer(ctx)
+    destination = f" [{app.destination}]" if app.destination else ""
+
+    def command(message: str) -> str:
+        line = f"[{now()}] [{who}]{destination} {message}"
+        return f"mkdir -p .kamal && echo {shell_value(line)} >> {app.audit_log}"
+
+    return command
+
+
+def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
+    roles = {r.name: r for r in app.roles}
+    accessories = {a.name: a for a in app.accessories}
+
+    def secret(name: str) -> str:
+        if name == "<registry.password>":
+            return str((ctx.config.data.get("registry") or {}).get("password") or "")
+        return ctx.secrets[name]
+
+    def render_upload(upload: Upload, host: str) -> bytes:
+        kind, _, rest = upload.source.partition(":")
+        if kind == "file":
+            return (ctx.cwd / rest).read_bytes()
+        owner, _, name = rest.partition(":")
+        env = app.env_for(roles[name], host) if owner == "role" else accessories[name].env
+        return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()
+
+    return Runtime(
+        pool=pool,
+        render_upload=render_upload,
+        secret=secret,
+        lock_details=lock_details(ctx, app.version, message),
+        audit_command=audit_command(ctx, app),  # type: ignore[arg-type]
+        mask=lambda text: mask(text, ctx.resolved_secret_values()),
+    )
+
+
+class ConsoleReporter:
+    """Live progress: one line when a step starts and one when it ends (or JSON events)."""
+
+    def __init__(self, json_events: bool, quiet: bool) -> None:
+        self.json_events, self.quiet, self.start = json_events, quiet, time.monotonic()
+
+    def _emit(self, event: str, step: Step, **extra: object) -> None:
+        elapsed = time.monotonic() - self.start
+        if self.json_events:
+            click.echo(json.dumps({"event": event, "step": step.id, "host": step.host,
+                                   "elapsed": round(elapsed, 2), **extra}))  # fmt: skip
+        elif not self.quiet:
+            detail = (
+                f" ({extra['seconds']:.1f}s)" if "seconds" in extra else f": {step.description}"
+            )
+            error = f"\n      {extra['error']}" if extra.get("error") else ""
+            click.echo(f"  [{elapsed:6.1f}s] {event:<8} {step.id}{detail}{error}")
+
+    def started(self, step: Step) -> None:
+        self._emit("start", step)
+
+    def finished(self, result: StepResult) -> None:
+        event = "done" if result.status == "ok" else "FAILED"
+        self._emit(event, result.step, seconds=round(result.seconds, 2), error=result.error)
+
+
+def hook_env(
+    ctx: AppContext, app: App, command: str, subcommand: str | None, hosts: list[str]
+) -> dict[str, str]:
+    env = {
+        "KAMAL_RECORDED_AT": now(),
+        "KAMAL_PERFORMER": performer(ctx),
+        "KAMAL_VERSION": app.version,
+        "KAMAL_SERVICE_VERSION": f"{app.service}@{abbreviated(app.version)}",
+        "KAMAL_SERVICE": app.service,
+        "KAMAL_HOSTS": ",".join(hosts),
+        "KAMAL_LOCK": "true",
+        "KAMAL_COMMAND": command,
+    }
+    if subcommand:
+        env["KAMAL_SUBCOMMAND"] = subcommand
+    if app.destination:
+        env["KAMAL_DESTINATION"] = app.destination
+    if ctx.options.roles:
+        env["KAMAL_ROLES"] = ctx.options.roles
+    return env
+
+
+def hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
+    if ctx.options.skip_hooks:
+        return
+    try:
+        run_hook(ctx.cwd / app.hooks_path, name, env)
+    except HookFailed as exc:
+        raise BackstaffError(str(exc)) from None
+
+
+def current_plan(ctx: AppContext, app: App, pool: ConnectionPool) -> Plan:
+    live = gather(app, gather_hosts(ctx), pool)
+    return build_plan(ctx, app, live)
+
+
+def check_saved(saved: Plan, fresh: Plan) -> None:
+    if saved.config_digest != fresh.config_digest:
+        raise BackstaffError(
+            "this plan was made for another config or destination: run `backstaff plan` again"
+        )
+    if saved.live_fingerprint != fresh.live_fingerprint:
+        raise BackstaffError(
+            "stale plan: the hosts changed since it was made; run `backstaff plan` again"
+        )
+
+
+def run_apply(
+    ctx: AppContext,
+    app: App,
+    *,
+    command: str,
+    subcommand: str | None = None,
+    auto_approve: bool,
+    saved: Plan | None = None,
+    json_events: bool = False,
+    message: str = "Automatic deploy lock",
+) -> int:
+    """Plan, show, confirm, then walk the steps. Returns the exit status."""
+    pool = connection_pool(ctx, app)
+    try:
+        started = time.monotonic()
+        plan = current_plan(ctx, app, pool)
+        if saved is not None:
+            check_saved(saved, plan)
+            plan = saved
+        secrets = ctx.resolved_secret_values()
+        if not json_events:
+            click.echo(render(plan, "text", verbose=ctx.options.verbose, secrets=secrets), nl=False)
+        if plan.errors:
+            raise BackstaffError("cannot apply: " + "; ".join(f"{h}: {m}" for h, m in plan.errors))
+        if plan.lock:
+            raise BackstaffError(
+                "Deploy lock found (" + plan.lock.splitlines()[0] + "). Run `backstaff lock status`"
+                " for details and `backstaff lock release` once it is safe."
+            )
+        if not plan.has_changes:
+            if not json_events:
+                click.echo("Nothing to do.")
+            return 0
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise BackstaffError("no terminal to confirm on: pass -y/--auto-approve to apply")
+            if not click.confirm("Apply these changes?", default=False):
+                raise click.exceptions.Abort()
+        hosts = sorted({s.host for s in plan.steps if s.host != "local"})
+        env = hook_env(ctx, app, command, subcommand, hosts)
+        runtime = make_runtime(ctx, app, pool, message)
+
+        def after(step: Step) -> None:
+            if step.id.startswith("lock.acquire"):
+                hook(ctx, app, "pre-deploy", env)
+
+        results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
+                              ConsoleReporter(json_events, ctx.options.quiet),
+                              parallelism=app.ssh.max_concurrent_starts, after_step=after)  # fmt: skip
+        failed = [r for r in results if r.status == "failed"]
+        if not json_events and not ctx.options.quiet:
+            rows = [(r.step.id, r.status, f"{r.seconds:.1f}s" if r.status != "not run" else "")
+                    for r in results]  # fmt: skip
+            click.echo("\n" + tabulate(rows, headers=("Step", "Result", "Time")))
+        runtime_seconds = int(time.monotonic() - started)
+        if failed:
+            for result in failed:
+                click.secho(f"  ERROR: {result.step.id}: {result.error}", fg="red", err=True)
+            not_run = sum(1 for r in results if r.status == "not run")
+            click.secho(f"  Apply failed: {len(failed)} step(s) failed, {not_run} not run."
+                        " Run `backstaff plan` to see what is left.", fg="red", err=True)  # fmt: skip
+            return 1
+        if not json_events:
+            click.echo(f"Finished all in {runtime_seconds} seconds")
+        hook(ctx, app, "post-deploy", {**env, "KAMAL_RUNTIME": str(runtime_seconds)})
+        return 0
+    finally:
+        pool.close()
+
+
+def load_saved(path: Path) -> Plan:
+    from backstaff.planner.plan import PlanFormatError, plan_from_dict
+
+    try:
+        return plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, PlanFormatError) as exc:
+        raise BackstaffError(f"cannot read the plan {path}: {exc}") from None

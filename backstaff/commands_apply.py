@@ -1,0 +1,164 @@
+"""``apply`` and Kamal's deploy verbs (deploy, setup, redeploy, rollback) and the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from backstaff.applying import load_saved, lock_details, run_apply
+from backstaff.context import AppContext
+from backstaff.errors import BackstaffError
+from backstaff.executors.gather import ConnectionPool
+from backstaff.executors.ssh import SshConnection
+from backstaff.planner.commands import host as host_cmd
+from backstaff.planner.commands.base import join
+from backstaff.planner.desired import build_desired
+from backstaff.planner.diff import current_container
+from backstaff.planner.model import App
+from backstaff.planning import connection_pool, gather_hosts, read_live
+
+pass_app = click.make_pass_decorator(AppContext)
+AUTO_APPROVE = click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking.")
+JSON_EVENTS = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                           help="json: one JSON event per line (for CI).")  # fmt: skip
+SKIP_PUSH = click.option("-P", "--skip-push", is_flag=True,
+                         help="Use the image already in the registry (no build).")  # fmt: skip
+
+
+def _finish(code: int) -> None:
+    if code:
+        click.get_current_context().exit(code)
+
+
+def _require_skip_push(skip_push: bool) -> None:
+    if not skip_push:
+        raise BackstaffError(
+            "building images is not available yet: push the image, then use -P/--skip-push"
+        )
+
+
+@click.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@AUTO_APPROVE
+@JSON_EVENTS
+@pass_app
+def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str) -> None:
+    """Plan, show the plan, ask, then apply it; or apply a saved PLAN_FILE if still current."""
+    saved = load_saved(plan_file) if plan_file else None
+    app = build_desired(ctx.config, saved.version) if saved else ctx.app
+    _finish(run_apply(ctx, app, command="apply", auto_approve=auto_approve, saved=saved,
+                      json_events=fmt == "json"))  # fmt: skip
+
+
+@click.command()
+@SKIP_PUSH
+@JSON_EVENTS
+@pass_app
+def deploy(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+    """Deploy the version: the plan for it, applied at once (as `kamal deploy`)."""
+    _require_skip_push(skip_push)
+    _finish(run_apply(ctx, ctx.app, command="deploy", auto_approve=True, json_events=fmt == "json"))
+
+
+@click.command()
+@SKIP_PUSH
+@JSON_EVENTS
+@pass_app
+def redeploy(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+    """Deploy again (as `kamal redeploy`)."""
+    _require_skip_push(skip_push)
+    _finish(
+        run_apply(ctx, ctx.app, command="redeploy", auto_approve=True, json_events=fmt == "json")
+    )
+
+
+@click.command()
+@SKIP_PUSH
+@JSON_EVENTS
+@pass_app
+def setup(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+    """Set up fresh hosts and deploy: network, login, proxy, accessories, app."""
+    _require_skip_push(skip_push)
+    _finish(run_apply(ctx, ctx.app, command="setup", auto_approve=True, json_events=fmt == "json"))
+
+
+@click.command()
+@click.argument("version")
+@JSON_EVENTS
+@pass_app
+def rollback(ctx: AppContext, version: str, fmt: str) -> None:
+    """Go back to VERSION, whose containers must still be on the hosts (as `kamal rollback`)."""
+    app = build_desired(ctx.config, version)
+    live = read_live(ctx, app, gather_hosts(ctx))
+    for role in app.roles:
+        for host in role.hosts:
+            state = live.host(host)
+            if state.error:
+                raise BackstaffError(f"{host}: {state.error}")
+            if state.container(role.container_name(version)) is None and not (
+                (current := current_container(app, role, state))
+                and current.name == role.container_name(version)
+            ):
+                raise BackstaffError(
+                    f"The app version '{version}' is not available as a container on {host}"
+                    " (use `backstaff app containers` for available versions)"
+                )
+    _finish(run_apply(ctx, app, command="rollback", auto_approve=True, json_events=fmt == "json"))
+
+
+@click.group()
+def lock() -> None:
+    """The deploy lock on the primary host (Kamal's, compatible with `kamal lock`)."""
+
+
+def _primary(ctx: AppContext) -> tuple[App, ConnectionPool, SshConnection]:
+    app = build_desired(ctx.config, ctx.options.version or "-")
+    if app.primary_host is None:
+        raise BackstaffError("no primary host")
+    pool = connection_pool(ctx, app)
+    return app, pool, pool.get(app.primary_host)
+
+
+@lock.command("status")
+@pass_app
+def lock_status(ctx: AppContext) -> None:
+    """Show who holds the lock, if anyone."""
+    app, pool, ssh = _primary(ctx)
+    try:
+        result = ssh.run(
+            f"stat {app.lock_directory} > /dev/null && cat {app.lock_directory}/details | base64 -d"
+        )
+    finally:
+        pool.close()
+    click.echo(result.stdout.rstrip() if result.ok else "There is no deploy lock")
+
+
+@lock.command("acquire")
+@click.option("-m", "--message", required=True, help="Why the lock is taken.")
+@pass_app
+def lock_acquire(ctx: AppContext, message: str) -> None:
+    """Take the deploy lock."""
+    app, pool, ssh = _primary(ctx)
+    version = ctx.options.version or "-"
+    try:
+        ssh.run("mkdir -p .kamal")
+        result = ssh.run(join(host_cmd.lock_acquire(app, lock_details(ctx, version, message))))
+        if not result.ok:
+            held = ssh.run(f"cat {app.lock_directory}/details | base64 -d").stdout.strip()
+            raise BackstaffError(f"Deploy lock already in place!\n{held}")
+    finally:
+        pool.close()
+    click.echo(f"Acquired the deploy lock on {app.primary_host}")
+
+
+@lock.command("release")
+@pass_app
+def lock_release(ctx: AppContext) -> None:
+    """Release the deploy lock."""
+    app, pool, ssh = _primary(ctx)
+    try:
+        result = ssh.run(join(host_cmd.lock_release(app)))
+    finally:
+        pool.close()
+    click.echo("Released the deploy lock" if result.ok else "There is no deploy lock")
