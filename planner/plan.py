@@ -187,7 +187,9 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 ),
                 s.get("stdin_secret"),
                 tuple(s.get("changes", ())),
-            )  # fmt: skip
+                s.get("audit"),
+                tuple(tuple(c["argv"]) for c in s.get("on_failure", ())),
+            )
             for s in data["steps"]
         )
         return Plan(
