@@ -148,15 +148,16 @@ def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> lis
             )
         else:  # the boot renames it out of the way, as Kamal does
             reason = f"container {stopped.name} is {stopped.state}"
-            before: Fields = (("container", stopped.name), ("state", stopped.state))
+            before: Fields = (("container", stopped.name), ("state", stopped.state),
+                              ("id", stopped.short_id))  # fmt: skip
             changes.append(Change("app", role.name, host, Action.CREATE, (reason,), before, after))
     else:
         old = version_of(app, role, current)
         before = (("container", current.name), ("image", current.image), ("version", old),
-                  ("state", current.state))  # fmt: skip
+                  ("state", current.state), ("id", current.short_id))  # fmt: skip
         taken = state.container(role.container_name(app.version))
         if taken is not None and taken.id != current.id:  # e.g. a rollback: renamed first
-            before += (("name_taken_by", taken.state),)
+            before += (("name_taken_by", taken.state), ("name_taken_id", taken.short_id))
         reasons = (
             [f"new version {old} → {app.version}"]
             if old != app.version

@@ -182,7 +182,8 @@ class _Builder:
         if old_container == name or "name_taken_by" in before:
             # The name is taken (same version redeployed, a stopped container, a rollback):
             # rename it out of the way, as Kamal does.
-            renamed = f"{name}_replaced_{_hex(host, name, 'replaced')}"
+            clashing = before.get("name_taken_id") or before.get("id", "")
+            renamed = f"{name}_replaced_{_hex(host, name, clashing)}"  # unique per container
             commands.append(app_cmd.rename(role, app.version, renamed))
             if old_container == name:
                 running = before.get("state") in ("running", "restarting")

@@ -1,0 +1,148 @@
+"""Real deploys on the test bed with backstaff, and interop with the real Kamal 2.11 both ways."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backstaff.cli import main
+from tests.conftest import FIXTURES
+from tests.testbed import Testbed
+
+pytestmark = pytest.mark.testbed
+SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
+WEB = ("10.254.0.11", "10.254.0.12")
+
+
+@pytest.fixture(scope="module")
+def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    testbed.reset()
+    path = tmp_path_factory.mktemp("apply") / "app"
+    shutil.copytree(FIXTURES / "example", path)
+    yield path
+    testbed.reset()
+
+
+@pytest.fixture(autouse=True)
+def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
+    monkeypatch.delenv("VERSION", raising=False)
+
+
+def backstaff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in out + err
+    return code, out, err
+
+
+def kamal(project: Path, *args: str, version: str = "v1") -> subprocess.CompletedProcess[str]:
+    """The real Kamal; outside git it needs $VERSION for anything that takes the lock."""
+    env = {**os.environ, "VERSION": version}
+    return subprocess.run(["kamal", *args], cwd=project, capture_output=True, text=True,
+                          timeout=300, env=env)  # fmt: skip
+
+
+def served(host: str) -> str:
+    with urllib.request.urlopen(f"http://{host}/", timeout=10) as response:
+        return response.read().decode().strip()
+
+
+def test_01_setup(testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = backstaff(capsys, "--version", "v1", "setup", "-P")
+    assert code == 0, err
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    env_file = Path(testbed.hosts[0].directory) / "root/.kamal/apps/tb/env/roles/web.env"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    assert env_file.read_text() == "SECRET_TOKEN=s3cr3t-token-123\n"
+    audit = (Path(testbed.hosts[0].directory) / "root/.kamal/tb-audit.log").read_text()
+    assert "[web] Booted app version v1" in audit
+    assert backstaff(capsys, "--version", "v1", "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_02_kamal_reads_what_backstaff_deployed(project: Path) -> None:
+    details = kamal(project, "app", "details")
+    assert details.returncode == 0 and "tb-web-v1" in details.stdout
+    status = kamal(project, "lock", "status")
+    assert status.returncode == 0 and "There is no deploy lock" in status.stdout
+
+
+def test_03_deploy_and_kamal_rollback(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backstaff(capsys, "--version", "v2", "deploy", "-P")[0] == 0
+    assert [served(h) for h in WEB] == ["tb v2", "tb v2"]
+    rolled = kamal(project, "rollback", "v1")
+    assert rolled.returncode == 0, rolled.stdout[-2000:]
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    assert backstaff(capsys, "--version", "v1", "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_04_backstaff_rollback(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backstaff(capsys, "--version", "v2", "deploy", "-P")[0] == 0
+    code, out, err = backstaff(capsys, "rollback", "v1")
+    assert code == 0, err
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    code, _, err = backstaff(capsys, "rollback", "v9")
+    assert code == 1 and "The app version 'v9' is not available as a container" in err
+
+
+def test_05_failed_health_check_keeps_the_old_version(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = backstaff(capsys, "--version", "bad", "deploy", "-P")
+    assert code == 1
+    assert "target failed to become healthy" in err
+    assert "Run `backstaff plan` to see what is left." in err
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    assert "There is no deploy lock" in backstaff(capsys, "lock", "status")[1]
+    code, out, _ = backstaff(capsys, "--version", "bad", "plan", "--detailed-exitcode")
+    assert code == 2 and "app.web[10.254.0.11]  new version v1 → bad" in out
+
+
+def test_06_lock_held_refuses_apply(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backstaff(capsys, "--version", "v1", "lock", "acquire", "-m", "Investigating")[0] == 0
+    try:
+        status = kamal(project, "lock", "status")
+        assert "Message: Investigating" in status.stdout
+        code, _, err = backstaff(capsys, "--version", "v2", "deploy", "-P")
+        assert code == 1 and "Deploy lock found" in err
+        code, _, err = backstaff(capsys, "lock", "acquire", "-m", "again")
+        assert code == 1 and "Deploy lock already in place!" in err
+    finally:
+        assert backstaff(capsys, "lock", "release")[0] == 0
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+
+
+def test_07_apply_needs_confirmation_or_a_current_plan(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = backstaff(capsys, "--version", "v2", "apply")
+    assert code == 1 and "pass -y/--auto-approve" in err
+    assert backstaff(capsys, "--version", "v2", "plan", "--out", "v2.json")[0] == 0
+    testbed.docker(testbed.hosts[2], "stop", "tb-cache")
+    code, _, err = backstaff(capsys, "apply", "v2.json", "-y")
+    assert code == 1 and "stale plan" in err
+    assert backstaff(capsys, "--version", "v1", "apply", "-y")[0] == 0  # restarts the accessory
+    assert backstaff(capsys, "--version", "v2", "plan", "--out", "v2.json")[0] == 0
+    code, out, err = backstaff(capsys, "apply", "v2.json", "-y")
+    assert code == 0, err
+    assert [served(h) for h in WEB] == ["tb v2", "tb v2"]
+
+
+def test_08_backstaff_deploys_onward_from_kamal(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    testbed.reset()
+    setup = kamal(project, "setup", "-P", "--version=v1")
+    assert setup.returncode == 0, setup.stdout[-2000:]
+    code, _, err = backstaff(capsys, "--version", "v2", "deploy", "-P")
+    assert code == 0, err
+    assert [served(h) for h in WEB] == ["tb v2", "tb v2"]
+    assert kamal(project, "app", "details").returncode == 0
