@@ -9,6 +9,7 @@ import json
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from backstaff.executors.apply import Runtime, StepResult, apply_steps
 from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.executors.git import git_config_value
 from backstaff.executors.hooks import HookFailed, run_hook
+from backstaff.planner.changes import Change
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.base import shell_value
 from backstaff.planner.model import App
@@ -142,9 +144,11 @@ def hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
         raise BackstaffError(str(exc)) from None
 
 
-def current_plan(ctx: AppContext, app: App, pool: ConnectionPool) -> Plan:
+def current_plan(
+    ctx: AppContext, app: App, pool: ConnectionPool, only: Callable[[Change], bool] | None = None
+) -> Plan:
     live = gather(app, gather_hosts(ctx), pool)
-    return build_plan(ctx, app, live)
+    return build_plan(ctx, app, live, only)
 
 
 def check_saved(saved: Plan, fresh: Plan) -> None:
@@ -168,12 +172,14 @@ def run_apply(
     saved: Plan | None = None,
     json_events: bool = False,
     message: str = "Automatic deploy lock",
+    only: Callable[[Change], bool] | None = None,
+    dry_run: bool = False,
 ) -> int:
     """Plan, show, confirm, then walk the steps. Returns the exit status."""
     pool = connection_pool(ctx, app)
     try:
         started = time.monotonic()
-        plan = current_plan(ctx, app, pool)
+        plan = current_plan(ctx, app, pool, only)
         if saved is not None:
             check_saved(saved, plan)
             plan = saved
@@ -190,6 +196,8 @@ def run_apply(
         if not plan.has_changes:
             if not json_events:
                 click.echo("Nothing to do.")
+            return 0
+        if dry_run:
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():

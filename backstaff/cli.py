@@ -104,10 +104,16 @@ def docs(section: str | None) -> None:
     click.echo(text, nl=False)
 
 
+from backstaff.commands_accessory import accessory  # noqa: E402
+from backstaff.commands_app import app  # noqa: E402
 from backstaff.commands_apply import apply, deploy, lock, redeploy, rollback, setup  # noqa: E402
+from backstaff.commands_ops import audit, prune, registry, remove, server  # noqa: E402
 from backstaff.commands_plan import details, drift, plan  # noqa: E402  (registers commands)
+from backstaff.commands_proxy import proxy  # noqa: E402
+from backstaff.commands_secrets import secrets  # noqa: E402
 
-for command in (apply, deploy, redeploy, setup, rollback, lock):
+for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, proxy, registry,
+                prune, server, audit, remove, secrets):  # fmt: skip
     cli.add_command(command)
 cli.add_command(plan)
 cli.add_command(drift)

@@ -22,6 +22,9 @@ pass_app = click.make_pass_decorator(AppContext)
 AUTO_APPROVE = click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking.")
 JSON_EVENTS = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                            help="json: one JSON event per line (for CI).")  # fmt: skip
+DRY_RUN = click.option(
+    "--dry-run", is_flag=True, help="Show the plan (-v: every command); change nothing."
+)
 SKIP_PUSH = click.option("-P", "--skip-push", is_flag=True,
                          help="Use the image already in the registry (no build).")  # fmt: skip
 
@@ -54,18 +57,21 @@ def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str)
 @click.command()
 @SKIP_PUSH
 @JSON_EVENTS
+@DRY_RUN
 @pass_app
-def deploy(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+def deploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Deploy the version: the plan for it, applied at once (as `kamal deploy`)."""
     _require_skip_push(skip_push)
-    _finish(run_apply(ctx, ctx.app, command="deploy", auto_approve=True, json_events=fmt == "json"))
+    _finish(run_apply(ctx, ctx.app, command="deploy", auto_approve=True, json_events=fmt == "json",
+                      dry_run=dry_run))  # fmt: skip
 
 
 @click.command()
 @SKIP_PUSH
 @JSON_EVENTS
+@DRY_RUN
 @pass_app
-def redeploy(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+def redeploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Deploy again (as `kamal redeploy`)."""
     _require_skip_push(skip_push)
     _finish(
@@ -76,18 +82,21 @@ def redeploy(ctx: AppContext, skip_push: bool, fmt: str) -> None:
 @click.command()
 @SKIP_PUSH
 @JSON_EVENTS
+@DRY_RUN
 @pass_app
-def setup(ctx: AppContext, skip_push: bool, fmt: str) -> None:
+def setup(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Set up fresh hosts and deploy: network, login, proxy, accessories, app."""
     _require_skip_push(skip_push)
-    _finish(run_apply(ctx, ctx.app, command="setup", auto_approve=True, json_events=fmt == "json"))
+    _finish(run_apply(ctx, ctx.app, command="setup", auto_approve=True, json_events=fmt == "json",
+                      dry_run=dry_run))  # fmt: skip
 
 
 @click.command()
 @click.argument("version")
 @JSON_EVENTS
+@DRY_RUN
 @pass_app
-def rollback(ctx: AppContext, version: str, fmt: str) -> None:
+def rollback(ctx: AppContext, version: str, fmt: str, dry_run: bool) -> None:
     """Go back to VERSION, whose containers must still be on the hosts (as `kamal rollback`)."""
     app = build_desired(ctx.config, version)
     live = read_live(ctx, app, gather_hosts(ctx))
@@ -104,7 +113,8 @@ def rollback(ctx: AppContext, version: str, fmt: str) -> None:
                     f"The app version '{version}' is not available as a container on {host}"
                     " (use `backstaff app containers` for available versions)"
                 )
-    _finish(run_apply(ctx, app, command="rollback", auto_approve=True, json_events=fmt == "json"))
+    _finish(run_apply(ctx, app, command="rollback", auto_approve=True, json_events=fmt == "json",
+                      dry_run=dry_run))  # fmt: skip
 
 
 @click.group()

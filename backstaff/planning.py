@@ -67,10 +67,17 @@ def _keep(ctx: AppContext) -> Callable[[Change], bool] | None:
     return lambda c: c.host in hosts and (c.kind not in ("app", "route") or c.name in roles)
 
 
-def build_plan(ctx: AppContext, app: App, live: LiveState) -> Plan:
+def build_plan(
+    ctx: AppContext, app: App, live: LiveState, only: Callable[[Change], bool] | None = None
+) -> Plan:
+    """``only`` narrows the plan further (e.g. ``accessory boot db``: that accessory's changes)."""
     digests, notes = envfile_digests_or_note(ctx, app)
     digest = config_digest(ctx.config.data, ctx.config.destination)
-    return make_plan(app, live, digest, digests, notes, keep=_keep(ctx))
+    selected = _keep(ctx)
+    keep = selected
+    if only is not None:
+        keep = (lambda c: only(c) and selected(c)) if selected else only
+    return make_plan(app, live, digest, digests, notes, keep=keep)
 
 
 def running_version(app: App, live: LiveState) -> str:

@@ -1,0 +1,195 @@
+"""``backstaff accessory …``: Kamal's accessory verbs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from backstaff.adhoc import run_steps, show_on_hosts, step
+from backstaff.applying import run_apply
+from backstaff.context import AppContext
+from backstaff.errors import BackstaffError
+from backstaff.planner.commands import accessory as accessory_cmd
+from backstaff.planner.commands import verbs
+from backstaff.planner.commands.base import Cmd
+from backstaff.planner.desired import build_desired
+from backstaff.planner.model import Accessory, App
+from backstaff.planner.steps import Step, Upload
+
+pass_app = click.make_pass_decorator(AppContext)
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
+NAME = click.argument("name")
+
+
+def _chosen(ctx: AppContext, name: str) -> tuple[App, list[Accessory]]:
+    app = build_desired(ctx.config, ctx.options.version or "latest")
+    if name == "all":
+        return app, list(app.accessories)
+    found = [a for a in app.accessories if a.name == name]
+    if not found:
+        names = ", ".join(a.name for a in app.accessories) or "none"
+        raise BackstaffError(f"No accessory by the name of '{name}' (accessories: {names})")
+    return app, found
+
+
+def _hosts(ctx: AppContext, accessory: Accessory) -> list[str]:
+    selected = set(ctx.selection.hosts) if ctx.options.hosts else None
+    return [h for h in accessory.hosts if selected is None or h in selected]
+
+
+def _steps(ctx: AppContext, app: App, accessories: list[Accessory], verb: str,
+           build: object, audit: str | None = None) -> list[Step]:  # fmt: skip
+    steps = []
+    for accessory in accessories:
+        for host in _hosts(ctx, accessory):
+            actions = build(accessory, host)  # type: ignore[operator]
+            steps.append(step(host, f"accessory.{verb}.{accessory.name}", f"{verb} {accessory.name}",
+                              actions, audit=(audit or "").format(name=accessory.name) or None))  # fmt: skip
+    return steps
+
+
+def _boot_actions(app: App, accessory: Accessory, host: str) -> list[Cmd | Upload]:
+    actions: list[Cmd | Upload] = list(accessory_cmd.make_directories(accessory))
+    actions += [Upload(f"{accessory.service_name}{m.remote}", m.mode or "0755", f"file:{m.local}")
+                for m in accessory.files]  # fmt: skip
+    actions.append(Upload(accessory.env_file, "0600", f"envfile:accessory:{accessory.name}"))
+    actions.append(accessory_cmd.run(app, accessory, host))
+    return actions
+
+
+def _fixed(commands: list[Cmd]) -> Callable[[str], list[Cmd]]:
+    """The same commands on every host."""
+    return lambda host: commands
+
+
+@click.group()
+def accessory() -> None:
+    """Manage accessories (NAME, or all)."""
+
+
+@accessory.command()
+@NAME
+@pass_app
+def boot(ctx: AppContext, name: str) -> None:
+    """Boot the accessory where it is not running (the plan for it, applied)."""
+    app, chosen = _chosen(ctx, name)
+    names = {a.name for a in chosen}
+    code = run_apply(ctx, app, command="accessory", subcommand="boot", auto_approve=True,
+                     only=lambda c: c.kind == "accessory" and c.name in names)  # fmt: skip
+    if code:
+        click.get_current_context().exit(code)
+
+
+@accessory.command()
+@NAME
+@DRY_RUN
+@pass_app
+def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
+    """Pull the image, then stop, remove and boot the accessory again."""
+    app, chosen = _chosen(ctx, name)
+
+    def build(a: Accessory, host: str) -> list[Cmd | Upload]:
+        return [accessory_cmd.pull(a), accessory_cmd.stop(a.service_name) + ("||", "true"),
+                accessory_cmd.remove_container(a.service_name), *_boot_actions(app, a, host)]  # fmt: skip
+
+    run_steps(
+        ctx,
+        app,
+        _steps(ctx, app, chosen, "reboot", build, "Booted {name} accessory"),
+        dry_run=dry_run,
+    )
+
+
+@accessory.command()
+@NAME
+@DRY_RUN
+@pass_app
+def start(ctx: AppContext, name: str, dry_run: bool) -> None:
+    """Start the accessory container."""
+    app, chosen = _chosen(ctx, name)
+    steps = _steps(
+        ctx, app, chosen, "start", lambda a, h: [accessory_cmd.start(a)], "Started {name} accessory"
+    )
+    run_steps(ctx, app, steps, dry_run=dry_run)
+
+
+@accessory.command()
+@NAME
+@DRY_RUN
+@pass_app
+def stop(ctx: AppContext, name: str, dry_run: bool) -> None:
+    """Stop the accessory container."""
+    app, chosen = _chosen(ctx, name)
+    steps = _steps(ctx, app, chosen, "stop", lambda a, h: [accessory_cmd.stop(a.service_name)],
+                   "Stopped {name} accessory")  # fmt: skip
+    run_steps(ctx, app, steps, dry_run=dry_run)
+
+
+@accessory.command()
+@NAME
+@DRY_RUN
+@pass_app
+def restart(ctx: AppContext, name: str, dry_run: bool) -> None:
+    """Stop, then start the accessory container."""
+    app, chosen = _chosen(ctx, name)
+    steps = _steps(ctx, app, chosen, "restart",
+                   lambda a, h: [accessory_cmd.stop(a.service_name), accessory_cmd.start(a)])  # fmt: skip
+    run_steps(ctx, app, steps, dry_run=dry_run)
+
+
+@accessory.command()
+@NAME
+@pass_app
+def details(ctx: AppContext, name: str) -> None:
+    """Show the accessory container."""
+    app, chosen = _chosen(ctx, name)
+    for a in chosen:
+        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([verbs.accessory_details(a)]), "Accessory")
+
+
+@accessory.command()
+@NAME
+@click.option("-n", "--lines", type=int, default=100, show_default=True)
+@click.option("--grep")
+@pass_app
+def logs(ctx: AppContext, name: str, lines: int, grep: str | None) -> None:
+    """Show the accessory's logs."""
+    app, chosen = _chosen(ctx, name)
+    for a in chosen:
+        show_on_hosts(ctx, app, _hosts(ctx, a),
+                      _fixed([verbs.accessory_logs(a, None if grep else lines, grep)]), "Accessory")  # fmt: skip
+
+
+@accessory.command("exec")
+@NAME
+@click.argument("command")
+@pass_app
+def accessory_exec(ctx: AppContext, name: str, command: str) -> None:
+    """Run COMMAND in the accessory container."""
+    app, chosen = _chosen(ctx, name)
+    for a in chosen:
+        show_on_hosts(
+            ctx, app, _hosts(ctx, a), _fixed([verbs.accessory_exec(a, command)]), "Accessory"
+        )
+
+
+@accessory.command()
+@NAME
+@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@DRY_RUN
+@pass_app
+def remove(ctx: AppContext, name: str, confirmed: bool, dry_run: bool) -> None:
+    """Remove the accessory container, its image and its data directory."""
+    app, chosen = _chosen(ctx, name)
+    if not dry_run and not confirmed:
+        click.confirm(f"This will remove all containers, images and data directories for {name}."
+                      " Are you sure?", abort=True)  # fmt: skip
+
+    def build(a: Accessory, host: str) -> list[Cmd]:
+        return [accessory_cmd.stop(a.service_name) + ("||", "true"),
+                accessory_cmd.remove_container(a.service_name),
+                ("docker", "image", "rm", "--force", a.image), ("rm", "-rf", a.service_name)]  # fmt: skip
+
+    run_steps(ctx, app, _steps(ctx, app, chosen, "remove", build, "Remove {name} accessory container"),
+              dry_run=dry_run)  # fmt: skip
