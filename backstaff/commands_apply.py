@@ -74,9 +74,8 @@ def deploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
 def redeploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Deploy again (as `kamal redeploy`)."""
     _require_skip_push(skip_push)
-    _finish(
-        run_apply(ctx, ctx.app, command="redeploy", auto_approve=True, json_events=fmt == "json")
-    )
+    _finish(run_apply(ctx, ctx.app, command="redeploy", auto_approve=True, json_events=fmt == "json",
+                      dry_run=dry_run))  # fmt: skip
 
 
 @click.command()
