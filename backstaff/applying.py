@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from tabulate import tabulate
 
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.executors.apply import Runtime, StepResult, apply_steps
+from backstaff.executors.apply import HookError, Runtime, StepResult, apply_steps
 from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.executors.git import git_config_value
 from backstaff.executors.hooks import HookFailed, run_hook
@@ -144,6 +145,13 @@ def hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
         raise BackstaffError(str(exc)) from None
 
 
+def _step_hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
+    try:
+        hook(ctx, app, name, env)
+    except BackstaffError as exc:
+        raise HookError(str(exc)) from None
+
+
 def current_plan(
     ctx: AppContext, app: App, pool: ConnectionPool, only: Callable[[Change], bool] | None = None
 ) -> Plan:
@@ -176,6 +184,9 @@ def run_apply(
     dry_run: bool = False,
 ) -> int:
     """Plan, show, confirm, then walk the steps. Returns the exit status."""
+    hook(
+        ctx, app, "pre-connect", hook_env(ctx, app, command, subcommand, list(ctx.selection.hosts))
+    )
     pool = connection_pool(ctx, app)
     try:
         started = time.monotonic()
@@ -208,13 +219,33 @@ def run_apply(
         env = hook_env(ctx, app, command, subcommand, hosts)
         runtime = make_runtime(ctx, app, pool, message)
 
+        boots = {s.id for s in plan.steps if s.kind == "app"}
+        booted: set[str] = set()
+        guard = threading.Lock()
+
+        def before(step: Step) -> None:
+            with guard:
+                first_boot = step.id in boots and not booted
+                if first_boot:
+                    booted.add("started")
+            if first_boot:
+                _step_hook(ctx, app, "pre-app-boot", env)
+
         def after(step: Step) -> None:
             if step.id.startswith("lock.acquire"):
-                hook(ctx, app, "pre-deploy", env)
+                _step_hook(ctx, app, "pre-deploy", env)
+            if step.kind == "docker":
+                _step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
+            with guard:
+                booted.add(step.id)
+                last_boot = step.id in boots and boots <= booted
+            if last_boot:
+                _step_hook(ctx, app, "post-app-boot", env)
 
         results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
                               ConsoleReporter(json_events, ctx.options.quiet),
-                              parallelism=app.ssh.max_concurrent_starts, after_step=after)  # fmt: skip
+                              parallelism=app.ssh.max_concurrent_starts, after_step=after,
+                              before_step=before)  # fmt: skip
         failed = [r for r in results if r.status == "failed"]
         if not json_events and not ctx.options.quiet:
             rows = [(r.step.id, r.status, f"{r.seconds:.1f}s" if r.status != "not run" else "")

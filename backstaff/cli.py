@@ -9,6 +9,7 @@ import click
 import yaml
 
 from backstaff import __version__
+from backstaff.aliases import expand as expand_aliases
 from backstaff.context import AppContext, Options
 from backstaff.errors import EXPECTED, ExitStatus, report
 from backstaff.init_files import init_project
@@ -107,13 +108,14 @@ def docs(section: str | None) -> None:
 from backstaff.commands_accessory import accessory  # noqa: E402
 from backstaff.commands_app import app  # noqa: E402
 from backstaff.commands_apply import apply, deploy, lock, redeploy, rollback, setup  # noqa: E402
+from backstaff.commands_build import build  # noqa: E402
 from backstaff.commands_ops import audit, prune, registry, remove, server  # noqa: E402
 from backstaff.commands_plan import details, drift, plan  # noqa: E402  (registers commands)
 from backstaff.commands_proxy import proxy  # noqa: E402
 from backstaff.commands_secrets import secrets  # noqa: E402
 
 for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, proxy, registry,
-                prune, server, audit, remove, secrets):  # fmt: skip
+                prune, server, audit, remove, secrets, build):  # fmt: skip
     cli.add_command(command)
 cli.add_command(plan)
 cli.add_command(drift)
@@ -128,8 +130,10 @@ def version_command() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: expected errors become messages and exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = cli.main(args=argv, prog_name="backstaff", standalone_mode=False)
+        args = expand_aliases(args, set(cli.commands))
+        code = cli.main(args=args, prog_name="backstaff", standalone_mode=False)
         if isinstance(code, int) and code:
             return code  # ctx.exit(code): --detailed-exitcode, drift
     except click.exceptions.Abort:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from backstaff.applying import load_saved, lock_details, run_apply
+from backstaff.commands_build import build_and_push
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.gather import ConnectionPool
@@ -34,11 +35,10 @@ def _finish(code: int) -> None:
         click.get_current_context().exit(code)
 
 
-def _require_skip_push(skip_push: bool) -> None:
-    if not skip_push:
-        raise BackstaffError(
-            "building images is not available yet: push the image, then use -P/--skip-push"
-        )
+def _build_unless(skip_push: bool, ctx: AppContext, dry_run: bool = False) -> None:
+    """Kamal builds and pushes before taking the lock, unless -P/--skip-push."""
+    if not skip_push and not dry_run:
+        build_and_push(ctx, ctx.app)
 
 
 @click.command()
@@ -61,7 +61,7 @@ def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str)
 @pass_app
 def deploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Deploy the version: the plan for it, applied at once (as `kamal deploy`)."""
-    _require_skip_push(skip_push)
+    _build_unless(skip_push, ctx, dry_run)
     _finish(run_apply(ctx, ctx.app, command="deploy", auto_approve=True, json_events=fmt == "json",
                       dry_run=dry_run))  # fmt: skip
 
@@ -73,7 +73,7 @@ def deploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
 @pass_app
 def redeploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Deploy again (as `kamal redeploy`)."""
-    _require_skip_push(skip_push)
+    _build_unless(skip_push, ctx, dry_run)
     _finish(run_apply(ctx, ctx.app, command="redeploy", auto_approve=True, json_events=fmt == "json",
                       dry_run=dry_run))  # fmt: skip
 
@@ -85,7 +85,7 @@ def redeploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
 @pass_app
 def setup(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
     """Set up fresh hosts and deploy: network, login, proxy, accessories, app."""
-    _require_skip_push(skip_push)
+    _build_unless(skip_push, ctx, dry_run)
     _finish(run_apply(ctx, ctx.app, command="setup", auto_approve=True, json_events=fmt == "json",
                       dry_run=dry_run))  # fmt: skip
 

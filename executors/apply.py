@@ -42,6 +42,10 @@ class StepFailed(Exception):
     pass
 
 
+class HookError(Exception):
+    """A hook run around a step failed: the step counts as failed."""
+
+
 @dataclass
 class Runtime:
     """What steps need at run time that the plan deliberately does not hold."""
@@ -110,6 +114,7 @@ def apply_steps(
     reporter: Reporter,
     parallelism: int = 30,
     after_step: Callable[[Step], None] | None = None,
+    before_step: Callable[[Step], None] | None = None,
 ) -> list[StepResult]:
     """Run every step once its dependencies succeeded; stop scheduling at the first failure."""
     results: dict[str, StepResult] = {}
@@ -121,11 +126,13 @@ def apply_steps(
         reporter.started(step)
         start = time.monotonic()
         try:
+            if before_step:
+                before_step(step)
             run_step(step, runtime)
             result = StepResult(step, "ok", time.monotonic() - start)
             if after_step:
                 after_step(step)
-        except (StepFailed, SshError, OSError) as exc:
+        except (StepFailed, SshError, OSError, HookError) as exc:
             failed.set()
             result = StepResult(step, "failed", time.monotonic() - start, runtime.mask(str(exc)))
         reporter.finished(result)

@@ -1,0 +1,39 @@
+"""Aliases from deploy.yml expand to their command line, global options moved to the front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backstaff.aliases import expand
+
+COMMANDS = {"app", "deploy", "details", "plan"}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text(
+        "service: app\nimage: a/app\nregistry: {username: u, password: p}\nbuilder: {arch: amd64}\n"
+        "servers: [1.1.1.1]\n"
+        "aliases:\n  uname: app exec -p -q -r web 'uname -a'\n  shipit: plan --detailed-exitcode\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_alias_with_global_options(project: Path) -> None:
+    assert expand(["uname"], COMMANDS) == ["-p", "-q", "-r", "web", "app", "exec", "uname -a"]
+
+
+def test_leading_globals_and_extra_args_are_kept(project: Path) -> None:
+    assert expand(["-v", "shipit", "--format", "json"], COMMANDS) == [
+        "-v", "plan", "--detailed-exitcode", "--format", "json",
+    ]  # fmt: skip
+
+
+def test_builtins_and_unknown_names_are_left_alone(project: Path) -> None:
+    assert expand(["plan"], COMMANDS) == ["plan"]
+    assert expand(["nope"], COMMANDS) == ["nope"]
+    assert expand(["-c", "missing.yml", "uname"], COMMANDS) == ["-c", "missing.yml", "uname"]

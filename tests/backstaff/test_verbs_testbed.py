@@ -1,0 +1,121 @@
+"""Kamal's verbs on the test bed: maintenance/live, accessory reboot, version, audit, dry runs,
+build (docker build + push, the local docker talking to a test host's daemon), remove."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backstaff.cli import main
+from tests.conftest import FIXTURES
+from tests.testbed import Testbed
+
+pytestmark = pytest.mark.testbed
+SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
+
+
+@pytest.fixture(scope="module")
+def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    testbed.reset()
+    path = tmp_path_factory.mktemp("verbs") / "app"
+    shutil.copytree(FIXTURES / "example", path)
+    yield path
+    testbed.reset()
+
+
+@pytest.fixture(autouse=True)
+def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
+    monkeypatch.delenv("VERSION", raising=False)
+
+
+def backstaff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in out + err
+    return code, out, err
+
+
+def fetch(host: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://{host}/", timeout=10) as response:
+            return response.status, response.read().decode().strip()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode().strip()
+
+
+def test_1_setup(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backstaff(capsys, "--version", "v1", "setup", "-P")[0] == 0
+    assert fetch("10.254.0.11") == (200, "tb v1")
+
+
+def test_2_maintenance_and_live(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = backstaff(capsys, "app", "maintenance", "--message", "Back soon", "--dry-run")
+    assert code == 0 and "kamal-proxy stop tb-web" in out and fetch("10.254.0.11")[0] == 200
+    assert backstaff(capsys, "app", "maintenance", "--message", "Back soon")[0] == 0
+    assert fetch("10.254.0.11") == (503, "Back soon") and fetch("10.254.0.12") == (503, "Back soon")
+    code, out, _ = backstaff(capsys, "--version", "v1", "plan")
+    assert "route is stopped (maintenance)" in out
+    assert backstaff(capsys, "app", "live")[0] == 0
+    assert fetch("10.254.0.11") == (200, "tb v1")
+
+
+def test_3_accessory_reboot(testbed: Testbed, capsys: pytest.CaptureFixture[str]) -> None:
+    h3 = testbed.hosts[2]
+    before = testbed.docker(h3, "ps", "-q", "--filter", "name=^tb-cache$").strip()
+    code, _, err = backstaff(capsys, "accessory", "reboot", "cache")
+    assert code == 0, err
+    after = testbed.docker(h3, "ps", "-q", "--filter", "name=^tb-cache$").strip()
+    assert after and after != before
+    code, out, _ = backstaff(capsys, "accessory", "details", "all")
+    assert "tb-cache" in out
+    code, _, err = backstaff(capsys, "accessory", "reboot", "nope")
+    assert code == 1 and "No accessory by the name of 'nope'" in err
+
+
+def test_4_version_audit_details(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = backstaff(capsys, "app", "version")
+    assert code == 0 and out.count("\nv1\n") == 3
+    code, out, _ = backstaff(capsys, "audit")
+    assert "[web] Booted app version v1" in out and "Booted cache accessory" in out
+    code, out, _ = backstaff(capsys, "app", "details")
+    assert "tb-web-v1" in out
+    code, out, _ = backstaff(capsys, "app", "exec", "cat /www/index.html")
+    assert out.count("tb v1") == 3
+
+
+def test_5_build_push_and_deploy(testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`deploy` without -P builds and pushes with the local docker client (pointed at a test
+    host's dockerd, as there is no local daemon here), then deploys what it built."""
+    monkeypatch.setenv("DOCKER_HOST", testbed.hosts[0].docker_socket)
+    monkeypatch.setenv("DOCKER_CONFIG", str(project.parent / "docker-config"))
+    (project / "Dockerfile").write_text(
+        "FROM 10.254.0.2:5000/tb/app:v1\nCOPY index.html /www/index.html\n"
+    )
+    (project / "index.html").write_text("tb built\n")
+    config = project / "config" / "deploy.yml"
+    data = yaml.safe_load(config.read_text())
+    data["builder"]["driver"] = "docker"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, _, err = backstaff(capsys, "--version", "built1", "deploy")
+    assert code == 0, err
+    assert fetch("10.254.0.11") == (200, "tb built")
+
+
+def test_6_remove(testbed: Testbed, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = backstaff(capsys, "remove", "--dry-run")
+    assert code == 0 and "docker logout 10.254.0.2:5000" in out
+    assert backstaff(capsys, "remove", "-y")[0] == 0
+    for host in testbed.hosts:
+        assert testbed.docker(host, "ps", "-aq").strip() == ""
+    code, out, _ = backstaff(capsys, "--version", "v1", "plan", "--format", "json")
+    assert '"action": "delete"' not in out and '"app.web[10.254.0.11]"' in out
