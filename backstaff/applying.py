@@ -221,13 +221,14 @@ def run_apply(
 
         boots = {s.id for s in plan.steps if s.kind == "app"}
         booted: set[str] = set()
+        boot_started = threading.Event()
         guard = threading.Lock()
 
         def before(step: Step) -> None:
             with guard:
-                first_boot = step.id in boots and not booted
+                first_boot = step.id in boots and not boot_started.is_set()
                 if first_boot:
-                    booted.add("started")
+                    boot_started.set()
             if first_boot:
                 _step_hook(ctx, app, "pre-app-boot", env)
 

@@ -145,9 +145,16 @@ def lock_status(ctx: AppContext) -> None:
 
 @lock.command("acquire")
 @click.option("-m", "--message", required=True, help="Why the lock is taken.")
+@DRY_RUN
 @pass_app
-def lock_acquire(ctx: AppContext, message: str) -> None:
+def lock_acquire(ctx: AppContext, message: str, dry_run: bool) -> None:
     """Take the deploy lock."""
+    if dry_run:
+        app = build_desired(ctx.config, "-")
+        click.echo(
+            f"Would take the deploy lock on {app.primary_host}: {join(host_cmd.lock_acquire(app, '<details>'))}"
+        )
+        return
     app, pool, ssh = _primary(ctx)
     version = ctx.options.version or "-"
     try:
@@ -162,9 +169,16 @@ def lock_acquire(ctx: AppContext, message: str) -> None:
 
 
 @lock.command("release")
+@DRY_RUN
 @pass_app
-def lock_release(ctx: AppContext) -> None:
+def lock_release(ctx: AppContext, dry_run: bool) -> None:
     """Release the deploy lock."""
+    if dry_run:
+        app = build_desired(ctx.config, "-")
+        click.echo(
+            f"Would release the deploy lock on {app.primary_host}: {join(host_cmd.lock_release(app))}"
+        )
+        return
     app, pool, ssh = _primary(ctx)
     try:
         result = ssh.run(join(host_cmd.lock_release(app)))

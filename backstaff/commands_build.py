@@ -23,8 +23,13 @@ def _builder(ctx: AppContext) -> dict[str, object]:
     return dict(ctx.config.data.get("builder") or {})
 
 
-def build_and_push(ctx: AppContext, app: App) -> None:
+def build_and_push(ctx: AppContext, app: App, dry_run: bool = False) -> None:
     """Log in locally (unless the registry is local), then build and push the version."""
+    if dry_run:
+        buildx = available(("docker", "buildx", "version"))
+        for command in build_cmd.push(app, _builder(ctx), buildx):
+            click.echo(f"  would run: {join(command)}")
+        return
     if not available(("docker", "--version")):
         raise BackstaffError("docker is not installed locally: it is needed to build images")
     builder = _builder(ctx)
@@ -55,11 +60,13 @@ def build() -> None:
 
 
 @build.command()
+@click.option("--dry-run", is_flag=True, help="Show the commands; build nothing.")
 @pass_app
-def push(ctx: AppContext) -> None:
+def push(ctx: AppContext, dry_run: bool) -> None:
     """Build the image for the version and push it to the registry."""
-    build_and_push(ctx, ctx.app)
-    click.echo(f"Pushed {ctx.app.image}")
+    build_and_push(ctx, ctx.app, dry_run)
+    if not dry_run:
+        click.echo(f"Pushed {ctx.app.image}")
 
 
 @build.command()

@@ -111,6 +111,30 @@ def test_5_build_push_and_deploy(testbed: Testbed, project: Path, capsys: pytest
     assert fetch("10.254.0.11") == (200, "tb built")
 
 
+def test_5b_hooks_and_json_events(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = project / ".kamal" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    for name in ("pre-connect", "pre-deploy", "pre-app-boot", "post-app-boot", "post-deploy"):
+        hook = hooks / name
+        hook.write_text(f'#!/bin/sh\necho "{name} $KAMAL_COMMAND $KAMAL_VERSION $KAMAL_SERVICE_VERSION'
+                        f' $KAMAL_HOSTS $KAMAL_LOCK ${{KAMAL_RUNTIME:-}}" >> "{project}/hooks.log"\n')  # fmt: skip
+        hook.chmod(0o755)
+    code, out, _ = backstaff(capsys, "--version", "v2", "deploy", "-P", "--format", "json")
+    assert code == 0
+    events = [line for line in out.splitlines() if line.startswith("{")]
+    assert '"event": "start"' in events[0] and any(
+        '"step": "app.boot.web[10.254.0.11]"' in e for e in events
+    )
+    lines = (project / "hooks.log").read_text().splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "pre-connect", "pre-deploy", "pre-app-boot", "post-app-boot", "post-deploy",
+    ]  # fmt: skip
+    assert lines[1].startswith("pre-deploy deploy v2 tb@v2 ") and " true" in lines[1]
+    assert lines[-1].split()[-1].isdigit()  # KAMAL_RUNTIME
+    code, _, _ = backstaff(capsys, "-H", "--version", "v1", "deploy", "-P")
+    assert code == 0 and len((project / "hooks.log").read_text().splitlines()) == 5  # skipped
+
+
 def test_6_remove(testbed: Testbed, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = backstaff(capsys, "remove", "--dry-run")
     assert code == 0 and "docker logout 10.254.0.2:5000" in out
