@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: set everything up, bring up the 3-host test bed, and
-# plan against it: on fresh hosts, after the real Kamal 2.11 deployed v1, and for v2.
+# The main job on the bundled example: set everything up, bring up the 3-host test bed,
+# then plan and apply for real: set up v1, plan v2, deploy v2, roll back, check drift.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -14,11 +14,18 @@ echo "== backstaff validate"
 python3 -m backstaff validate
 echo "== backstaff plan on fresh hosts"
 python3 -m backstaff --version v1 plan
-echo "== kamal setup -P --version=v1 (the real Kamal 2.11; backstaff apply arrives with issue #4)"
-kamal setup -P --version=v1 >/tmp/bst/demo-kamal-setup.log 2>&1
+echo "== backstaff setup -P (applies that plan)"
+python3 -m backstaff --version v1 setup -P
+echo "== through kamal-proxy: $(curl -s http://10.254.0.11/)"
 echo "== backstaff plan --version v1 --detailed-exitcode (nothing to do)"
 python3 -m backstaff --version v1 plan --detailed-exitcode
 echo "== backstaff plan --version v2 (markdown, as a pull-request comment)"
 python3 -m backstaff --version v2 plan --format markdown
+echo "== backstaff apply -y (v2)"
+python3 -m backstaff --version v2 apply -y
+echo "== through kamal-proxy: $(curl -s http://10.254.0.11/)"
+echo "== backstaff rollback v1"
+python3 -m backstaff -q rollback v1
+echo "== through kamal-proxy: $(curl -s http://10.254.0.11/)"
 echo "== backstaff drift"
 python3 -m backstaff drift

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git"
+packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git curl"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq
