@@ -23,6 +23,7 @@ from backstaff.executors.apply import HookError, Runtime, StepResult, apply_step
 from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.executors.git import git_config_value
 from backstaff.executors.hooks import HookFailed, run_hook
+from backstaff.executors.ssh import SshError
 from backstaff.planner.changes import Change
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.base import shell_value
@@ -152,6 +153,16 @@ def _step_hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> Non
         raise HookError(str(exc)) from None
 
 
+def _lock_holder(pool: ConnectionPool, app: App) -> str | None:
+    if app.primary_host is None:
+        return None
+    try:
+        result = pool.get(app.primary_host).run(f"base64 -d < {app.lock_directory}/details")
+    except SshError:
+        return None
+    return " / ".join(result.stdout.strip().splitlines()) if result.ok else None
+
+
 def current_plan(
     ctx: AppContext, app: App, pool: ConnectionPool, only: Callable[[Change], bool] | None = None
 ) -> Plan:
@@ -248,11 +259,23 @@ def run_apply(
                               parallelism=app.ssh.max_concurrent_starts, after_step=after,
                               before_step=before)  # fmt: skip
         failed = [r for r in results if r.status == "failed"]
+        interrupted = any(r.status == "interrupted" for r in results)
+        acquire = next((r for r in results if r.step.id.startswith("lock.acquire")), None)
+        if acquire and acquire.status == "failed":
+            holder = _lock_holder(pool, app)
+            if holder:
+                acquire = StepResult(acquire.step, "failed", acquire.seconds,
+                                     f"Deploy lock already in place! {holder}")  # fmt: skip
+                failed = [acquire if r.step.id == acquire.step.id else r for r in failed]
         if not json_events and not ctx.options.quiet:
             rows = [(r.step.id, r.status, f"{r.seconds:.1f}s" if r.status != "not run" else "")
                     for r in results]  # fmt: skip
             click.echo("\n" + tabulate(rows, headers=("Step", "Result", "Time")))
         runtime_seconds = int(time.monotonic() - started)
+        if interrupted:
+            click.secho("  Interrupted: running steps were finished, nothing new was started and the"
+                        " lock was released. Run `backstaff plan` to see what is left.", fg="red", err=True)  # fmt: skip
+            return 130
         if failed:
             for result in failed:
                 click.secho(f"  ERROR: {result.step.id}: {result.error}", fg="red", err=True)

@@ -120,6 +120,7 @@ def apply_steps(
     results: dict[str, StepResult] = {}
     pending = {s.id: s for s in steps}
     failed = threading.Event()
+    interrupted = threading.Event()
     lock_release = next((s for s in steps if s.id.startswith("lock.release")), None)
 
     def one(step: Step) -> StepResult:
@@ -151,7 +152,13 @@ def apply_steps(
                         del pending[step_id]
             if not running:
                 break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            try:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing new, let running steps finish, then release the lock.
+                interrupted.set()
+                failed.set()
+                continue
             for future in done:
                 result = future.result()
                 results[result.step.id] = result
@@ -163,5 +170,5 @@ def apply_steps(
         if acquired:  # never leave the lock behind
             results[lock_release.id] = one(lock_release)
             pending.pop(lock_release.id)
-    ordered = [results.get(s.id) or StepResult(s, "not run") for s in steps]
-    return ordered
+    not_run = "interrupted" if interrupted.is_set() else "not run"
+    return [results.get(s.id) or StepResult(s, not_run) for s in steps]

@@ -156,6 +156,9 @@ class SshConnection:
             status = stdout.channel.recv_exit_status()
         except (TimeoutError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: connection lost: {exc}") from None
+        if status == -1:  # the channel closed without an exit status: the connection died
+            self.close()
+            raise SshError(f"{self.host}: connection lost while running a command")
         return Result(status, out, err)
 
     def upload(self, path: str, content: bytes, mode: int) -> None:

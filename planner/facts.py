@@ -24,7 +24,8 @@ def gather_script(app: App, host: str) -> str:
     lines = [
         f"m() {{ printf '\\n{MARKER} %s\\n' \"$1\"; }}",
         "m docker",
-        "docker version --format '{{.Server.Version}}' 2>/dev/null || echo '!missing'",
+        "if ! command -v docker >/dev/null 2>&1; then echo '!missing';"
+        " else docker version --format '{{.Server.Version}}' 2>/dev/null || echo '!daemon-down'; fi",
         "m networks",
         "docker network ls --format '{{.Name}}' 2>/dev/null",
         "m containers",

@@ -123,6 +123,10 @@ def parse_host(host: str, text: str) -> LiveHost:
     if "end" not in sections:
         return LiveHost(host, error="incomplete answer from the host (gather script cut short)")
     docker = sections.get("docker", "").strip()
+    if docker == "!daemon-down":
+        return LiveHost(
+            host, error="docker is installed but its daemon does not answer (is dockerd running?)"
+        )
     if not docker or docker.startswith("!"):
         return LiveHost(host, docker_version=None, registry_login=False, lock_known="lock" in sections,
                         lock=parse_lock(sections.get("lock", "")))  # fmt: skip

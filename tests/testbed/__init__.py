@@ -92,6 +92,69 @@ class Testbed:
             for name in (".kamal", ".docker", "tb-cache"):
                 shutil.rmtree(home / name, ignore_errors=True)
 
+    # -- faults, for the reliability tests ----------------------------------------------
+
+    def _pid_in(self, host: Host) -> int:
+        """A long-lived process inside the host's namespaces (to nsenter into them): dockerd,
+        else the listening sshd (not a short-lived session)."""
+        pid_file = Path(host.directory) / "dockerd.pid"
+        if pid_file.exists() and Path(f"/proc/{pid_file.read_text().strip()}").exists():
+            return int(pid_file.read_text())
+        for pid in _sh("ip", "netns", "pids", host.namespace).stdout.split():
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                parent = Path(f"/proc/{pid}/stat").read_text().split()[3]
+                parent_comm = Path(f"/proc/{parent}/comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == "sshd" and parent_comm != "sshd":
+                return int(pid)
+        raise TestbedError(f"no process left in {host.name}'s namespaces")
+
+    def _nsenter(self, host: Host, *args: str, background: bool = False) -> None:
+        command = ["nsenter", "-t", str(self._pid_in(host)), "-m", "-n", "-u", *args]
+        if background:
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        else:
+            _sh(*command)
+
+    def _kill(self, host: Host, name: str) -> None:
+        for pid in _sh("ip", "netns", "pids", host.namespace).stdout.split():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == name:
+                    os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                continue
+
+    def kill_sshd(self, host: Host) -> None:
+        """Every sshd of the host dies: open connections drop, new ones are refused."""
+        self._kill(host, "sshd")
+        _wait_for(f"sshd gone on {host.name}", lambda: not _port_open(host.address, 22), 10)
+
+    def start_sshd(self, host: Host) -> None:
+        self._nsenter(host, "/usr/sbin/sshd", "-f", f"{host.directory}/sshd_config",
+                      "-E", f"{host.directory}/sshd.log")  # fmt: skip
+        _wait_for(f"sshd on {host.name}", lambda: _port_open(host.address, 22), 20)
+
+    def stop_dockerd(self, host: Host) -> None:
+        pid = int((Path(host.directory) / "dockerd.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+        _wait_for(f"dockerd to stop on {host.name}", lambda: not Path(f"/proc/{pid}").exists(), 60)
+
+    def start_dockerd(self, host: Host) -> None:
+        self._nsenter(host, "sh", str(FILES / "start_dockerd.sh"), host.directory)
+        _wait_for(f"dockerd on {host.name}", lambda: _docker_ready(self, host))
+
+    def fill_disk(self, host: Host, path: str) -> None:
+        """Mount a full 16 KiB tmpfs at ``path`` (relative to root's home) on the host."""
+        target = f"/root/{path}"
+        self._nsenter(host, "sh", "-c", f"mkdir -p {target} && mount -t tmpfs -o size=16k tmpfs {target}"
+                      f" && dd if=/dev/zero of={target}/filler bs=1k count=64 2>/dev/null; true")  # fmt: skip
+
+    def free_disk(self, host: Host, path: str) -> None:
+        self._nsenter(host, "umount", f"/root/{path}")
+
     def command_counts(self) -> dict[str, int]:
         """SSH commands each host has run so far (from the ForceCommand logs)."""
         return {

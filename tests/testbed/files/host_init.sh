@@ -17,9 +17,5 @@ mount --bind "$DIR/root" /root
 mkdir -p /run/sshd
 # The Debian daemon is 20.10; /usr/local/bin/docker may be a newer client: prefer /usr/bin.
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin
-dockerd --data-root "$DIR/docker" --exec-root /run/docker-exec --pidfile /run/docker.pid \
-  -H unix:///run/docker.sock --storage-driver vfs --iptables=false --ip-masq=false \
-  --bridge=none --default-address-pool base=10.254.128.0/17,size=24 \
-  --insecure-registry 10.254.0.0/24 >"$DIR/dockerd.log" 2>&1 &
-echo $! > "$DIR/dockerd.pid"
+sh "$(dirname "$0")/start_dockerd.sh" "$DIR"
 exec /usr/sbin/sshd -D -f "$DIR/sshd_config" -E "$DIR/sshd.log"
