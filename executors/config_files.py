@@ -15,6 +15,7 @@ from backstaff.schemas.secrets import RunCommand, Secrets, SecretsFile, secrets_
 def read_sources(
     config_file: Path, destination: str | None, env: Mapping[str, str] | None = None
 ) -> ConfigSources:
+    config_file = _display(config_file)
     base_text = _read(config_file)
     dest_name = dest_text = None
     if destination:
@@ -38,7 +39,7 @@ def read_secrets(root: Path, secrets_path: str, destination: str | None) -> Secr
     """Secrets files relative to ``root`` (the working directory, as in Kamal)."""
     names = secrets_file_names(secrets_path, destination)
     files = [
-        SecretsFile(name, (root / name).read_text(encoding="utf-8"))
+        SecretsFile(name, _read_secrets(root / name, name))
         for name in names
         if (root / name).is_file()
     ]
@@ -59,6 +60,23 @@ def _runner(root: Path) -> RunCommand:
         return done.stdout
 
     return run
+
+
+def _read_secrets(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigErrors.one("cannot read: not UTF-8 text", name) from None
+    except OSError as exc:
+        raise ConfigErrors.one(f"cannot read: {exc.strerror}", name) from None
+
+
+def _display(path: Path) -> Path:
+    """Relative to the working directory when inside it: messages name the file as typed."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _read(path: Path) -> str:

@@ -62,14 +62,20 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = " ".join(p for p in (exc.problem, exc.context) if p) or "invalid YAML"
-        raise ConfigErrors.one(f"YAML syntax error at {where}{problem}", source) from None
+        raise ConfigErrors.one(
+            f"YAML syntax error at {where}{_one_line(problem)}", source
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigErrors.one(f"YAML error: {exc}", source) from None
+        raise ConfigErrors.one(f"YAML error: {_one_line(str(exc))}", source) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigErrors.one("should be a hash of settings", source)
     return {str(k): v for k, v in data.items()}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _version_tuple(version: str) -> tuple[int, ...] | None:
