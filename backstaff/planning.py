@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.gather import ConnectionPool, gather
@@ -30,11 +32,18 @@ def connection_pool(ctx: AppContext, app: App) -> ConnectionPool:
     key_data = tuple(
         ctx.secrets[entry] if entry in ctx.secrets else entry for entry in app.ssh.key_data
     )
+    known_hosts = known_hosts_path(ctx)
+
+    def trusted(host: str, key: str) -> None:
+        click.echo(f"Trusting {host} on first use: recorded its {key} in {known_hosts}"
+                   " (--no-trust-new-hosts refuses unknown hosts)", err=True)  # fmt: skip
+
     return ConnectionPool(
         app.ssh,
-        known_hosts=known_hosts_path(ctx),
+        known_hosts=known_hosts,
         trust_new_hosts=not ctx.options.no_trust_new_hosts,
         key_data=key_data,
+        on_new_key=trusted,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, SshConnection, SshError
+from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, NewKeyCallback, SshConnection, SshError
 from backstaff.planner.facts import gather_script
 from backstaff.planner.live import LiveHost, LiveState, parse_host
 from backstaff.planner.model import App, SshSettings
@@ -27,8 +27,10 @@ class ConnectionPool:
         trust_new_hosts: bool = True,
         key_data: tuple[str, ...] = (),
         timeout: float = 30.0,
+        on_new_key: NewKeyCallback | None = None,
     ) -> None:
         self._settings = settings
+        self._on_new_key = on_new_key
         self._known_hosts = known_hosts
         self._trust_new = trust_new_hosts
         self._key_data = key_data
@@ -44,6 +46,7 @@ class ConnectionPool:
                 connection = SshConnection(
                     host, self._settings, known_hosts=self._known_hosts,
                     trust_new_hosts=self._trust_new, timeout=self._timeout, key_data=self._key_data,
+                    on_new_key=self._on_new_key,
                 )  # fmt: skip
                 self._connections[host] = connection
         if not connection.connected:

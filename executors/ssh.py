@@ -6,7 +6,10 @@ trusted and recorded (trust on first use); a host whose key changed is always re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import paramiko
 from backstaff.planner.model import SshSettings
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+NewKeyCallback = Callable[[str, str], None]  # (host, "type SHA256:fingerprint")
 
 
 class SshError(Exception):
@@ -36,8 +40,9 @@ class Result:
 class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
     """Record a new host's key; paramiko itself refuses a key that differs from a recorded one."""
 
-    def __init__(self, known_hosts: Path) -> None:
+    def __init__(self, known_hosts: Path, on_new_key: NewKeyCallback | None) -> None:
         self.known_hosts = known_hosts
+        self.on_new_key = on_new_key
 
     def missing_host_key(
         self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
@@ -45,6 +50,13 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
         client.save_host_keys(str(self.known_hosts))
+        if self.on_new_key:
+            self.on_new_key(hostname, f"{key.get_name()} {fingerprint(key)}")
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
 class SshConnection:
@@ -59,8 +71,10 @@ class SshConnection:
         trust_new_hosts: bool = True,
         timeout: float = 30.0,
         key_data: tuple[str, ...] = (),
+        on_new_key: NewKeyCallback | None = None,
     ) -> None:
         self.host = host
+        self._on_new_key = on_new_key
         self._settings = settings
         self._known_hosts = known_hosts.expanduser()
         self._trust_new = trust_new_hosts
@@ -84,7 +98,7 @@ class SshConnection:
                 SshSettings(user=user or "root", port=int(jump_port or 22), keys=settings.keys,
                             keys_only=settings.keys_only, config=settings.config),
                 known_hosts=self._known_hosts, trust_new_hosts=self._trust_new,
-                timeout=self._timeout, key_data=self._key_data,
+                timeout=self._timeout, key_data=self._key_data, on_new_key=self._on_new_key,
             )  # fmt: skip
             self._jump.connect()
             assert self._jump._client is not None
@@ -101,7 +115,11 @@ class SshConnection:
         client = paramiko.SSHClient()
         if self._known_hosts.exists():
             client.load_host_keys(str(self._known_hosts))
-        policy = _TrustOnFirstUse(self._known_hosts) if self._trust_new else paramiko.RejectPolicy()
+        policy: paramiko.MissingHostKeyPolicy = (
+            _TrustOnFirstUse(self._known_hosts, self._on_new_key)
+            if self._trust_new
+            else paramiko.RejectPolicy()
+        )
         client.set_missing_host_key_policy(policy)
         settings = self._settings
         key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None

@@ -159,3 +159,14 @@ def test_connection_starts_are_bounded(
         thread.join()
     pool.close()
     assert peak == 1
+
+
+def test_trust_on_first_use_is_announced_once(testbed: Testbed, tmp_path: Path) -> None:
+    host = testbed.hosts[0]
+    seen: list[tuple[str, str]] = []
+    for _ in range(2):
+        with SshConnection(host.address, settings(testbed), known_hosts=tmp_path / "kh",
+                           on_new_key=lambda h, k: seen.append((h, k))):  # fmt: skip
+            pass
+    assert len(seen) == 1 and seen[0][0] == host.address
+    assert seen[0][1].startswith("ssh-ed25519 SHA256:")
