@@ -7,6 +7,7 @@ deploy lock is released. The result says exactly what ran and what did not.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 import time
@@ -139,36 +140,43 @@ def apply_steps(
         reporter.finished(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as executor:
-        running: dict[Future[StepResult], str] = {}
-        while pending or running:
-            if not failed.is_set():
-                for step_id, step in list(pending.items()):
-                    deps = depends_on.get(step_id, ())
-                    if step is lock_release and (pending.keys() - {step_id} or running):
-                        continue
-                    if all(results.get(d) and results[d].status == "ok" for d in deps):
-                        running[executor.submit(one, step)] = step_id
-                        del pending[step_id]
-            if not running:
-                break
-            try:
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                # Ctrl-C: start nothing new, let running steps finish, then release the lock.
-                interrupted.set()
-                failed.set()
-                continue
-            for future in done:
-                result = future.result()
-                results[result.step.id] = result
-                del running[future]
-    if failed.is_set() and lock_release and lock_release.id in pending:
-        acquired = any(
-            r.step.id.startswith("lock.acquire") and r.status == "ok" for r in results.values()
-        )
-        if acquired:  # never leave the lock behind
-            results[lock_release.id] = one(lock_release)
-            pending.pop(lock_release.id)
+    def on_interrupt(*_: object) -> None:
+        interrupted.set()
+        failed.set()
+
+    # Ctrl-C must not abandon the walk half way (and the lock with it): while steps run, SIGINT
+    # only sets a flag; the walk then starts nothing new, waits for running steps, releases.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as executor:
+            running: dict[Future[StepResult], str] = {}
+            while pending or running:
+                if not failed.is_set():
+                    for step_id, step in list(pending.items()):
+                        deps = depends_on.get(step_id, ())
+                        if step is lock_release and (pending.keys() - {step_id} or running):
+                            continue
+                        if all(results.get(d) and results[d].status == "ok" for d in deps):
+                            running[executor.submit(one, step)] = step_id
+                            del pending[step_id]
+                if not running:
+                    break
+                done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results[result.step.id] = result
+                    del running[future]
+        if failed.is_set() and lock_release and lock_release.id in pending:
+            acquired = any(
+                r.step.id.startswith("lock.acquire") and r.status == "ok" for r in results.values()
+            )
+            if acquired:  # never leave the lock behind
+                results[lock_release.id] = one(lock_release)
+                pending.pop(lock_release.id)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     not_run = "interrupted" if interrupted.is_set() else "not run"
     return [results.get(s.id) or StepResult(s, not_run) for s in steps]

@@ -98,7 +98,7 @@ def test_ssh_connection_dies_mid_deploy(
     finally:
         killer.unlink()
         testbed.start_sshd(h2)
-    assert code == 1
+    assert code == 1, out + err
     assert "[10.254.0.12]: 10.254.0.12: connection lost" in err  # names the step and the host
     assert no_lock(capsys)
     assert served("10.254.0.12") == "tb v1"  # its boot never ran: v1 still serves
