@@ -137,6 +137,10 @@ def apply_steps(
         except (StepFailed, SshError, OSError, HookError) as exc:
             failed.set()
             result = StepResult(step, "failed", time.monotonic() - start, runtime.mask(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a step never takes the walk (and the lock) down
+            failed.set()
+            message = runtime.mask(f"{type(exc).__name__}: {exc}")
+            result = StepResult(step, "failed", time.monotonic() - start, f"{step.host}: {message}")
         reporter.finished(result)
         return result
 

@@ -153,7 +153,7 @@ class SshConnection:
                     f" (add it to {self._known_hosts} first)"
                 ) from None
             raise SshError(f"{self.host}: SSH failed: {exc}") from None
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, EOFError, OSError) as exc:
             client.close()
             raise SshError(f"{self.host}: cannot connect on port {settings.port}: {exc}") from None
         transport = client.get_transport()
@@ -172,7 +172,7 @@ class SshConnection:
             out = stdout.read().decode("utf-8", "replace")
             err = stderr.read().decode("utf-8", "replace")
             status = stdout.channel.recv_exit_status()
-        except (TimeoutError, paramiko.SSHException, OSError) as exc:
+        except (TimeoutError, EOFError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: connection lost: {exc}") from None
         if status == -1:  # the channel closed without an exit status: the connection died
             self.close()
@@ -189,7 +189,7 @@ class SshConnection:
                     handle.chmod(mode)
                     handle.write(content)
                 sftp.chmod(path, mode)
-        except (paramiko.SSHException, OSError) as exc:
+        except (EOFError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: upload of {path} failed: {exc}") from None
 
     @property
