@@ -33,10 +33,10 @@ def diff(app: App, live: LiveState, envfiles: EnvFileDigests | None = None) -> t
         changes += _host_prerequisites(app, state)
         changes += _proxy(app, state)
         for accessory in app.accessories:
-            if host in accessory.hosts:
+            if host in accessory.host_set:
                 changes += _accessory(app, accessory, state, envfiles)
         for role in app.roles:
-            if host in role.hosts:
+            if host in role.host_set:
                 changes += _app(app, role, state, envfiles)
         changes += _removed(app, state)
         changes += _stale(app, state)
@@ -45,7 +45,7 @@ def diff(app: App, live: LiveState, envfiles: EnvFileDigests | None = None) -> t
 
 def _host_prerequisites(app: App, state: LiveHost) -> list[Change]:
     host = state.host
-    if host not in app.all_hosts:
+    if host not in app.host_set:
         return []
     if state.docker_version is None:
         return [
@@ -67,7 +67,7 @@ def _login(app: App, host: str, needed: bool) -> list[Change]:
 
 def _proxy(app: App, state: LiveHost) -> list[Change]:
     host = state.host
-    if host not in app.proxy_hosts:
+    if host not in app.proxy_host_set:
         return []
     container = state.container(PROXY)
     wanted = app.proxy_run.image
@@ -291,7 +291,7 @@ def _removed(app: App, state: LiveHost) -> list[Change]:
                 continue
             if role not in roles:
                 reason = "role removed from config"
-            elif host not in roles[role].hosts:
+            elif host not in roles[role].host_set:
                 reason = "host removed from role"
             else:
                 continue
@@ -310,7 +310,7 @@ def _removed(app: App, state: LiveHost) -> list[Change]:
             accessory = accessories.get(service)
             if accessory is None:
                 reason = "accessory removed from config"
-            elif host not in accessory.hosts:
+            elif host not in accessory.host_set:
                 reason = "host removed from accessory"
             else:
                 continue

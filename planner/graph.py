@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 
 import networkx as nx
@@ -39,22 +40,41 @@ class _Builder:
         self.app = app
         self.changes = [c for c in changes if c.action is not Action.NOOP]
         self.graph: nx.DiGraph = nx.DiGraph()
+        # Step ids by their first two parts ("app.boot") and by (those, host): lookups stay
+        # O(1), so planning grows linearly with the fleet.
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        self._by_prefix_host: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._changes_by_kind: dict[str, list[Change]] = defaultdict(list)
+        for change in self.changes:
+            self._changes_by_kind[change.kind].append(change)
 
     def add(self, step: Step, after: Iterable[str] = ()) -> str:
         self.graph.add_node(step.id, step=step)
         for dependency in after:
             if dependency in self.graph:
                 self.graph.add_edge(dependency, step.id)
+        prefix = ".".join(step.id.split("[", 1)[0].split(".")[:2])
+        self._by_prefix[prefix].append(step.id)
+        self._by_prefix_host[(prefix, step.host)].append(step.id)
         return step.id
 
+    def barrier(self, name: str, description: str, after: list[str], phase: int) -> list[str]:
+        """One step that waits for many: N steps waiting for M others cost N + M edges, not
+        N x M (a large fleet plans in linear time). It runs nothing."""
+        if len(after) <= 1:
+            return after
+        return [
+            self.add(Step(f"barrier.{name}[local]", "local", "barrier", description, phase), after)
+        ]
+
     def of(self, kind: str, host: str | None = None) -> list[Change]:
-        return [c for c in self.changes if c.kind == kind and (host is None or c.host == host)]
+        return [c for c in self._changes_by_kind[kind] if host is None or c.host == host]
 
     def ids(self, prefix: str, host: str | None = None) -> list[str]:
-        return [
-            n for n in self.graph
-            if n.startswith(prefix) and (host is None or self.graph.nodes[n]["step"].host == host)
-        ]  # fmt: skip
+        """Step ids whose first two parts are ``prefix`` (e.g. "app.boot"), on ``host``."""
+        if host is None:
+            return list(self._by_prefix.get(prefix, ()))
+        return list(self._by_prefix_host.get((prefix, host), ()))
 
     # -- transforms, in order ---------------------------------------------------------------
 
@@ -150,28 +170,41 @@ class _Builder:
         order = {host: i for i, host in enumerate(_boot_host_order(self.app))}
         hosts = sorted({c.host for c in boots}, key=lambda h: order.get(h, len(order)))
         previous: list[str] = []
-        for index, group in enumerate(_groups(self.app, hosts)):
+        accessories = self.barrier(
+            "accessories", "every accessory booted", self.ids("accessory.boot"), 6
+        )
+        groups = _groups(self.app, hosts)
+        for index, group in enumerate(groups):
             group_ids: list[str] = []
             primary_ids: list[str] = []
+            in_group = set(group)
             for change in sorted(boots, key=lambda c: (order.get(c.host, 0), c.name)):
-                if change.host not in group:
+                if change.host not in in_group:
                     continue
                 role = roles[change.name]
                 step = self._boot_step(role, change)
                 after = (previous + self.ids("image.pull", change.host)
-                         + self.ids("proxy.boot", change.host) + self.ids("accessory.boot"))  # fmt: skip
+                         + self.ids("proxy.boot", change.host) + accessories)  # fmt: skip
                 if not role.primary:
+                    if len(primary_ids) > 1:
+                        primary_ids[:] = self.barrier(f"primary.{index + 1}",
+                                                      "the primary role booted", primary_ids, 7)  # fmt: skip
                     after += primary_ids
                 step_id = self.add(step, after)
                 group_ids.append(step_id)
                 if role.primary:
                     primary_ids.append(step_id)
-            previous = group_ids
-            if self.app.boot.wait and index < len(_groups(self.app, hosts)) - 1:
+            last = index == len(groups) - 1
+            if last:
+                break
+            previous = self.barrier(
+                f"group.{index + 1}", f"boot group {index + 1} done", group_ids, 7
+            )
+            if self.app.boot.wait:
                 wait = Step(f"boot.wait.{index + 1}[local]", "local", "wait",
                             f"wait {self.app.boot.wait}s after boot group {index + 1}", 7,
                             (("sleep", str(self.app.boot.wait)),))  # fmt: skip
-                previous = [self.add(wait, group_ids)]
+                previous = [self.add(wait, previous)]
 
     def _boot_step(self, role: Role, change: Change) -> Step:
         app, host = self.app, change.host
@@ -229,7 +262,7 @@ class _Builder:
             )  # fmt: skip
 
     def deletes(self) -> None:
-        boots = self.ids("app.boot")
+        boots = self.barrier("boots", "every boot done", self.ids("app.boot"), 9)
         for change in self.of("app"):
             if change.action is not Action.DELETE:
                 continue
@@ -254,13 +287,15 @@ class _Builder:
                           changes=tuple(c.address for c in stale)), boots)  # fmt: skip
 
     def tag_and_prune(self) -> None:
-        boots = self.ids("app.boot")
-        for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
+        boot_ids = self.ids("app.boot")
+        boots = self.ids("barrier.boots") or boot_ids
+        boot_hosts = sorted({self.graph.nodes[b]["step"].host for b in boot_ids})
+        for host in boot_hosts:
             self.add(Step(f"image.tag_latest[{host}]", host, "tag",
                           f"tag {self.app.image} as {self.app.latest_image}", 9,
                           (app_cmd.tag_latest(self.app),),
                           audit=f"Tagging {self.app.image} as the latest image"), boots)  # fmt: skip
-        for host in sorted({self.graph.nodes[b]["step"].host for b in boots}):
+        for host in boot_hosts:
             self.add(
                 Step(f"prune[{host}]", host, "prune",
                      f"prune stopped containers beyond {self.app.retain_containers} and unused images",
@@ -270,17 +305,20 @@ class _Builder:
             )  # fmt: skip
 
     def lock(self) -> None:
+        """The lock first and last: it precedes every step without other dependencies and
+        follows every step nothing else waits for (the rest is implied by the order)."""
         primary = self.app.primary_host
         if not self.graph or primary is None:
             return
-        work = list(self.graph)
+        sources = [n for n in self.graph if self.graph.in_degree(n) == 0]
+        sinks = [n for n in self.graph if self.graph.out_degree(n) == 0]
         acquire = Step(f"lock.acquire[{primary}]", primary, "lock", "take the deploy lock", 0,
                        (("mkdir", "-p", ".kamal"), host_cmd.lock_acquire(self.app, LOCK_DETAILS)))  # fmt: skip
         release = Step(f"lock.release[{primary}]", primary, "lock", "release the deploy lock", 12,
                        (host_cmd.lock_release(self.app),))  # fmt: skip
         self.add(acquire)
-        self.add(release, work)
-        for node in work:
+        self.add(release, sinks)
+        for node in sources:
             self.graph.add_edge(acquire.id, node)
 
 
@@ -322,9 +360,7 @@ def build_graph(app: App, changes: tuple[Change, ...]) -> nx.DiGraph:
         transform(builder)
     if not nx.is_directed_acyclic_graph(builder.graph):
         raise ValueError("step graph has a cycle")  # a bug in the transforms, not user input
-    reduced = nx.transitive_reduction(builder.graph)
-    reduced.add_nodes_from(builder.graph.nodes(data=True))  # the reduction drops node data
-    return reduced
+    return builder.graph
 
 
 def ordered_steps(graph: nx.DiGraph) -> list[Step]:

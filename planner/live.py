@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from backstaff.planner.facts import MARKER
@@ -97,13 +98,17 @@ class LiveState:
     hosts: tuple[LiveHost, ...]
 
     def host(self, name: str) -> LiveHost:
-        return next((h for h in self.hosts if h.host == name), LiveHost(name, error="not gathered"))
+        return self._by_name.get(name) or LiveHost(name, error="not gathered")
+
+    @cached_property
+    def _by_name(self) -> dict[str, LiveHost]:
+        return {h.host: h for h in self.hosts}
 
     def fingerprint(self) -> str:
         """Changes whenever anything gathered changes; a saved plan must match it to apply."""
-        data = json.dumps(
-            [asdict(h) for h in sorted(self.hosts, key=lambda h: h.host)], sort_keys=True
-        )
+        # The frozen dataclasses' repr is deterministic (strings, tuples, numbers, None) and
+        # much cheaper than asdict + JSON on a large fleet.
+        data = repr(sorted(self.hosts, key=lambda h: h.host))
         return hashlib.sha256(data.encode()).hexdigest()
 
 

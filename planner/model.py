@@ -7,6 +7,7 @@ configuration objects do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 Pairs = tuple[tuple[str, str], ...]
 OptionValue = bool | str | tuple[str, ...]
@@ -84,11 +85,18 @@ class Role:
     asset_path: str | None
     primary: bool
 
+    @cached_property
+    def host_set(self) -> frozenset[str]:
+        return frozenset(self.hosts)
+
     def container_name(self, version: str) -> str:
         return f"{self.container_prefix}-{version}"
 
     def tags_of(self, host: str) -> tuple[str, ...]:
-        return dict(self.host_tags).get(host, ())
+        for tagged, tags in self.host_tags:
+            if tagged == host:
+                return tags
+        return ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,10 @@ class Accessory:
     network: str
     proxy: ProxyRoute | None
     registry_server: str | None
+
+    @cached_property
+    def host_set(self) -> frozenset[str]:
+        return frozenset(self.hosts)
 
 
 @dataclass(frozen=True)
@@ -216,7 +228,7 @@ class App:
             return role.hosts[0]
         return self.all_hosts[0] if self.all_hosts else None
 
-    @property
+    @cached_property
     def all_hosts(self) -> tuple[str, ...]:
         """Role hosts (roles sorted by name), then accessory hosts, without repeats (Kamal)."""
         ordered: list[str] = []
@@ -226,7 +238,7 @@ class App:
             ordered += accessory.hosts
         return tuple(dict.fromkeys(ordered))
 
-    @property
+    @cached_property
     def proxy_hosts(self) -> tuple[str, ...]:
         hosts: list[str] = []
         for role in self.roles:
@@ -236,6 +248,14 @@ class App:
             if accessory.proxy:
                 hosts += accessory.hosts
         return tuple(dict.fromkeys(hosts))
+
+    @cached_property
+    def host_set(self) -> frozenset[str]:
+        return frozenset(self.all_hosts)
+
+    @cached_property
+    def proxy_host_set(self) -> frozenset[str]:
+        return frozenset(self.proxy_hosts)
 
     def labels_for(self, role: Role) -> Pairs:
         return (
