@@ -54,40 +54,30 @@ def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str)
                       json_events=fmt == "json"))  # fmt: skip
 
 
-@click.command()
-@SKIP_PUSH
-@JSON_EVENTS
-@DRY_RUN
-@pass_app
-def deploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
-    """Deploy the version: the plan for it, applied at once (as `kamal deploy`)."""
-    _build_unless(skip_push, ctx, dry_run)
-    _finish(run_apply(ctx, ctx.app, command="deploy", auto_approve=True, json_events=fmt == "json",
-                      dry_run=dry_run))  # fmt: skip
+def _deploy_verb(name: str, doc: str) -> click.Command:
+    """deploy, redeploy and setup: build (unless -P), then apply the plan for the version.
+    The plan itself decides what each needs (setup's includes network, proxy, accessories)."""
+
+    @click.command(name, help=doc)
+    @SKIP_PUSH
+    @JSON_EVENTS
+    @DRY_RUN
+    @pass_app
+    def verb(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
+        _build_unless(skip_push, ctx, dry_run)
+        _finish(run_apply(ctx, ctx.app, command=name, auto_approve=True, json_events=fmt == "json",
+                          dry_run=dry_run))  # fmt: skip
+
+    return verb
 
 
-@click.command()
-@SKIP_PUSH
-@JSON_EVENTS
-@DRY_RUN
-@pass_app
-def redeploy(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
-    """Deploy again (as `kamal redeploy`)."""
-    _build_unless(skip_push, ctx, dry_run)
-    _finish(run_apply(ctx, ctx.app, command="redeploy", auto_approve=True, json_events=fmt == "json",
-                      dry_run=dry_run))  # fmt: skip
-
-
-@click.command()
-@SKIP_PUSH
-@JSON_EVENTS
-@DRY_RUN
-@pass_app
-def setup(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
-    """Set up fresh hosts and deploy: network, login, proxy, accessories, app."""
-    _build_unless(skip_push, ctx, dry_run)
-    _finish(run_apply(ctx, ctx.app, command="setup", auto_approve=True, json_events=fmt == "json",
-                      dry_run=dry_run))  # fmt: skip
+deploy = _deploy_verb(
+    "deploy", "Deploy the version: the plan for it, applied at once (as `kamal deploy`)."
+)
+redeploy = _deploy_verb("redeploy", "Deploy again (as `kamal redeploy`).")
+setup = _deploy_verb(
+    "setup", "Set up fresh hosts and deploy: network, login, proxy, accessories, app."
+)
 
 
 @click.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -11,37 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from backstaff.cli import main
-from tests.conftest import FIXTURES
+from tests.backstaff.projects import enter, fresh_project, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
-SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
 WEB = ("10.254.0.11", "10.254.0.12")
 
 
 @pytest.fixture(scope="module")
 def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    testbed.reset()
-    path = tmp_path_factory.mktemp("apply") / "app"
-    shutil.copytree(FIXTURES / "example", path)
-    yield path
-    testbed.reset()
+    yield from fresh_project(testbed, tmp_path_factory, "apply")
 
 
 @pytest.fixture(autouse=True)
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
-    monkeypatch.delenv("VERSION", raising=False)
+    enter(project, monkeypatch)
 
 
-def backstaff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    for secret in SECRETS:
-        assert secret not in out + err
-    return code, out, err
+backstaff = run_cli
 
 
 def kamal(project: Path, *args: str, version: str = "v1") -> subprocess.CompletedProcess[str]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from backstaff.cli import main
-from tests.conftest import FIXTURES
+from tests.backstaff.projects import enter, fresh_project
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -17,18 +16,12 @@ pytestmark = pytest.mark.testbed
 
 @pytest.fixture(scope="module")
 def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    testbed.reset()
-    path = tmp_path_factory.mktemp("more") / "app"
-    shutil.copytree(FIXTURES / "example", path)
-    yield path
-    testbed.reset()
+    yield from fresh_project(testbed, tmp_path_factory, "more")
 
 
 @pytest.fixture(autouse=True)
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
-    monkeypatch.delenv("VERSION", raising=False)
+    enter(project, monkeypatch)
 
 
 def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:

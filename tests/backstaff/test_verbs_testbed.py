@@ -3,7 +3,6 @@ build (docker build + push, the local docker talking to a test host's daemon), r
 
 from __future__ import annotations
 
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,36 +11,23 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backstaff.cli import main
-from tests.conftest import FIXTURES
+from tests.backstaff.projects import enter, fresh_project, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
-SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
 
 
 @pytest.fixture(scope="module")
 def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    testbed.reset()
-    path = tmp_path_factory.mktemp("verbs") / "app"
-    shutil.copytree(FIXTURES / "example", path)
-    yield path
-    testbed.reset()
+    yield from fresh_project(testbed, tmp_path_factory, "verbs")
 
 
 @pytest.fixture(autouse=True)
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
-    monkeypatch.delenv("VERSION", raising=False)
+    enter(project, monkeypatch)
 
 
-def backstaff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    for secret in SECRETS:
-        assert secret not in out + err
-    return code, out, err
+backstaff = run_cli
 
 
 def fetch(host: str) -> tuple[int, str]:

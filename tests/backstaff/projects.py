@@ -1,0 +1,38 @@
+"""Shared by the test-bed CLI tests: a copy of the example project per module, the test
+bed reset around it, and a CLI runner that fails the test if any secret value is printed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backstaff.cli import main
+from tests.conftest import FIXTURES
+from tests.testbed import Testbed
+
+SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
+
+
+def fresh_project(testbed: Testbed, factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    testbed.reset()
+    path = factory.mktemp(name) / "app"
+    shutil.copytree(FIXTURES / "example", path)
+    yield path
+    testbed.reset()
+
+
+def enter(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
+    monkeypatch.delenv("VERSION", raising=False)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in out + err
+    return code, out, err
