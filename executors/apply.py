@@ -73,23 +73,66 @@ def _run_local(command: str) -> Result:
     return Result(done.returncode, done.stdout, done.stderr)
 
 
+FAILED_MARKER = "@@backstaff-failed@@"
+
+
+def _batches(step: Step) -> list[Upload | list[Cmd]]:
+    """The step's actions, consecutive commands joined into batches that go as one remote
+    command. An upload, a command whose failure may be tolerated, and the commands of a step
+    that feeds a secret on stdin each stay on their own."""
+    batches: list[Upload | list[Cmd]] = []
+    for action in step.commands:
+        alone = isinstance(action, Upload) or step.stdin_secret is not None or _tolerable(action)
+        last = batches[-1] if batches else None
+        if not alone and isinstance(last, list) and not _tolerable(last[0]):
+            last.append(action)  # type: ignore[arg-type]
+        else:
+            batches.append(action if isinstance(action, Upload) else [action])
+    return batches
+
+
+def _tolerable(command: Cmd) -> bool:
+    return any(join(command).startswith(prefix) for prefix, _ in TOLERATED)
+
+
+def batch_script(commands: list[str], audit: str | None = None) -> str:
+    """One shell script running ``commands`` in order; the first to fail stops it, and its
+    index and status go to stderr after a marker. An audit line first, its status ignored."""
+    lines = [f"{{ {audit}\n}}" if audit else ""]
+    for index, command in enumerate(commands):
+        lines.append(
+            f'{{ {command}\n}} || {{ s=$?; echo "{FAILED_MARKER} {index} $s" >&2; exit $s; }}'
+        )
+    return "\n".join(line for line in lines if line) + "\n"
+
+
 def run_step(step: Step, runtime: Runtime) -> None:
     def execute(command: str, stdin: str | None = None) -> Result:
         if step.host == "local":
             return _run_local(command)
         return runtime.pool.get(step.host).run(command, timeout=900, stdin=stdin)
 
-    if step.audit and step.host != "local":
-        execute(runtime.audit_command(step.audit))
+    audit = runtime.audit_command(step.audit) if step.audit and step.host != "local" else None
     stdin = runtime.secret(step.stdin_secret) + "\n" if step.stdin_secret else None
-    for action in step.commands:
-        if isinstance(action, Upload):
-            content = runtime.render_upload(action, step.host)
-            runtime.pool.get(step.host).upload(action.path, content, int(action.mode, 8))
+    batches = _batches(step)
+    if audit is not None and (not batches or isinstance(batches[0], Upload)):
+        execute(audit)  # the audit line goes first, as in Kamal
+        audit = None
+    for batch in batches:
+        if isinstance(batch, Upload):
+            content = runtime.render_upload(batch, step.host)
+            runtime.pool.get(step.host).upload(batch.path, content, int(batch.mode, 8))
             continue
-        text = _placeholders(join(action), runtime)
-        result = execute(text, stdin)
-        if result.ok or any(text.startswith(c) and m in result.stderr for c, m in TOLERATED):
+        texts = [_placeholders(join(command), runtime) for command in batch]
+        if len(texts) == 1 and audit is None:
+            result, failed = execute(texts[0], stdin), batch[0]
+        else:
+            result = execute(batch_script(texts, audit), stdin)
+            failed, result = _failed_command(batch, result)
+        audit = None
+        if result.ok or any(
+            join(failed).startswith(c) and m in result.stderr for c, m in TOLERATED
+        ):
             continue
         for cleanup in step.on_failure:
             try:
@@ -99,9 +142,23 @@ def run_step(step: Step, runtime: Runtime) -> None:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
         raise StepFailed(
             runtime.mask(
-                f"`{join(_display(action))}` exited {result.exit_status}: " + " / ".join(detail)
+                f"`{join(_display(failed))}` exited {result.exit_status}: " + " / ".join(detail)
             )
         )
+
+
+def _failed_command(batch: list[Cmd], result: Result) -> tuple[Cmd, Result]:
+    """Which command of a batch failed (from the marker line), and the result without it."""
+    if result.ok:
+        return batch[-1], result
+    kept, failed = [], batch[-1]
+    for line in result.stderr.splitlines(keepends=True):
+        if line.startswith(FAILED_MARKER + " "):
+            index = int(line.split()[1])
+            failed = batch[index] if 0 <= index < len(batch) else failed
+        else:
+            kept.append(line)
+    return failed, Result(result.exit_status, result.stdout, "".join(kept))
 
 
 def _display(command: Cmd) -> Cmd:

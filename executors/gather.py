@@ -38,6 +38,8 @@ class ConnectionPool:
         self._starts = threading.BoundedSemaphore(settings.max_concurrent_starts)
         self._lock = threading.Lock()
         self._connections: dict[str, SshConnection] = {}
+        self._starting = 0
+        self.peak_starts = 0  # the most connections ever starting at once (for benchmarks)
 
     def get(self, host: str) -> SshConnection:
         with self._lock:
@@ -52,8 +54,17 @@ class ConnectionPool:
         if not connection.connected:
             with self._starts:
                 if not connection.connected:
-                    connection.connect()
+                    self._count_start(+1)
+                    try:
+                        connection.connect()
+                    finally:
+                        self._count_start(-1)
         return connection
+
+    def _count_start(self, delta: int) -> None:
+        with self._lock:
+            self._starting += delta
+            self.peak_starts = max(self.peak_starts, self._starting)
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,58 @@ class Result:
         return self.exit_status == 0
 
 
+class _KnownHostsCache:
+    """Each known_hosts file parsed once per process, not once per connection: with hundreds
+    of hosts, re-reading the whole file for every connection made fan-out quadratic."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+
+    def keys_for(self, known_hosts: Path, name: str) -> dict[str, paramiko.PKey]:
+        """The recorded keys of ``name`` (``host`` or ``[host]:port``), by key type."""
+        with self._lock:
+            keys = self._parsed(known_hosts)
+            entry = keys.lookup(name)
+            return dict(entry) if entry else {}
+
+    def record(self, known_hosts: Path, name: str, key: paramiko.PKey) -> None:
+        """Append a new host's key (never rewrite the file: other entries stay as they are)."""
+        with self._lock:
+            keys = self._parsed(known_hosts)
+            known_hosts.parent.mkdir(parents=True, exist_ok=True)
+            line = f"{name} {key.get_name()} {key.get_base64()}\n".encode()
+            with open(known_hosts, "ab+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size and (handle.seek(size - 1) or handle.read(1) != b"\n"):
+                    line = b"\n" + line
+                handle.write(line)
+            keys.add(name, key.get_name(), key)
+            self._files[known_hosts] = (_signature(known_hosts), keys)
+
+    def _parsed(self, known_hosts: Path) -> paramiko.HostKeys:
+        signature = _signature(known_hosts)
+        cached = self._files.get(known_hosts)
+        if cached is None or cached[0] != signature:
+            keys = paramiko.HostKeys()
+            if known_hosts.exists():
+                keys.load(str(known_hosts))
+            cached = (signature, keys)
+            self._files[known_hosts] = cached
+        return cached[1]
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, -1)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+KNOWN_HOSTS = _KnownHostsCache()
+
+
 class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
     """Record a new host's key; paramiko itself refuses a key that differs from a recorded one."""
 
@@ -48,8 +102,7 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
         self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
     ) -> None:
         client.get_host_keys().add(hostname, key.get_name(), key)
-        self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
-        client.save_host_keys(str(self.known_hosts))
+        KNOWN_HOSTS.record(self.known_hosts, hostname, key)
         if self.on_new_key:
             self.on_new_key(hostname, f"{key.get_name()} {fingerprint(key)}")
 
@@ -113,15 +166,16 @@ class SshConnection:
 
     def connect(self) -> None:
         client = paramiko.SSHClient()
-        if self._known_hosts.exists():
-            client.load_host_keys(str(self._known_hosts))
+        settings = self._settings
+        name = self.host if settings.port == 22 else f"[{self.host}]:{settings.port}"
+        for key_type, key in KNOWN_HOSTS.keys_for(self._known_hosts, name).items():
+            client.get_host_keys().add(name, key_type, key)
         policy: paramiko.MissingHostKeyPolicy = (
             _TrustOnFirstUse(self._known_hosts, self._on_new_key)
             if self._trust_new
             else paramiko.RejectPolicy()
         )
         client.set_missing_host_key_policy(policy)
-        settings = self._settings
         key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None
         try:
             sock = self._sock()

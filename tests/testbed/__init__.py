@@ -182,7 +182,7 @@ def _namespaces() -> set[str]:
     return {line.split()[0] for line in _sh("ip", "netns", "list").stdout.splitlines() if line}
 
 
-def _attach(namespace: str, address: str) -> None:
+def _attach(namespace: str, address: str, bridge: str = BRIDGE, prefix: int = PREFIX) -> None:
     """A namespace with a veth to the bridge, the address, and no default route."""
     if namespace not in _namespaces():
         _sh("ip", "netns", "add", namespace)
@@ -200,8 +200,8 @@ def _attach(namespace: str, address: str) -> None:
             "netns",
             namespace,
         )
-        _sh("ip", "link", "set", namespace, "master", BRIDGE, "up")
-        _sh("ip", "-n", namespace, "addr", "add", f"{address}/{PREFIX}", "dev", "eth0")
+        _sh("ip", "link", "set", namespace, "master", bridge, "up")
+        _sh("ip", "-n", namespace, "addr", "add", f"{address}/{prefix}", "dev", "eth0")
         _sh("ip", "-n", namespace, "link", "set", "eth0", "up")
         _sh("ip", "-n", namespace, "link", "set", "lo", "up")
 
