@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from backstaff.cli import main
+from tests.backstaff.projects import enter
 from tests.conftest import FIXTURES
 from tests.testbed import Testbed
 
@@ -40,9 +41,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(autouse=True)
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("BACKSTAFF_KNOWN_HOSTS", str(project.parent / "known_hosts"))
-    monkeypatch.delenv("VERSION", raising=False)
+    enter(project, monkeypatch)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

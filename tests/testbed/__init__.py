@@ -243,24 +243,31 @@ def _check_prerequisites() -> None:
         )
 
 
-def _write_sshd_config(host_dir: Path, address: str) -> None:
-    (host_dir / "sshd_config").write_text(
-        f"""ListenAddress {address}
+def sshd_config(
+    address: str,
+    host_key: Path,
+    authorized_keys: str,
+    pid_file: str,
+    force_command: str,
+    max_startups: int = 200,
+    sftp: bool = True,
+) -> str:
+    """An sshd_config for one test host: root by key only, every command through ``force_command``."""
+    subsystem = "Subsystem sftp /usr/lib/openssh/sftp-server\n" if sftp else ""
+    return f"""ListenAddress {address}
 Port 22
-HostKey {host_dir}/ssh_host_ed25519_key
+HostKey {host_key}
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-AuthorizedKeysFile /root/.ssh/authorized_keys
-PidFile /run/sshd.pid
-MaxStartups 200
-MaxSessions 200
-Subsystem sftp /usr/lib/openssh/sftp-server
-ForceCommand {host_dir}/ssh_command_logger.sh {host_dir}/commands.log
+AuthorizedKeysFile {authorized_keys}
+PidFile {pid_file}
+MaxStartups {max_startups}
+MaxSessions {max_startups}
+{subsystem}ForceCommand {force_command}
 """
-    )
 
 
 def _start_registry(state: Path) -> str:
@@ -315,7 +322,10 @@ def _start_host(state: Path, index: int, public_key: str) -> Host:
     if not key.exists():
         _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
     shutil.copy(FILES / "ssh_command_logger.sh", host_dir / "ssh_command_logger.sh")
-    _write_sshd_config(host_dir, address)
+    (host_dir / "sshd_config").write_text(
+        sshd_config(address, host_dir / "ssh_host_ed25519_key", "/root/.ssh/authorized_keys",
+                    "/run/sshd.pid", f"{host_dir}/ssh_command_logger.sh {host_dir}/commands.log")
+    )  # fmt: skip
     _attach(host.namespace, address)
     if not _port_open(address, 22):
         _start(

@@ -24,7 +24,16 @@ from pathlib import Path
 
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.facts import MARKER
-from tests.testbed import FILES, TestbedError, _attach, _link_exists, _namespaces, _port_open, _sh
+from tests.testbed import (
+    FILES,
+    TestbedError,
+    _attach,
+    _link_exists,
+    _namespaces,
+    _port_open,
+    _sh,
+    sshd_config,
+)
 from tests.testbed import _wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,21 +106,10 @@ def _prepare(host: SimHost, host_key: Path) -> None:
     env_file.chmod(0o600)
     (host.directory / "commands.log").write_text("")
     (host.directory / "sshd_config").write_text(
-        f"""ListenAddress {host.address}
-Port 22
-HostKey {host_key}
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AuthorizedKeysFile {STATE}/ssh/authorized_keys
-PidFile {host.directory}/sshd.pid
-MaxStartups 100
-MaxSessions 100
-ForceCommand sh {FILES}/sim_command.sh {host.directory}
-"""
-    )
+        sshd_config(host.address, host_key, f"{STATE}/ssh/authorized_keys",
+                    f"{host.directory}/sshd.pid", f"sh {FILES}/sim_command.sh {host.directory}",
+                    max_startups=100, sftp=False)
+    )  # fmt: skip
 
 
 def up(count: int, state: Path = STATE) -> list[SimHost]:
