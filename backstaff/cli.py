@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 import yaml
@@ -12,6 +11,7 @@ from backstaff import __version__
 from backstaff.aliases import expand as expand_aliases
 from backstaff.context import AppContext, Options
 from backstaff.errors import EXPECTED, ExitStatus, report
+from backstaff.global_options import root_options, spread
 from backstaff.init_files import init_project
 from backstaff.planner.config_view import config_view
 from backstaff.planner.desired import build_desired
@@ -21,33 +21,7 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 @click.group(context_settings={"help_option_names": ["--help"]})
-@click.option(
-    "-c",
-    "--config-file",
-    default="config/deploy.yml",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Path to the config file.",
-)
-@click.option("-d", "--destination", help="Destination: also reads config/deploy.<DEST>.yml.")
-@click.option("-h", "--hosts", help="Run on these hosts only (comma separated, * wildcards).")
-@click.option("-r", "--roles", help="Run for these roles only (comma separated, * wildcards).")
-@click.option("-p", "--primary", is_flag=True, help="Run on the primary host only.")
-@click.option("--version", "version", help="Version to deploy (default: $VERSION, then git HEAD).")
-@click.option("-v", "--verbose", is_flag=True, help="Show the commands run, and tracebacks.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("-H", "--skip-hooks", is_flag=True, help="Do not run hooks.")
-@click.option(
-    "--known-hosts",
-    type=click.Path(),
-    envvar="BACKSTAFF_KNOWN_HOSTS",
-    help="known_hosts file for host keys (default ~/.ssh/known_hosts).",
-)
-@click.option(
-    "--no-trust-new-hosts",
-    is_flag=True,
-    help="Refuse hosts whose key is not in known_hosts (default: record it on first use).",
-)
+@root_options
 @click.pass_context
 def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
     """backstaff: plan and apply Kamal 2 deployments."""
@@ -126,6 +100,9 @@ cli.add_command(details)
 def version_command() -> None:
     """Show the backstaff version."""
     click.echo(__version__)
+
+
+spread(cli)  # last: every command above takes the global options after its name too
 
 
 def main(argv: list[str] | None = None) -> int:

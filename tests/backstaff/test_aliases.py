@@ -1,4 +1,4 @@
-"""Aliases from deploy.yml expand to their command line, global options moved to the front."""
+"""Aliases from deploy.yml expand to their command line, wherever the global options stand."""
 
 from __future__ import annotations
 
@@ -24,7 +24,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_alias_with_global_options(project: Path) -> None:
-    assert expand(["uname"], COMMANDS) == ["-p", "-q", "-r", "web", "app", "exec", "uname -a"]
+    assert expand(["uname"], COMMANDS) == ["app", "exec", "-p", "-q", "-r", "web", "uname -a"]
+
+
+def test_config_file_after_the_alias(project: Path) -> None:
+    (project / "config" / "other.yml").write_text(
+        (project / "config" / "deploy.yml").read_text().replace("uname:", "whoami:")
+    )
+    assert expand(["whoami", "-c", "config/other.yml"], COMMANDS) == [
+        "app", "exec", "-p", "-q", "-r", "web", "uname -a", "-c", "config/other.yml",
+    ]  # fmt: skip
+    assert expand(["whoami"], COMMANDS) == ["whoami"]
 
 
 def test_leading_globals_and_extra_args_are_kept(project: Path) -> None:
