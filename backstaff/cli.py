@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
-import yaml
 
 from backstaff import __version__
 from backstaff.aliases import expand as expand_aliases
@@ -13,7 +13,7 @@ from backstaff.context import AppContext, Options
 from backstaff.errors import EXPECTED, ExitStatus, report
 from backstaff.global_options import root_options, spread
 from backstaff.init_files import init_project
-from backstaff.planner.config_view import config_view
+from backstaff.planner.config_view import config_view, render_config_view
 from backstaff.planner.desired import build_desired
 from backstaff.schemas import docs as schema_docs
 
@@ -34,8 +34,8 @@ def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
 def config(app: AppContext, show_secrets: bool) -> None:
     """Show the resolved configuration (secrets masked)."""
     reveal = (lambda name: app.secrets[name]) if show_secrets else None
-    view = config_view(app.app, app.config.data.get("builder") or {}, reveal)
-    click.echo(yaml.safe_dump(view, sort_keys=False, default_flow_style=False), nl=False)
+    view = config_view(app.app, app.config.data, reveal)
+    click.echo(render_config_view(view), nl=False)
 
 
 @cli.command()
@@ -108,6 +108,8 @@ spread(cli)  # last: every command above takes the global options after its name
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: expected errors become messages and exit codes."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if _verbose(args):  # library log lines (paramiko's) only with -v
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
         args = expand_aliases(args, set(cli.commands))
         code = cli.main(args=args, prog_name="backstaff", standalone_mode=False)

@@ -68,11 +68,15 @@ def drift(ctx: AppContext, fmt: str) -> None:
         drifted = result.changes
         lines = [f"Drift check: {result.service} version {version}"]
         lines += [f"! {host}: {message}" for host, message in result.errors]
+        if not result.complete:
+            lines.append(f"! {result.incomplete_note}")
         if drifted:
             lines.append(f"{len(drifted)} resource(s) drifted:")
             lines += [f"  {c.action.symbol} {c.address}: {'; '.join(c.reasons)}" for c in drifted]
-        else:
+        elif result.complete:
             lines.append("No drift: the hosts match the configuration.")
+        else:
+            lines.append("No drift on the hosts that could be read.")
         click.echo(mask("\n".join(lines) + "\n", secrets), nl=False)
     else:
         click.echo(render(result, fmt, secrets=secrets), nl=False)

@@ -7,9 +7,12 @@ trusted and recorded (trust on first use); a host whose key changed is always re
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
+import logging
 import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +22,11 @@ from typing import Any
 import paramiko
 
 from backstaff.planner.model import SshSettings
+
+# paramiko logs its own view of a failed connection ("Exception (client): Error reading SSH
+# protocol banner...") to stderr through Python's last-resort handler; the error each host
+# reports says it in plain words instead. With -v the CLI attaches a handler and they show.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
 NewKeyCallback = Callable[[str, str], None]  # (host, "type SHA256:fingerprint")
@@ -199,21 +207,46 @@ class SshConnection:
                 " Refusing to connect: if the change is expected, remove the old key with"
                 f" `ssh-keygen -R {self.host} -f {self._known_hosts}`"
             ) from None
-        except paramiko.SSHException as exc:
+        except (paramiko.SSHException, TimeoutError, EOFError, OSError) as exc:
+            # "No existing session" only says the handshake thread died: its error is the cause.
+            transport = client.get_transport()
+            cause = getattr(transport, "saved_exception", None) if transport else None
             client.close()
-            if "not found in known_hosts" in str(exc):
-                raise SshError(
-                    f"{self.host}: unknown host key and new hosts are not trusted"
-                    f" (add it to {self._known_hosts} first)"
-                ) from None
-            raise SshError(f"{self.host}: SSH failed: {exc}") from None
-        except (TimeoutError, EOFError, OSError) as exc:
-            client.close()
-            raise SshError(f"{self.host}: cannot connect on port {settings.port}: {exc}") from None
+            raise SshError(f"{self.host}: {self._describe(cause or exc)}") from None
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
         self._client = client
+
+    def _describe(self, exc: BaseException) -> str:
+        """A failed connection in plain words: what the user can check or fix."""
+        port = self._settings.port
+        user = self._settings.user
+        if isinstance(exc, paramiko.AuthenticationException):
+            keys = ", ".join(self._settings.keys) or "the default keys and the agent"
+            return f"authentication failed as user {user} (tried {keys})"
+        if "not found in known_hosts" in str(exc):
+            return (
+                "unknown host key and new hosts are not trusted"
+                f" (add it to {self._known_hosts} first)"
+            )
+        if isinstance(exc, paramiko.SSHException):
+            text = str(exc)
+            silent = "No existing session" in text  # start_client gave up waiting
+            if silent or ("protocol banner" in text and "timed out" in text):
+                return (
+                    f"port {port} does not answer as an SSH server"
+                    f" (no SSH banner within {self._timeout:g} s)"
+                )
+            if "protocol banner" in text or "Indecipherable protocol version" in text:
+                return (
+                    f"port {port} does not answer as an SSH server"
+                    " (no SSH banner: another service may be listening there)"
+                )
+            if "Connection reset" in text:
+                return "the host closed the connection during the SSH handshake"
+            return f"SSH handshake failed: {text}"
+        return f"cannot connect on port {port}: {_network_reason(exc, self._timeout)}"
 
     def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
         """Run ``command``; ``stdin`` (e.g. a registry password) never touches the command line."""
@@ -270,6 +303,28 @@ class SshConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _network_reason(exc: BaseException, timeout: float) -> str:
+    """Why a TCP connection failed, from the socket error paramiko passed on."""
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        causes = list(exc.errors.values())
+        exc = causes[0] if causes else exc
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"no answer within {timeout:g} s (timed out)"
+    if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
+        return "connection refused (nothing listens on that port)"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the host"
+    if isinstance(exc, EOFError):
+        return "the host closed the connection"
+    code = getattr(exc, "errno", None)
+    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to host"
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return reason[0].lower() + reason[1:]
 
 
 def _ssh_config_options(host: str, settings: SshSettings) -> dict[str, Any]:

@@ -54,6 +54,25 @@ class Plan:
     def has_changes(self) -> bool:
         return any(c.action is not Action.NOOP for c in self.changes)
 
+    @property
+    def unread_hosts(self) -> tuple[str, ...]:
+        """Hosts that could not be read: the plan says nothing about them."""
+        return tuple(host for host, _ in self.errors)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    @property
+    def incomplete_note(self) -> str:
+        """One sentence for every rendering of a plan that could not read every host."""
+        hosts = self.unread_hosts
+        of = f" of {len(self.hosts)}" if self.hosts else ""
+        return (
+            f"This plan is incomplete: {len(hosts)}{of} host(s) could not be read"
+            f" ({', '.join(hosts)}); what would change there is unknown."
+        )
+
 
 def config_digest(data: Mapping[str, Any], destination: str | None) -> str:
     text = json.dumps({"config": data, "destination": destination}, sort_keys=True, default=str)
@@ -108,6 +127,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "summary": plan.summary,
         "has_changes": plan.has_changes,
         "hosts": list(plan.hosts),
+        "complete": plan.complete,
+        "unread_hosts": list(plan.unread_hosts),
         "lock": plan.lock,
         "errors": [{"host": h, "message": m} for h, m in plan.errors],
         "notes": list(plan.notes),

@@ -7,7 +7,7 @@ from tabulate import tabulate
 
 from backstaff.planner.changes import Action
 from backstaff.planner.plan import Plan
-from backstaff.planner.render.text import summary_line
+from backstaff.planner.render.text import no_changes, summary_line
 
 LIMIT = 65_000
 
@@ -24,23 +24,30 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         f"`{plan.service}` version `{plan.version}`{destination}",
         "",
     ]
+    callouts: list[str] = []  # each its own quoted paragraph, so none runs into the next
+    if not plan.complete:
+        callouts.append(f"> :x: **{_cell(plan.incomplete_note)}**")
     for host, message in plan.errors:
-        head.append(f"> :x: **{host} could not be read:** {_cell(message)}")
+        callouts.append(f"> :x: **{host} could not be read:** {_cell(message)}")
     if plan.lock:
         holder = plan.lock.splitlines()[0] if plan.lock else ""
-        head.append(f"> :lock: **The deploy lock is held** ({_cell(holder)}): apply will refuse.")
+        callouts.append(
+            f"> :lock: **The deploy lock is held** ({_cell(holder)}): apply will refuse."
+        )
     destroys = [c for c in plan.changes if c.action is Action.DELETE]
     if destroys:
-        head.append(f"> :warning: **{len(destroys)} to destroy:** "
+        callouts.append(f"> :warning: **{len(destroys)} to destroy:** "
                     + ", ".join(f"`{c.address}` ({_cell(c.reasons[0])})" for c in destroys))  # fmt: skip
     downtime = [c for c in plan.changes if c.downtime]
     if downtime:
-        head.append(
+        callouts.append(
             "> :warning: **Downtime expected:** " + ", ".join(f"`{c.address}`" for c in downtime)
         )
-    head += [f"> {note}" for note in plan.notes]
+    callouts += [f"> {note}" for note in plan.notes]
+    if callouts:
+        head += ["\n>\n".join(callouts), ""]
     if not plan.has_changes:
-        head.append("No changes. The hosts match the configuration.")
+        head.append(no_changes(plan))
     blocks = []
     for host in sorted({c.host for c in plan.changes}):
         changes = [c for c in plan.changes if c.host == host]

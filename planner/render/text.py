@@ -15,6 +15,12 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def no_changes(plan: Plan) -> str:
+    if plan.complete:
+        return "No changes. The hosts match the configuration."
+    return "No changes on the hosts that could be read."
+
+
 def header(plan: Plan) -> str:
     destination = f", destination {plan.destination}" if plan.destination else ""
     return f"backstaff plan: {plan.service} version {plan.version}{destination}"
@@ -30,9 +36,11 @@ def render_text(plan: Plan, verbose: bool = False) -> str:
     lines += [f"! {note}" for note in plan.notes]
     if plan.errors or plan.lock or plan.notes:
         lines.append("")
+    if not plan.complete:
+        lines += [f"! {plan.incomplete_note}", ""]
     hosts = sorted({c.host for c in plan.changes})
     if not hosts:
-        lines.append("No changes. The hosts match the configuration.")
+        lines.append(no_changes(plan))
     for host in hosts:
         rows = [
             (

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.plan import Plan, make_plan, plan_from_dict, plan_to_dict
 from backstaff.planner.render import render
 from tests.conftest import FIXTURES
-from tests.planner.scenarios import example, live
+from tests.planner.scenarios import HOSTS, example, live
 
 SNAPSHOTS = FIXTURES / "plans"
 
@@ -34,12 +35,21 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None] | None]] =
     "role-removed": ("deployed-v1", "v1", _drop_workers),
     "proxy-missing": ("proxy-missing", "v1", None),
     "lock-held": ("lock-held", "v2", None),
+    "host-unread": ("deployed-v1", "v2", None),
+    "nothing-read": ("deployed-v1", "v1", None),
 }
+REFUSED = "cannot connect on port 22: connection refused (nothing listens on that port)"
+UNREAD = {"host-unread": {"10.254.0.13": REFUSED}, "nothing-read": dict.fromkeys(HOSTS, REFUSED)}
 
 
 def build(name: str) -> Plan:
     scenario, version, change = SCENARIOS[name]
-    return make_plan(example(version, change), live(scenario), "config-digest")
+    state = live(scenario)
+    unread = UNREAD.get(name, {})
+    state = LiveState(
+        tuple(LiveHost(h.host, error=unread[h.host]) if h.host in unread else h for h in state.hosts)
+    )
+    return make_plan(example(version, change), state, "config-digest")
 
 
 def check(name: str, suffix: str, text: str) -> None:
@@ -101,3 +111,18 @@ def test_markdown_is_truncated_under_the_limit() -> None:
 
     text = render_markdown(build("fresh"), limit=1500)
     assert len(text) < 1500 and "truncated: " in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_an_incomplete_plan_says_so_and_names_the_hosts(fmt: str) -> None:
+    for name, unread in UNREAD.items():
+        text = render(build(name), fmt)
+        assert "The hosts match the configuration" not in text
+        if fmt == "json":
+            data = json.loads(text)
+            assert data["complete"] is False and data["unread_hosts"] == sorted(unread)
+        else:
+            assert "This plan is incomplete" in text
+            assert f"could not be read ({', '.join(sorted(unread))})" in text
+    complete = json.loads(render(build("up-to-date"), "json"))
+    assert complete["complete"] is True and complete["unread_hosts"] == []
