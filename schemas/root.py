@@ -98,6 +98,8 @@ def validate(config: dict[str, Any]) -> list[ConfigError]:
     for key, validate_section in SECTIONS.items():
         if key in config:
             errors += validate_section(config[key], key)
+        elif key == "builder":  # Kamal checks the builder even when the section is missing
+            errors += validate_section({}, key)
     if errors:
         return errors
     return _cross_checks(config)

@@ -92,8 +92,8 @@ def check(value: Any, rule: Rule, path: str) -> list[ConfigError]:
 
 
 def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> list[ConfigError]:
-    """Leaf errors in order; unknown keys of one hash become a single ``unknown keys:`` line."""
-    entries: list[ConfigError | tuple[Any, ...]] = []
+    """Leaf errors in Kamal's order; unknown keys of one hash become one ``unknown keys:`` line."""
+    located: list[tuple[tuple[int, ...], ConfigError | tuple[Any, ...]]] = []
     unknown: dict[tuple[Any, ...], list[str]] = {}
     for error in _leaves(validator._errors):
         where = tuple(error.document_path[1:])
@@ -101,14 +101,36 @@ def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> 
             parent = where[:-1]
             if parent not in unknown:
                 unknown[parent] = []
-                entries.append(parent)
+                located.append(((*_position(value, parent), -1), parent))
             unknown[parent].append(str(where[-1]))
         else:
-            entries.append(ConfigError(join(path, *where), _message(error, rule)))
+            entry = ConfigError(join(path, *where), _message(error, rule))
+            located.append((_position(value, where), entry))
+    located.sort(key=lambda pair: pair[0])
     return [
         entry if isinstance(entry, ConfigError) else _unknown(path, value, entry, unknown[entry])
-        for entry in entries
+        for _, entry in located
     ]
+
+
+def _position(value: Any, where: tuple[Any, ...]) -> tuple[int, ...]:
+    """Where a path sits in the document, as indexes: Kamal checks a hash's type, then its
+    unknown keys (sorted with -1 after the hash's own position), then each key in the order
+    the config lists them."""
+    positions: list[int] = []
+    node = value
+    for key in where:
+        if isinstance(node, dict):
+            keys = list(node)
+            positions.append(keys.index(key) if key in keys else len(keys))
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            positions.append(key)
+            node = node[key]
+        else:
+            positions.append(0)
+            node = None
+    return tuple(positions)
 
 
 def _unknown(path: str, value: Any, parent: tuple[Any, ...], keys: list[str]) -> ConfigError:
