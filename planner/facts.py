@@ -3,6 +3,11 @@
 Everything the planner needs from a host comes back from a single SSH round trip: a small
 shell script whose sections are separated by marker lines. The parser is in ``live.py``.
 Nothing here prints a credential: registry logins are counted, env files are hashed.
+
+Values from a host are data, never framing: every line a section prints is prefixed with
+``CONTENT`` (``|``) by ``sed``, so only the script's own marker lines start with ``MARKER``,
+whatever a value holds (a lock message, a proxy error, a label). The deploy lock's details are
+printed as stored, still base64, and decoded by the parser.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from backstaff.planner.model import App
 
 MARKER = "@@backstaff@@"
+CONTENT = "|"  # the first character of every line of a section's output
 DOCKER_HUB = "https://index.docker.io/v1/"
 
 
@@ -44,7 +50,9 @@ def _sections(app: App, host: str) -> list[tuple[str, str]]:
         sections.append(
             (
                 "lock",
-                f"if [ -d {lock} ]; then (base64 -d < {lock}/details) 2>/dev/null"
+                # As stored (base64, Kamal's format), never decoded here: NULs, invalid
+                # UTF-8 and line breaks in a message stay inside the base64.
+                f"if [ -d {lock} ]; then echo '!held'; cat {lock}/details 2>/dev/null"
                 " || echo '!unreadable'; else echo '!none'; fi",
             )  # fmt: skip
         )
@@ -65,16 +73,18 @@ def gather_script(app: App, host: str) -> str:
     fifos = " ".join(f'"$d/{i}"' for i in range(len(names)))
     lines = [
         f"m() {{ printf '\\n{MARKER} %s\\n' \"$1\"; }}",
+        # q: a section's output, every line prefixed, so that no value can forge a marker
+        f"q() {{ LC_ALL=C sed 's/^/{CONTENT}/'; }}",
         *(f"s_{name}() {{ {shell}; }}" for name, shell in sections),
         # j NAME PIPE COMMAND...: run COMMAND, then write NAME's marker and output to PIPE
-        'j() { n=$1 p=$2; shift 2; o=$("$@" 2>/dev/null); { m "$n"; printf \'%s\\n\' "$o"; } > "$p"; }',
+        'j() { n=$1 p=$2; shift 2; o=$("$@" 2>/dev/null); { m "$n"; printf \'%s\\n\' "$o" | q; } > "$p"; }',
         f"if d=$(mktemp -d 2>/dev/null) && mkfifo {fifos} 2>/dev/null; then",
     ]
     for i, name in enumerate(names):
         if name == "containers":
             image_env = names.index("image_env")
             lines.append(
-                f'  {{ c=$(s_containers 2>/dev/null); {{ m containers; printf \'%s\\n\' "$c"; }} > "$d/{i}";'
+                f'  {{ c=$(s_containers 2>/dev/null); {{ m containers; printf \'%s\\n\' "$c" | q; }} > "$d/{i}";'
                 f' printf \'%s\\n\' "$c" | j image_env "$d/{image_env}" s_image_env; }} &'
             )
         elif name != "image_env":
@@ -88,10 +98,10 @@ def gather_script(app: App, host: str) -> str:
     ]
     for name in names:
         if name == "containers":
-            lines.append("  m containers; printf '%s\\n' \"$c\"")
+            lines.append("  m containers; printf '%s\\n' \"$c\" | q")
         elif name == "image_env":
-            lines.append("  m image_env; printf '%s\\n' \"$c\" | s_image_env 2>/dev/null")
+            lines.append("  m image_env; printf '%s\\n' \"$c\" | s_image_env 2>/dev/null | q")
         else:
-            lines.append(f"  m {name}; s_{name} 2>/dev/null")
+            lines.append(f"  m {name}; s_{name} 2>/dev/null | q")
     lines += ["fi", "m end"]
     return "\n".join(lines) + "\n"

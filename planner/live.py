@@ -7,6 +7,8 @@ env file cannot leak into a plan, a log or a JSON file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from backstaff.planner.facts import MARKER
+from backstaff.planner.facts import CONTENT, MARKER
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -113,13 +115,17 @@ class LiveState:
 
 
 def split_sections(text: str) -> dict[str, str]:
+    """Section name -> its output. Lines are split on ``\\n`` only (never on ``\\r`` or the
+    other line breaks of ``str.splitlines``): the script frames with ``\\n``. A marker is a line
+    starting with ``MARKER``; a section's lines all start with ``CONTENT``, so no value from the
+    host can be taken for a marker; any other line (the blank before a marker) is framing."""
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith(MARKER + " "):
             current = sections.setdefault(line[len(MARKER) + 1 :].strip(), [])
-        elif current is not None:
-            current.append(line)
+        elif current is not None and line.startswith(CONTENT):
+            current.append(line[len(CONTENT) :])
     return {name: "\n".join(lines).strip("\n") for name, lines in sections.items()}
 
 
@@ -251,8 +257,22 @@ def parse_envfiles(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs))
 
 
+UNREADABLE_LOCK = "(unreadable lock details)"
+
+
 def parse_lock(text: str) -> LiveLock | None:
-    text = text.strip()
-    if not text or text == "!none":
-        return None
-    return LiveLock(details="(unreadable lock details)" if text == "!unreadable" else text)
+    """The ``lock`` section: ``!none``, or ``!held`` then the details file as stored (base64,
+    wrapped or not). Whatever the file holds, the details are the decoded text or
+    ``UNREADABLE_LOCK``; never an exception."""
+    status, _, body = text.partition("\n")
+    status = status.strip()
+    if status != "!held":
+        return None if status in ("", "!none") else LiveLock(UNREADABLE_LOCK)
+    # Base64 has no whitespace or backslash: drop line breaks, and the literal ``\\n`` an
+    # ``echo`` that does not interpret escapes leaves behind.
+    encoded = re.sub(r"[ \t\r\n]+", "", body.replace("\\n", ""))
+    try:
+        details = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):  # ``!unreadable``, or not base64 at all
+        return LiveLock(UNREADABLE_LOCK)
+    return LiveLock(details.decode("utf-8", "replace") or "(empty lock details)")

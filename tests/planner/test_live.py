@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
+import string
 
-from backstaff.planner.live import parse_host, parse_routes
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backstaff.planner.facts import CONTENT, MARKER
+from backstaff.planner.live import (
+    UNREADABLE_LOCK,
+    LiveHost,
+    LiveLock,
+    parse_host,
+    parse_lock,
+    parse_routes,
+    split_sections,
+)
+from tests.planner.gather_output import (
+    LOCK_HOST,
+    kamal_details,
+    kamal_lock_file,
+    recorded_sections,
+    script_output,
+)
 from tests.planner.scenarios import live
 
 
@@ -77,3 +97,93 @@ def test_routes_table_with_ansi_and_unknown_output() -> None:
 def test_fingerprint_changes_with_state() -> None:
     assert live("deployed-v1").fingerprint() == live("deployed-v1").fingerprint()
     assert live("deployed-v1").fingerprint() != live("proxy-missing").fingerprint()
+
+
+# Values are data (issue #12): nothing a host prints can forge the script's section markers.
+
+HOSTILE_LINES = [
+    f"{MARKER} containers",
+    f"{MARKER} end",
+    f"{MARKER} lock",
+    f"{CONTENT}{MARKER} end",
+    f"\r{MARKER} end",
+    f"\x85{MARKER} end",
+    f"\u2028{MARKER} end",
+    "!none",
+    "!unreadable",
+    "[]",
+]
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(HOSTILE_LINES), st.text(max_size=40)), max_size=8
+).map("\n".join)
+
+
+def _state(host: LiveHost) -> tuple[object, ...]:
+    """Everything but the lock."""
+    return (host.error, host.docker_version, host.networks, host.containers, host.images,
+            host.image_env, host.routes, host.registry_login, host.envfiles, host.lock_known)  # fmt: skip
+
+
+def _with_lock_file(content: str) -> str:
+    sections = recorded_sections()
+    sections["lock"] = "!held\n" + content
+    return script_output(sections)
+
+
+def test_recorded_output_round_trips_through_the_model() -> None:
+    assert parse_host("h", script_output(recorded_sections())) == parse_host(
+        "h", LOCK_HOST.read_text()
+    )
+
+
+@settings(max_examples=300)
+@given(message=st.one_of(hostile_text, st.text()))
+def test_any_lock_message_leaves_the_state_intact(message: str) -> None:
+    baseline = parse_host("h", LOCK_HOST.read_text())
+    details = kamal_details(message)
+    host = parse_host("h", _with_lock_file(kamal_lock_file(details.encode())))
+    assert _state(host) == _state(baseline) and len(host.containers) == 2 and host.routes
+    assert host.lock is not None and host.lock.details == details
+    assert host.lock.holder == "Alice at 2026-11-22T21:08:59Z"
+
+
+@settings(max_examples=200)
+@given(details=st.binary(min_size=1))
+def test_any_lock_bytes_decode_or_are_unreadable(details: bytes) -> None:
+    """NULs, invalid UTF-8: decoded as UTF-8 with replacement characters, never an error."""
+    host = parse_host("h", _with_lock_file(kamal_lock_file(details)))
+    assert host.lock is not None and host.lock.details == details.decode("utf-8", "replace")
+    assert _state(host) == _state(parse_host("h", LOCK_HOST.read_text()))
+
+
+@settings(max_examples=300)
+@given(content=st.one_of(hostile_text, st.text()))
+def test_a_details_file_that_is_not_base64_is_unreadable(content: str) -> None:
+    """Written by hand, not by Kamal: the state is intact and the lock still held."""
+    host = parse_host("h", _with_lock_file(content))
+    assert _state(host) == _state(parse_host("h", LOCK_HOST.read_text()))
+    assert host.lock is not None
+    stripped = "".join(content.replace("\\n", "").split(None))
+    if not set(stripped) <= set(string.ascii_letters + string.digits + "+/="):
+        assert host.lock.details == UNREADABLE_LOCK
+
+
+@settings(max_examples=300)
+@given(section=st.sampled_from(sorted(recorded_sections())), text=hostile_text)
+def test_any_section_text_leaves_the_other_sections_intact(section: str, text: str) -> None:
+    """The framing does not rely on what docker, kamal-proxy or sha256sum print."""
+    sections = recorded_sections()
+    sections[section] = text
+    parsed = split_sections(script_output(sections))
+    assert list(parsed) == [*sections, "end"]
+    assert parsed == {**{name: value.strip("\n") for name, value in sections.items()}, "end": ""}
+
+
+def test_lock_section_states() -> None:
+    lock = parse_lock
+    assert lock("!none") is None and lock("") is None
+    assert lock("!held\n!unreadable") == LiveLock(UNREADABLE_LOCK)
+    assert lock("!held\n") == LiveLock("(empty lock details)")
+    assert lock("!held\nTG9j\nay==") == LiveLock("Lock")
+    assert lock("!held\nTG9j\\nay==\\n") == LiveLock("Lock")  # echo without escapes
+    assert lock("something else") == LiveLock(UNREADABLE_LOCK)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import sys
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backstaff.planner.commands.app import env_file_content
-from backstaff.planner.facts import MARKER
+from backstaff.planner.live import split_sections
 from tests.testbed import (
     FILES,
     TestbedError,
@@ -67,11 +66,7 @@ def sim_host(index: int, state: Path = STATE) -> SimHost:
 def recorded_sections(address: str) -> dict[str, str]:
     """The recorded gather output, split by section, as if ``address`` had answered."""
     text = RECORDED.read_text().replace(RECORDED_ADDRESS, address)
-    sections: dict[str, str] = {}
-    for part in re.split(rf"^{re.escape(MARKER)} ", text, flags=re.MULTILINE)[1:]:
-        name, _, body = part.partition("\n")
-        sections[name] = body.removesuffix("\n")
-    return sections
+    return {name: body + "\n" for name, body in split_sections(text).items()}
 
 
 def _replies(address: str) -> dict[str, str]:
