@@ -7,14 +7,26 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from backstaff.executors.erb_host import LocalErbHost
 from backstaff.schemas import ConfigErrors, ConfigSources
 from backstaff.schemas.load import LoadedConfig, load_config
 from backstaff.schemas.secrets import RunCommand, Secrets, SecretsFile, secrets_file_names
 
 
 def read_sources(
-    config_file: Path, destination: str | None, env: Mapping[str, str] | None = None
+    config_file: Path,
+    destination: str | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    root: Path | None = None,
+    ruby: str | None | bool = True,
 ) -> ConfigSources:
+    """The config texts, and the ERB host: commands run and files resolve from ``root``,
+    the project directory (by default the one holding ``config/``, else the working
+    directory); ``ruby`` is the Ruby for ERB beyond the built-in subset (True: from PATH)."""
+    if root is None:
+        parent = config_file.resolve().parent
+        root = parent.parent if parent.name == "config" else Path.cwd()
     config_file = _display(config_file)
     base_text = _read(config_file)
     dest_name = dest_text = None
@@ -28,6 +40,7 @@ def read_sources(
         destination_name=dest_name,
         destination_text=dest_text,
         env=dict(os.environ if env is None else env),
+        erb_host=LocalErbHost(root, ruby),
     )
 
 

@@ -10,13 +10,15 @@ from typing import Any
 import yaml
 
 from backstaff.schemas import erb, root
+from backstaff.schemas.erb_ruby import NO_IO, ErbHost, RubyState
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.merge import deep_merge
 
 
 @dataclass(frozen=True)
 class ConfigSources:
-    """What the I/O layer read: file names (for messages) and their texts."""
+    """What the I/O layer read: file names (for messages) and their texts, the environment,
+    and the host ERB runs commands, reads files and calls Ruby through (none by default)."""
 
     base_name: str
     base_text: str
@@ -24,25 +26,33 @@ class ConfigSources:
     destination_name: str | None = None
     destination_text: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    erb_host: ErbHost = NO_IO
 
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A merged, validated deploy.yml (``x-`` extensions removed) and its destination."""
+    """A merged, validated deploy.yml (``x-`` extensions removed) and its destination;
+    ``env`` is ENV after the ERB ran (``Dotenv.load`` may have added to it)."""
 
     data: dict[str, Any]
     destination: str | None
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_config(sources: ConfigSources) -> LoadedConfig:
     """Parse, merge and validate; raises ``ConfigErrors`` listing every problem."""
-    env = dict(sources.env)
+    # Kamal sets ENV["KAMAL_DESTINATION"] = destination (nil unsets it), then renders the
+    # base file and the destination file in the same process: ENV changes carry over.
+    state = RubyState(dict(sources.env))
+    state.env.pop("KAMAL_DESTINATION", None)
     if sources.destination:
-        env["KAMAL_DESTINATION"] = sources.destination
-    data = parse_yaml(erb.render(sources.base_text, env, sources.base_name), sources.base_name)
+        state.env["KAMAL_DESTINATION"] = sources.destination
+    host = sources.erb_host
+    base = erb.render_file(sources.base_text, sources.base_name, state, host)
+    data = parse_yaml(base, sources.base_name)
     if sources.destination_text is not None:
         name = sources.destination_name or f"deploy.{sources.destination}.yml"
-        overlay = parse_yaml(erb.render(sources.destination_text, env, name), name)
+        overlay = parse_yaml(erb.render_file(sources.destination_text, name, state, host), name)
         data = deep_merge(data, overlay)
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     errors = root.validate(data)
@@ -51,7 +61,7 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
     if data.get("require_destination") and not sources.destination:
         raise ConfigErrors.one("You must specify a destination")
     _check_minimum_version(data.get("minimum_version"))
-    return LoadedConfig(data=data, destination=sources.destination)
+    return LoadedConfig(data=data, destination=sources.destination, env=dict(state.env))
 
 
 def parse_yaml(text: str, source: str) -> dict[str, Any]:

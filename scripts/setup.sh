@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything backstaff and its test bed need on a fresh Debian machine (as root):
 # docker.io (dockerd 20.10 for the test hosts), openssh-server, docker-registry, busybox-static
-# (the images), iproute2 (network namespaces), apache2-utils (htpasswd); then the package.
+# (the images), iproute2 (network namespaces), apache2-utils (htpasswd); ruby and ruby-dotenv:
+# deploy.yml ERB beyond backstaff's built-in evaluator is rendered by Ruby's own ERB, as Kamal
+# does (Kamal bundles dotenv, so `require "dotenv"` works there too); then the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git curl"
+packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git curl ruby ruby-dotenv"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq
