@@ -1,7 +1,9 @@
 """SSH to the hosts with paramiko: one connection per host, reused for every command of a run.
 
-Host keys are checked against a known_hosts file. By default a host seen for the first time is
-trusted and recorded (trust on first use); a host whose key changed is always refused.
+Host keys are checked against a known_hosts file read as OpenSSH reads it (known_hosts.py:
+patterns, negations, [host]:port, hashed names, @revoked, @cert-authority). By default a host no
+line covers is trusted and recorded (trust on first use); a host whose key changed, a revoked key
+and a host vouched for only by a certificate authority are always refused.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import shlex
 import socket
 import threading
 from collections.abc import Callable
@@ -21,6 +24,15 @@ from typing import Any
 
 import paramiko
 
+from backstaff.executors.known_hosts import (
+    Entry,
+    HostKeys,
+    KnownHostsError,
+    KnownHostsFile,
+    Verdict,
+    host_name,
+    normalize,
+)
 from backstaff.planner.model import SshSettings
 
 # paramiko logs its own view of a failed connection ("Exception (client): Error reading SSH
@@ -49,43 +61,89 @@ class Result:
 
 class _KnownHostsCache:
     """Each known_hosts file parsed once per process, not once per connection: with hundreds
-    of hosts, re-reading the whole file for every connection made fan-out quadratic."""
+    of hosts, re-reading the whole file for every connection made fan-out quadratic. It is read
+    again when its size or modification time changes (someone else wrote to it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._files: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+        self._files: dict[Path, tuple[tuple[int, int], KnownHostsFile]] = {}
 
-    def keys_for(self, known_hosts: Path, name: str) -> dict[str, paramiko.PKey]:
-        """The recorded keys of ``name`` (``host`` or ``[host]:port``), by key type."""
+    def lookup(self, known_hosts: Path, name: str) -> HostKeys:
+        """The lines covering ``name`` (``host`` or ``[host]:port``), as OpenSSH matches them."""
         with self._lock:
-            keys = self._parsed(known_hosts)
-            entry = keys.lookup(name)
-            return dict(entry) if entry else {}
+            return self._parsed(known_hosts).lookup(name)
+
+    def check(
+        self, known_hosts: Path, name: str, key: paramiko.PKey, *, record_new: bool
+    ) -> tuple[Verdict, HostKeys]:
+        """What the file says of ``key`` for ``name``; a new host's key is appended when
+        ``record_new`` (under the lock, so that concurrent connections record it once)."""
+        with self._lock:
+            parsed = self._parsed(known_hosts)
+            found = parsed.lookup(name)
+            verdict = found.verdict(key)
+            if verdict is Verdict.NEW and record_new:
+                self._append(known_hosts, parsed, normalize(name), key)
+            return verdict, found
 
     def record(self, known_hosts: Path, name: str, key: paramiko.PKey) -> None:
         """Append a new host's key (never rewrite the file: other entries stay as they are)."""
         with self._lock:
-            keys = self._parsed(known_hosts)
-            known_hosts.parent.mkdir(parents=True, exist_ok=True)
-            line = f"{name} {key.get_name()} {key.get_base64()}\n".encode()
-            with open(known_hosts, "ab+") as handle:
-                size = handle.seek(0, os.SEEK_END)
-                if size and (handle.seek(size - 1) or handle.read(1) != b"\n"):
-                    line = b"\n" + line
-                handle.write(line)
-            keys.add(name, key.get_name(), key)
-            self._files[known_hosts] = (_signature(known_hosts), keys)
+            self._append(known_hosts, self._parsed(known_hosts), name, key)
 
-    def _parsed(self, known_hosts: Path) -> paramiko.HostKeys:
+    def _append(
+        self, known_hosts: Path, parsed: KnownHostsFile, name: str, key: paramiko.PKey
+    ) -> None:
+        line = f"{name} {key.get_name()} {key.get_base64()}\n".encode()
+        try:
+            _make_private_dirs(known_hosts.parent)
+            # A new file is private (0600); an existing one keeps its mode.
+            fd = os.open(known_hosts, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "ab+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size:
+                    handle.seek(size - 1)
+                    if handle.read(1) != b"\n":  # finish someone's last line first
+                        line = b"\n" + line
+                handle.write(line)
+        except OSError as exc:
+            raise KnownHostsError(
+                f"cannot record the host key in {known_hosts}: {exc.strerror or exc}"
+            ) from None
+        cached = self._files.get(known_hosts)
+        if cached is not None and cached[0][1] == size:  # nobody else wrote since it was read
+            parsed.add(Entry(parsed.lines + 1, "", name, key.get_name(), key.asbytes()))
+            self._files[known_hosts] = (_signature(known_hosts), parsed)
+        else:
+            self._files.pop(known_hosts, None)  # read it again next time
+
+    def _parsed(self, known_hosts: Path) -> KnownHostsFile:
         signature = _signature(known_hosts)
         cached = self._files.get(known_hosts)
         if cached is None or cached[0] != signature:
-            keys = paramiko.HostKeys()
-            if known_hosts.exists():
-                keys.load(str(known_hosts))
-            cached = (signature, keys)
+            try:
+                text = known_hosts.read_bytes().decode("latin-1")  # bytes as OpenSSH sees them
+            except (FileNotFoundError, NotADirectoryError):
+                text = ""
+            except OSError as exc:
+                raise KnownHostsError(f"cannot read {known_hosts}: {exc.strerror or exc}") from None
+            cached = (signature, KnownHostsFile.parse(text))
             self._files[known_hosts] = cached
         return cached[1]
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents 0700, as ssh creates ~/.ssh; a directory
+    that exists is left as it is."""
+    missing: list[Path] = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -99,20 +157,77 @@ def _signature(path: Path) -> tuple[int, int]:
 KNOWN_HOSTS = _KnownHostsCache()
 
 
-class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
-    """Record a new host's key; paramiko itself refuses a key that differs from a recorded one."""
+class HostKeyRefused(paramiko.SSHException):
+    """The host's key is refused; the message says why and what to do."""
 
-    def __init__(self, known_hosts: Path, on_new_key: NewKeyCallback | None) -> None:
+
+class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
+    """Every host key is judged here against known_hosts as OpenSSH would (paramiko is given no
+    keys of its own: it knows neither patterns, hashed names with lists, @revoked nor
+    @cert-authority). A host no line covers is recorded when new hosts are trusted (trust on
+    first use) and refused otherwise; a changed, revoked or certificate-only host is refused."""
+
+    def __init__(
+        self, known_hosts: Path, host: str, trust_new: bool, on_new_key: NewKeyCallback | None
+    ) -> None:
         self.known_hosts = known_hosts
+        self.host = host
+        self.trust_new = trust_new
         self.on_new_key = on_new_key
 
     def missing_host_key(
         self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
     ) -> None:
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        KNOWN_HOSTS.record(self.known_hosts, hostname, key)
-        if self.on_new_key:
-            self.on_new_key(hostname, f"{key.get_name()} {fingerprint(key)}")
+        try:
+            verdict, found = KNOWN_HOSTS.check(
+                self.known_hosts, hostname, key, record_new=self.trust_new
+            )
+        except KnownHostsError as exc:
+            raise HostKeyRefused(str(exc)) from None
+        if verdict is Verdict.KNOWN:
+            return
+        if verdict is Verdict.NEW and self.trust_new:
+            if self.on_new_key:
+                self.on_new_key(hostname, f"{key.get_name()} {fingerprint(key)}")
+            return
+        raise HostKeyRefused(_refusal(self.known_hosts, self.host, verdict, found, key))
+
+
+def _refusal(
+    known_hosts: Path, host: str, verdict: Verdict, found: HostKeys, key: paramiko.PKey
+) -> str:
+    """Why a host key is refused, in plain words, and what to do about it."""
+    presented = f"{key.get_name()} {fingerprint(key)}"
+    if verdict is Verdict.REVOKED:
+        lines = _lines(found.revoked)
+        return (
+            f"host key {presented} is revoked (@revoked at {lines} of {known_hosts})."
+            " Refusing to connect"
+        )
+    if verdict is Verdict.CHANGED:
+        lines = _lines(found.known)
+        if any(entry.is_pattern for entry in found.known):
+            fix = f"correct {lines} of {known_hosts} (a pattern that covers other hosts too)"
+        else:
+            fix = f"remove the old key with `ssh-keygen -R {shlex.quote(found.name)} -f {known_hosts}`"
+        return (
+            f"host key changed (not the one recorded in {known_hosts}, {lines}; it presents"
+            f" {presented}). Refusing to connect: if the change is expected, {fix}"
+        )
+    if verdict is Verdict.CERTIFICATES_ONLY:
+        lines = _lines(found.authorities)
+        return (
+            f"{known_hosts} trusts only a certificate authority for this host"
+            f" (@cert-authority at {lines}), and backstaff cannot check host certificates."
+            f" Refusing to connect: add the host's own key ({presented}) to {known_hosts}"
+            " once you have checked it"
+        )
+    return f"unknown host key and new hosts are not trusted (add it to {known_hosts} first)"
+
+
+def _lines(entries: tuple[Entry, ...]) -> str:
+    numbers = [str(entry.line) for entry in entries]
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(numbers)
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -175,15 +290,15 @@ class SshConnection:
     def connect(self) -> None:
         client = paramiko.SSHClient()
         settings = self._settings
-        name = self.host if settings.port == 22 else f"[{self.host}]:{settings.port}"
-        for key_type, key in KNOWN_HOSTS.keys_for(self._known_hosts, name).items():
-            client.get_host_keys().add(name, key_type, key)
-        policy: paramiko.MissingHostKeyPolicy = (
-            _TrustOnFirstUse(self._known_hosts, self._on_new_key)
-            if self._trust_new
-            else paramiko.RejectPolicy()
+        try:
+            recorded = KNOWN_HOSTS.lookup(self._known_hosts, host_name(self.host, settings.port))
+        except KnownHostsError as exc:
+            raise SshError(f"{self.host}: {exc}") from None
+        client.set_missing_host_key_policy(
+            _KnownHostsPolicy(self._known_hosts, self.host, self._trust_new, self._on_new_key)
         )
-        client.set_missing_host_key_policy(policy)
+        # Ask for a key of a type known_hosts records for the host, as ssh does.
+        disabled = recorded.disabled_algorithms()
         key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None
         try:
             sock = self._sock()
@@ -199,19 +314,23 @@ class SshConnection:
                 banner_timeout=self._timeout,
                 auth_timeout=self._timeout,
                 sock=sock,
+                disabled_algorithms={"keys": disabled} if disabled else None,
             )
-        except paramiko.BadHostKeyException:
+        except HostKeyRefused as exc:
             client.close()
-            raise SshError(
-                f"{self.host}: host key changed (not the one recorded in {self._known_hosts})."
-                " Refusing to connect: if the change is expected, remove the old key with"
-                f" `ssh-keygen -R {self.host} -f {self._known_hosts}`"
-            ) from None
+            raise SshError(f"{self.host}: {exc}") from None
         except (paramiko.SSHException, TimeoutError, EOFError, OSError) as exc:
             # "No existing session" only says the handshake thread died: its error is the cause.
             transport = client.get_transport()
             cause = getattr(transport, "saved_exception", None) if transport else None
             client.close()
+            if disabled and "no acceptable host key" in str(cause or exc):
+                types = ", ".join(sorted({entry.key_type for entry in recorded.known}))
+                raise SshError(
+                    f"{self.host}: host key changed: it offers none of the key types recorded"
+                    f" for it in {self._known_hosts} ({types}, {_lines(recorded.known)})."
+                    " Refusing to connect"
+                ) from None
             raise SshError(f"{self.host}: {self._describe(cause or exc)}") from None
         transport = client.get_transport()
         if transport is not None:
