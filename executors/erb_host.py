@@ -30,10 +30,23 @@ _SHELL_WORDS = {
 
 # Renders stdin with Ruby's ERB as Kamal does and prints one JSON object on the real stdout
 # (the template's own output, if any, goes to stderr). Kamal's process has ActiveSupport's
-# blank?/present?/presence loaded: provide them when ActiveSupport is not installed.
+# blank?/present?/presence and Kamal::Utils.docker_arch loaded: provide them (as Kamal 2.11
+# defines them) when ActiveSupport is not installed.
 _RUBY_SCRIPT = r"""
 require "erb"
 require "json"
+module Kamal
+  module Utils
+    def self.docker_arch
+      arch = `docker info --format '{{.Architecture}}'`.strip
+      case arch
+      when /aarch64/ then "arm64"
+      when /x86_64/ then "amd64"
+      else arch
+      end
+    end
+  end
+end
 begin
   require "active_support/core_ext/object/blank"
 rescue LoadError

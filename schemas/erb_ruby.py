@@ -12,7 +12,7 @@ The subset: literals (``nil``, ``true``, ``false``, integers, ``"..."`` with esc
 ``#{}``, ``'...'``, ``%q``/``%Q``/``%()``, ``[...]``), backticks and ``%x`` (run through the
 host), local variables, ``ENV[...]``/``ENV[...] = v``/``ENV.fetch``/``ENV.key?``,
 ``File.read``/``File.exist?``, ``require "dotenv"``/``"dotenv/load"``, ``Dotenv.load``,
-``RUBY_ENGINE``/``RUBY_ENGINE_VERSION``/``RUBY_VERSION``, ``!``, ``&&``, ``||``, ``==``,
+``RUBY_ENGINE``/``RUBY_ENGINE_VERSION``/``RUBY_VERSION``, ``Kamal::Utils.docker_arch``, ``!``, ``&&``, ``||``, ``==``,
 ``!=``, ``+``, ``a ? b : c``, ``x if c``/``x unless c``/``x rescue y`` modifiers,
 ``if/elsif/else/end`` and ``unless`` (also across tags), ``&.`` and the common String, Array
 and nil methods (with ActiveSupport's ``presence``/``present?``/``blank?``, which Kamal loads).
@@ -601,6 +601,9 @@ class Parser:
             return self.node("array", t, items)
         if t.kind == "const":
             self.i += 1
+            if t.value == "Kamal" and self.is_op("::") and self.peek().value == "Utils":
+                self.i += 2  # Kamal's own helpers, loaded in Kamal's process
+                return self.node("const", t, name="Kamal::Utils")
             if self.is_op("::"):
                 raise self.fail("`::`")
             if t.value in ("ENV", "File", "Dotenv", "RUBY_ENGINE", "RUBY_ENGINE_VERSION",
@@ -773,6 +776,7 @@ class _Const:
 
 
 ENV_OBJ, FILE_OBJ, DOTENV_OBJ = _Const("ENV"), _Const("File"), _Const("Dotenv")
+KAMAL_UTILS = _Const("Kamal::Utils")
 
 # Methods nil answers (Object, Kernel, NilClass, ActiveSupport): calling one of the methods
 # we implement for strings or arrays on nil is a NoMethodError; anything else is left to Ruby.
@@ -1063,6 +1067,8 @@ class Evaluator:
             return ENV_OBJ
         if name == "File":
             return FILE_OBJ
+        if name == "Kamal::Utils":
+            return KAMAL_UTILS
         if name == "Dotenv":
             if "dotenv" not in self.state.required:
                 raise Unsupported('Dotenv without require "dotenv"')
@@ -1142,6 +1148,10 @@ class Evaluator:
             raise Unsupported(f"a block given to {name}")
         if receiver is FILE_OBJ:
             return self.file_method(name, args)
+        if receiver is KAMAL_UTILS:
+            if name == "docker_arch" and not args:
+                return self.docker_arch()
+            raise Unsupported(f"Kamal::Utils.{name}")
         if receiver is DOTENV_OBJ:
             if name in ("load", "overload") and all(isinstance(a, str) for a in args):
                 return self.dotenv_load(args, overwrite=name == "overload")
@@ -1181,6 +1191,15 @@ class Evaluator:
         if name == "[]" and len(args) == 1:
             return env.get(_str_arg(args[0]))
         raise Unsupported(f"ENV.{name}")
+
+    def docker_arch(self) -> str:
+        """Kamal::Utils.docker_arch, as Kamal 2.11 defines it."""
+        arch = ruby_strip(self.host.run("docker info --format '{{.Architecture}}'", self.state.env))
+        if "aarch64" in arch:
+            return "arm64"
+        if "x86_64" in arch:
+            return "amd64"
+        return arch
 
     def file_method(self, name: str, args: list[Any]) -> Any:
         if name == "read" and len(args) == 1:

@@ -32,6 +32,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "config" / "extra.env").write_text('EXTRA="extra value"\n')
     (root / ".ruby-version").write_text("3.3.7\n")
     (root / "token.txt").write_text("line1\nline2\n")
+    (root / "bin").mkdir()
+    (root / "bin" / "docker").write_text("#!/bin/sh\necho aarch64\n")  # for docker_arch
+    (root / "bin" / "docker").chmod(0o755)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run([*git, "-C", str(root), "add", "."], check=True)
@@ -39,8 +42,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _env() -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
+def _env(project: Path | None = None) -> dict[str, str]:
+    path = os.environ["PATH"] if project is None else f"{project}/bin:{os.environ['PATH']}"
+    return {"PATH": path, "HOME": os.environ.get("HOME", "/root"),
             "HOST": "1.2.3.4", "EMPTY": "", "LIST": "a, b,,c,,", "PADDED": "  v1 \n",
             "LANG": "C.UTF-8"}  # fmt: skip
 
@@ -136,6 +140,7 @@ EXPRESSIONS = [
     'File.read("token.txt").lines.first.chomp',
     'File.exist?(".env")',
     'File.exist?("nope")',
+    "Kamal::Utils.docker_arch",
 ]
 
 TEMPLATES = [
@@ -161,8 +166,8 @@ TEMPLATES = [
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_built_in_renders_like_ruby(template: str, project: Path) -> None:
     host = LocalErbHost(project, RUBY)
-    built_in = render_file(template, "deploy.yml", RubyState(_env()), NoRubyHost(project))
-    by_ruby = host.render_with_ruby(template, "deploy.yml", _env())
+    built_in = render_file(template, "deploy.yml", RubyState(_env(project)), NoRubyHost(project))
+    by_ruby = host.render_with_ruby(template, "deploy.yml", _env(project))
     assert by_ruby is not None
     assert built_in == by_ruby.text
 

@@ -11,7 +11,12 @@ from tests.schemas.erb_fakes import FakeHost
 
 ENV = {"HOST": "1.2.3.4", "EMPTY": "", "LIST": "a, b,,c,,", "PADDED": "  v1 \n", "N": "42x"}
 HOST = FakeHost(
-    commands={"git rev-parse HEAD": "abc123\n", "echo 1.2.3.4": "1.2.3.4\n", "false": ""},
+    commands={
+        "git rev-parse HEAD": "abc123\n",
+        "echo 1.2.3.4": "1.2.3.4\n",
+        "false": "",
+        "docker info --format '{{.Architecture}}'": "x86_64\n",
+    },  # fmt: skip
     files={".ruby-version": "3.3.7\n", "config/token": "s3cret"},
 )
 
@@ -126,6 +131,7 @@ def out(expr: str) -> str:
         ("%x{git rev-parse HEAD}.chomp", "abc123"),
         ('`echo #{ENV["HOST"]}`.strip', "1.2.3.4"),
         ("`false`", ""),
+        ("Kamal::Utils.docker_arch", "amd64"),
         ('File.read(".ruby-version").strip', "3.3.7"),
         ('File.exist?(".ruby-version")', "true"),
         ('File.exist?("nope")', "false"),
