@@ -12,9 +12,8 @@ from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.apply import apply_steps
 from backstaff.executors.ssh import SshError
-from backstaff.planner.commands import host as host_cmd
+from backstaff.planner import operations
 from backstaff.planner.commands.base import Cmd, join
-from backstaff.planner.graph import LOCK_DETAILS
 from backstaff.planner.model import App
 from backstaff.planner.render import mask
 from backstaff.planner.steps import Step, Upload
@@ -67,11 +66,7 @@ def run_steps(
         depends[item.id] = (previous[key],) if key in previous else ()
         previous[key] = item.id
     if lock and app.primary_host:
-        acquire = Step(f"lock.acquire[{app.primary_host}]", app.primary_host, "lock",
-                       "take the deploy lock", 0,
-                       (("mkdir", "-p", ".kamal"), host_cmd.lock_acquire(app, LOCK_DETAILS)))  # fmt: skip
-        release = Step(f"lock.release[{app.primary_host}]", app.primary_host, "lock",
-                       "release the deploy lock", 12, (host_cmd.lock_release(app),))  # fmt: skip
+        acquire, release = operations.lock_acquire(app), operations.lock_release(app)
         for item in steps:
             depends[item.id] = depends[item.id] or (acquire.id,)
         depends[acquire.id] = ()

@@ -25,12 +25,14 @@ from backstaff.executors.git import git_config_value
 from backstaff.executors.hooks import HookFailed, run_hook
 from backstaff.executors.ssh import SshError
 from backstaff.planner.changes import Change
+from backstaff.planner.commands import host as host_cmd
+from backstaff.planner.commands import words
 from backstaff.planner.commands.app import env_file_content
-from backstaff.planner.commands.base import shell_value
+from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
 from backstaff.planner.model import App
-from backstaff.planner.plan import Plan
+from backstaff.planner.plan import Plan, first_difference
 from backstaff.planner.render import mask, render
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.steps import LocalFile, Step, Upload
 from backstaff.planner.version import abbreviated
 from backstaff.planning import build_plan, connection_pool, gather_hosts
 
@@ -57,7 +59,7 @@ def audit_command(ctx: AppContext, app: App) -> object:
 
     def command(message: str) -> str:
         line = f"[{now()}] [{who}]{destination} {message}"
-        return f"mkdir -p .kamal && echo {shell_value(line)} >> {app.audit_log}"
+        return words.render(audit_append(app, line))
 
     return command
 
@@ -67,16 +69,16 @@ def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) 
     accessories = {a.name: a for a in app.accessories}
 
     def secret(name: str) -> str:
-        if name == "<registry.password>":
+        if name == REGISTRY_PASSWORD:
             return str((ctx.config.data.get("registry") or {}).get("password") or "")
         return ctx.secrets[name]
 
     def render_upload(upload: Upload, host: str) -> bytes:
-        kind, _, rest = upload.source.partition(":")
-        if kind == "file":
-            return (ctx.cwd / rest).read_bytes()
-        owner, _, name = rest.partition(":")
-        env = app.env_for(roles[name], host) if owner == "role" else accessories[name].env
+        source = upload.source
+        if isinstance(source, LocalFile):
+            return (ctx.cwd / source.path).read_bytes()
+        name = source.name
+        env = app.env_for(roles[name], host) if source.owner == "role" else accessories[name].env
         return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()
 
     return Runtime(
@@ -157,7 +159,7 @@ def _lock_holder(pool: ConnectionPool, app: App) -> str | None:
     if app.primary_host is None:
         return None
     try:
-        result = pool.get(app.primary_host).run(f"base64 -d < {app.lock_directory}/details")
+        result = pool.get(app.primary_host).run(words.render(host_cmd.lock_details(app)))
     except SshError:
         return None
     return " / ".join(result.stdout.strip().splitlines()) if result.ok else None
@@ -171,14 +173,10 @@ def current_plan(
 
 
 def check_saved(saved: Plan, fresh: Plan) -> None:
-    if saved.config_digest != fresh.config_digest:
-        raise BackstaffError(
-            "this plan was made for another config or destination: run `backstaff plan` again"
-        )
-    if saved.live_fingerprint != fresh.live_fingerprint:
-        raise BackstaffError(
-            "stale plan: the hosts changed since it was made; run `backstaff plan` again"
-        )
+    """A saved plan runs only if it is exactly the plan made now: then the fresh one runs."""
+    difference = first_difference(saved, fresh)
+    if difference is not None:
+        raise BackstaffError(f"refusing the saved plan: {difference}; run `backstaff plan` again")
 
 
 def run_apply(
@@ -203,8 +201,7 @@ def run_apply(
         started = time.monotonic()
         plan = current_plan(ctx, app, pool, only)
         if saved is not None:
-            check_saved(saved, plan)
-            plan = saved
+            check_saved(saved, plan)  # equal in every field: the fresh plan is what runs
         secrets = ctx.resolved_secret_values()
         if not json_events:
             click.echo(render(plan, "text", verbose=ctx.options.verbose, secrets=secrets), nl=False)

@@ -6,16 +6,16 @@ from collections.abc import Callable
 
 import click
 
-from backstaff.adhoc import run_steps, show_on_hosts, step
+from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.planner.commands import accessory as accessory_cmd
+from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import Accessory, App
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.steps import Step
 
 pass_app = click.make_pass_decorator(AppContext)
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
@@ -38,24 +38,9 @@ def _hosts(ctx: AppContext, accessory: Accessory) -> list[str]:
     return [h for h in accessory.hosts if selected is None or h in selected]
 
 
-def _steps(ctx: AppContext, app: App, accessories: list[Accessory], verb: str,
-           build: object, audit: str | None = None) -> list[Step]:  # fmt: skip
-    steps = []
-    for accessory in accessories:
-        for host in _hosts(ctx, accessory):
-            actions = build(accessory, host)  # type: ignore[operator]
-            steps.append(step(host, f"accessory.{verb}.{accessory.name}", f"{verb} {accessory.name}",
-                              actions, audit=(audit or "").format(name=accessory.name) or None))  # fmt: skip
-    return steps
-
-
-def _boot_actions(app: App, accessory: Accessory, host: str) -> list[Cmd | Upload]:
-    actions: list[Cmd | Upload] = list(accessory_cmd.make_directories(accessory))
-    actions += [Upload(f"{accessory.service_name}{m.remote}", m.mode or "0755", f"file:{m.local}")
-                for m in accessory.files]  # fmt: skip
-    actions.append(Upload(accessory.env_file, "0600", f"envfile:accessory:{accessory.name}"))
-    actions.append(accessory_cmd.run(app, accessory, host))
-    return actions
+def _steps(ctx: AppContext, accessories: list[Accessory],
+           build: Callable[[Accessory, str], Step]) -> list[Step]:  # fmt: skip
+    return [build(accessory, host) for accessory in accessories for host in _hosts(ctx, accessory)]
 
 
 def _fixed(commands: list[Cmd]) -> Callable[[str], list[Cmd]]:
@@ -89,16 +74,8 @@ def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Pull the image, then stop, remove and boot the accessory again."""
     app, chosen = _chosen(ctx, name)
 
-    def build(a: Accessory, host: str) -> list[Cmd | Upload]:
-        return [accessory_cmd.pull(a), accessory_cmd.stop(a.service_name) + ("||", "true"),
-                accessory_cmd.remove_container(a.service_name), *_boot_actions(app, a, host)]  # fmt: skip
-
-    run_steps(
-        ctx,
-        app,
-        _steps(ctx, app, chosen, "reboot", build, "Booted {name} accessory"),
-        dry_run=dry_run,
-    )
+    steps = _steps(ctx, chosen, lambda a, host: operations.accessory_reboot(app, a, host))
+    run_steps(ctx, app, steps, dry_run=dry_run)
 
 
 @accessory.command()
@@ -108,9 +85,7 @@ def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
 def start(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Start the accessory container."""
     app, chosen = _chosen(ctx, name)
-    steps = _steps(
-        ctx, app, chosen, "start", lambda a, h: [accessory_cmd.start(a)], "Started {name} accessory"
-    )
+    steps = _steps(ctx, chosen, operations.accessory_start)
     run_steps(ctx, app, steps, dry_run=dry_run)
 
 
@@ -121,8 +96,7 @@ def start(ctx: AppContext, name: str, dry_run: bool) -> None:
 def stop(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Stop the accessory container."""
     app, chosen = _chosen(ctx, name)
-    steps = _steps(ctx, app, chosen, "stop", lambda a, h: [accessory_cmd.stop(a.service_name)],
-                   "Stopped {name} accessory")  # fmt: skip
+    steps = _steps(ctx, chosen, operations.accessory_stop)
     run_steps(ctx, app, steps, dry_run=dry_run)
 
 
@@ -133,8 +107,7 @@ def stop(ctx: AppContext, name: str, dry_run: bool) -> None:
 def restart(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Stop, then start the accessory container."""
     app, chosen = _chosen(ctx, name)
-    steps = _steps(ctx, app, chosen, "restart",
-                   lambda a, h: [accessory_cmd.stop(a.service_name), accessory_cmd.start(a)])  # fmt: skip
+    steps = _steps(ctx, chosen, operations.accessory_restart)
     run_steps(ctx, app, steps, dry_run=dry_run)
 
 
@@ -186,10 +159,5 @@ def remove(ctx: AppContext, name: str, confirmed: bool, dry_run: bool) -> None:
         click.confirm(f"This will remove all containers, images and data directories for {name}."
                       " Are you sure?", abort=True)  # fmt: skip
 
-    def build(a: Accessory, host: str) -> list[Cmd]:
-        return [accessory_cmd.stop(a.service_name) + ("||", "true"),
-                accessory_cmd.remove_container(a.service_name),
-                ("docker", "image", "rm", "--force", a.image), ("rm", "-rf", a.service_name)]  # fmt: skip
-
-    run_steps(ctx, app, _steps(ctx, app, chosen, "remove", build, "Remove {name} accessory container"),
-              dry_run=dry_run)  # fmt: skip
+    steps = _steps(ctx, chosen, operations.accessory_remove_all)
+    run_steps(ctx, app, steps, dry_run=dry_run)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from backstaff.adhoc import run_steps, show_on_hosts, step
+from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
-from backstaff.planner.commands import app as app_cmd
-from backstaff.planner.commands import proxy as proxy_cmd
+from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
 from backstaff.planner.desired import build_desired
@@ -57,16 +56,7 @@ def boot(ctx: AppContext) -> None:
 def start(ctx: AppContext, dry_run: bool) -> None:
     """Start the most recent app container and point the proxy at it."""
     a = _app(ctx)
-    steps = []
-    for role, host in _pairs(ctx, a):
-        actions: list[Cmd] = [verbs.app_start_latest(a, role)]
-        if role.proxy:
-            target = f"$({' '.join(verbs.current_container_id(a, role))})"
-            actions.append(
-                proxy_cmd.deploy(a, role.container_prefix, role.proxy, target, role.name)
-            )
-        steps.append(step(host, f"app.start.{role.name}", f"start {role.name}", actions,
-                          audit=f"[{role.name}] Started app version {a.version}"))  # fmt: skip
+    steps = [operations.app_start(a, role, host) for role, host in _pairs(ctx, a)]
     run_steps(ctx, a, steps, dry_run=dry_run)
 
 
@@ -76,14 +66,7 @@ def start(ctx: AppContext, dry_run: bool) -> None:
 def stop(ctx: AppContext, dry_run: bool) -> None:
     """Take the app out of the proxy and stop its current container."""
     a = _app(ctx)
-    steps = []
-    for role, host in _pairs(ctx, a):
-        actions: list[Cmd] = []
-        if role.proxy:
-            actions.append(proxy_cmd.remove(role.container_prefix) + ("||", "true"))
-        actions.append(verbs.app_stop(a, role))
-        steps.append(step(host, f"app.stop.{role.name}", f"stop {role.name}", actions,
-                          audit=f"[{role.name}] Stopped app"))  # fmt: skip
+    steps = [operations.app_stop(a, role, host) for role, host in _pairs(ctx, a)]
     run_steps(ctx, a, steps, dry_run=dry_run)
 
 
@@ -167,18 +150,9 @@ def app_exec(ctx: AppContext, command: str, reuse: bool) -> None:
 def remove(ctx: AppContext, dry_run: bool) -> None:
     """Stop and remove the app containers, images and directories on the hosts."""
     a = _app(ctx)
-    steps = []
-    for host in _hosts(ctx, a):
-        actions: list[Cmd] = []
-        for role, x in _pairs(ctx, a):
-            if x == host:
-                if role.proxy:
-                    actions.append(proxy_cmd.remove(role.container_prefix) + ("||", "true"))
-                actions += [verbs.app_stop(a, role), verbs.app_remove_containers(a, role)]
-        actions += [verbs.app_remove_images(a), *verbs.remove_app_directories(a)]
-        steps.append(
-            step(host, "app.remove", "remove the app", actions, audit="Removed all app containers")
-        )
+    pairs = _pairs(ctx, a)
+    steps = [operations.app_remove_all(a, host, tuple(r for r, h in pairs if h == host))
+             for host in _hosts(ctx, a)]  # fmt: skip
     run_steps(ctx, a, steps, dry_run=dry_run)
 
 
@@ -199,8 +173,7 @@ def stale_containers(ctx: AppContext, stop_them: bool, dry_run: bool) -> None:
                      and container.label("service") == a.service and current and container.id != current.id)  # fmt: skip
             if stale:
                 click.echo(f"Stale container for role {role.name} on {host}: {container.name}")
-                steps.append(step(host, f"app.stale.{container.name}", f"stop {container.name}",
-                                  [app_cmd.stop_container(container.name, role, a.drain_timeout)]))  # fmt: skip
+                steps.append(operations.app_stop_stale(a, role, host, container.name))
     if stop_them:
         run_steps(ctx, a, steps, dry_run=dry_run)
 
@@ -212,9 +185,7 @@ def stale_containers(ctx: AppContext, stop_them: bool, dry_run: bool) -> None:
 def maintenance(ctx: AppContext, message: str | None, dry_run: bool) -> None:
     """Put the app in maintenance mode: kamal-proxy answers 503 with the message."""
     a = _app(ctx)
-    steps = [step(h, f"app.maintenance.{r.name}", f"maintenance for {r.container_prefix}",
-                  [verbs.proxy_maintenance(a, r, message)], audit=f"[{r.name}] Maintenance mode")
-             for r, h in _pairs(ctx, a, proxied=True)]  # fmt: skip
+    steps = [operations.app_maintenance(a, r, h, message) for r, h in _pairs(ctx, a, proxied=True)]
     run_steps(ctx, a, steps, dry_run=dry_run)
 
 
@@ -224,7 +195,5 @@ def maintenance(ctx: AppContext, message: str | None, dry_run: bool) -> None:
 def live(ctx: AppContext, dry_run: bool) -> None:
     """Take the app out of maintenance mode."""
     a = _app(ctx)
-    steps = [step(h, f"app.live.{r.name}", f"resume {r.container_prefix}", [verbs.proxy_live(r)],
-                  audit=f"[{r.name}] Live mode")
-             for r, h in _pairs(ctx, a, proxied=True)]  # fmt: skip
+    steps = [operations.app_live(a, r, h) for r, h in _pairs(ctx, a, proxied=True)]
     run_steps(ctx, a, steps, dry_run=dry_run)

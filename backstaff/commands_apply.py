@@ -14,6 +14,7 @@ from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.ssh import SshConnection
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands.base import join
+from backstaff.planner.commands.words import render
 from backstaff.planner.desired import build_desired
 from backstaff.planner.diff import current_container
 from backstaff.planner.model import App
@@ -125,9 +126,7 @@ def lock_status(ctx: AppContext) -> None:
     """Show who holds the lock, if anyone."""
     app, pool, ssh = _primary(ctx)
     try:
-        result = ssh.run(
-            f"stat {app.lock_directory} > /dev/null && cat {app.lock_directory}/details | base64 -d"
-        )
+        result = ssh.run(render(host_cmd.lock_details(app)))
     finally:
         pool.close()
     click.echo(result.stdout.rstrip() if result.ok else "There is no deploy lock")
@@ -142,16 +141,17 @@ def lock_acquire(ctx: AppContext, message: str, dry_run: bool) -> None:
     if dry_run:
         app = build_desired(ctx.config, "-")
         click.echo(
-            f"Would take the deploy lock on {app.primary_host}: {join(host_cmd.lock_acquire(app, '<details>'))}"
+            f"Would take the deploy lock on {app.primary_host}: {join(host_cmd.lock_acquire(app))}"
         )
         return
     app, pool, ssh = _primary(ctx)
     version = ctx.options.version or "-"
     try:
         ssh.run("mkdir -p .kamal")
-        result = ssh.run(join(host_cmd.lock_acquire(app, lock_details(ctx, version, message))))
+        details = lock_details(ctx, version, message)
+        result = ssh.run(render(host_cmd.lock_acquire(app), lambda name: details))
         if not result.ok:
-            held = ssh.run(f"cat {app.lock_directory}/details | base64 -d").stdout.strip()
+            held = ssh.run(render(host_cmd.lock_details(app))).stdout.strip()
             raise BackstaffError(f"Deploy lock already in place!\n{held}")
     finally:
         pool.close()

@@ -6,14 +6,15 @@ import os
 
 import click
 
-from backstaff.adhoc import run_steps, step
+from backstaff.adhoc import run_steps
 from backstaff.applying import hook, hook_env
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.local import LocalCommandFailed, available, run_local
+from backstaff.planner import operations
 from backstaff.planner.commands import build as build_cmd
-from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands.base import join
+from backstaff.planner.commands.host import REGISTRY_PASSWORD, login, login_stdin_secrets
 from backstaff.planner.model import App
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -39,12 +40,12 @@ def build_and_push(ctx: AppContext, app: App, dry_run: bool = False) -> None:
         env[str(name)] = ctx.secrets[str(name)]
     try:
         if not app.registry.local:
-            username = app.registry.username or ctx.secrets[str(app.registry.username_secret)]
-            password = (ctx.secrets[app.registry.password_secret] if app.registry.password_secret
-                        else str((ctx.config.data.get("registry") or {}).get("password")))  # fmt: skip
-            run_local(
-                host_cmd.login(app.registry, username), cwd=str(ctx.cwd), stdin=password + "\n"
+            plain = str((ctx.config.data.get("registry") or {}).get("password"))
+            stdin = "".join(
+                (plain if name == REGISTRY_PASSWORD else ctx.secrets[name]) + "\n"
+                for name in login_stdin_secrets(app.registry)
             )
+            run_local(login(app.registry), cwd=str(ctx.cwd), stdin=stdin)
         buildx = available(("docker", "buildx", "version"))
         for command in build_cmd.push(app, builder, buildx):
             if not ctx.options.quiet:
@@ -76,7 +77,7 @@ def pull(ctx: AppContext, dry_run: bool) -> None:
     """Pull the version's image on the app hosts (checking its service label)."""
     app = ctx.app
     hosts = [h for h in ctx.selection.hosts if any(h in r.hosts for r in app.roles)]
-    run_steps(ctx, app, [step(h, "build.pull", f"pull {app.image}", host_cmd.pull(app)) for h in hosts],
+    run_steps(ctx, app, [operations.image_pull(app, h) for h in hosts],
               dry_run=dry_run, lock=False)  # fmt: skip
 
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from backstaff.adhoc import run_steps, show_on_hosts, step
+from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.applying import hook, hook_env
 from backstaff.context import AppContext
-from backstaff.planner.commands import host as host_cmd
+from backstaff.errors import BackstaffError
+from backstaff.planner import operations
 from backstaff.planner.commands import proxy as proxy_cmd
-from backstaff.planner.commands.base import Cmd
+from backstaff.planner.commands.words import SAFE, Cmd
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import App
 
 pass_app = click.make_pass_decorator(AppContext)
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
-BOOT_FILES = ("options", "image", "image_version", "run_command")
 
 
 def _app(ctx: AppContext) -> tuple[App, list[str]]:
@@ -24,11 +26,10 @@ def _app(ctx: AppContext) -> tuple[App, list[str]]:
     return app, [h for h in app.proxy_hosts if h in selected]
 
 
-def _run(ctx: AppContext, verb: str, build: object, audit: str | None = None, dry_run: bool = False,
-         sequential: bool = False) -> None:  # fmt: skip
+def _run(ctx: AppContext, verb: str, build: Callable[[App], tuple[Cmd, ...]], audit: str | None = None,
+         dry_run: bool = False, sequential: bool = False) -> None:  # fmt: skip
     app, hosts = _app(ctx)
-    steps = [step(h, f"proxy.{verb}", f"{verb} kamal-proxy", build(app), audit=audit)  # type: ignore[operator]
-             for h in hosts]  # fmt: skip
+    steps = [operations.proxy_verb(h, verb, build(app), audit) for h in hosts]
     run_steps(ctx, app, steps, dry_run=dry_run, sequential=sequential)
 
 
@@ -42,8 +43,7 @@ def proxy() -> None:
 @pass_app
 def boot(ctx: AppContext, dry_run: bool) -> None:
     """Start kamal-proxy, or run it if it does not exist (never replaces a running one)."""
-    _run(ctx, "boot", lambda a: [host_cmd.network_create(), proxy_cmd.make_apps_config_directory(),
-                                 proxy_cmd.boot(a)], dry_run=dry_run)  # fmt: skip
+    _run(ctx, "boot", operations.proxy_boot_commands, dry_run=dry_run)
 
 
 @proxy.command()
@@ -59,8 +59,8 @@ def reboot(ctx: AppContext, rolling: bool, confirmed: bool, dry_run: bool) -> No
     env = hook_env(ctx, app, "proxy", "reboot", hosts)
     if not dry_run:
         hook(ctx, app, "pre-proxy-reboot", env)
-    _run(ctx, "reboot", lambda a: [c + (("||", "true") if c[2] == "stop" else ()) for c in proxy_cmd.reboot(a)],
-         "Rebooted proxy", dry_run, sequential=rolling)  # fmt: skip
+    _run(ctx, "reboot", operations.proxy_reboot_commands, "Rebooted proxy", dry_run,
+         sequential=rolling)  # fmt: skip
     if not dry_run:
         hook(ctx, app, "post-proxy-reboot", env)
 
@@ -70,13 +70,7 @@ def reboot(ctx: AppContext, rolling: bool, confirmed: bool, dry_run: bool) -> No
 @pass_app
 def start(ctx: AppContext, dry_run: bool) -> None:
     """Start the kamal-proxy container."""
-    _run(
-        ctx,
-        "start",
-        lambda a: [("docker", "container", "start", "kamal-proxy")],
-        "Started proxy",
-        dry_run,
-    )
+    _run(ctx, "start", lambda a: (proxy_cmd.start(),), "Started proxy", dry_run)
 
 
 @proxy.command()
@@ -84,13 +78,7 @@ def start(ctx: AppContext, dry_run: bool) -> None:
 @pass_app
 def stop(ctx: AppContext, dry_run: bool) -> None:
     """Stop the kamal-proxy container."""
-    _run(
-        ctx,
-        "stop",
-        lambda a: [("docker", "container", "stop", "kamal-proxy")],
-        "Stopped proxy",
-        dry_run,
-    )
+    _run(ctx, "stop", lambda a: (proxy_cmd.stop(),), "Stopped proxy", dry_run)
 
 
 @proxy.command()
@@ -98,8 +86,7 @@ def stop(ctx: AppContext, dry_run: bool) -> None:
 @pass_app
 def restart(ctx: AppContext, dry_run: bool) -> None:
     """Stop, then start the kamal-proxy container."""
-    _run(ctx, "restart", lambda a: [("docker", "container", "stop", "kamal-proxy"),
-                                    ("docker", "container", "start", "kamal-proxy")], dry_run=dry_run)  # fmt: skip
+    _run(ctx, "restart", lambda a: (proxy_cmd.stop(), proxy_cmd.start()), dry_run=dry_run)
 
 
 @proxy.command()
@@ -107,9 +94,7 @@ def restart(ctx: AppContext, dry_run: bool) -> None:
 def details(ctx: AppContext) -> None:
     """Show the kamal-proxy container and its routes."""
     app, hosts = _app(ctx)
-    show_on_hosts(ctx, app, hosts, lambda h: [("docker", "ps", "--filter", "'name=^kamal-proxy$'"),
-                                              ("docker", "exec", "kamal-proxy", "kamal-proxy", "list")],
-                  "Proxy")  # fmt: skip
+    show_on_hosts(ctx, app, hosts, lambda h: list(proxy_cmd.details()), "Proxy")
 
 
 @proxy.command()
@@ -118,9 +103,7 @@ def details(ctx: AppContext) -> None:
 def logs(ctx: AppContext, lines: int) -> None:
     """Show kamal-proxy's logs."""
     app, hosts = _app(ctx)
-    show_on_hosts(ctx, app, hosts,
-                  lambda h: [("docker", "logs", "kamal-proxy", "--timestamps", "--tail", str(lines), "2>&1")],
-                  "Proxy")  # fmt: skip
+    show_on_hosts(ctx, app, hosts, lambda h: [proxy_cmd.logs(lines)], "Proxy")
 
 
 @proxy.command()
@@ -129,17 +112,7 @@ def logs(ctx: AppContext, lines: int) -> None:
 @pass_app
 def remove(ctx: AppContext, force: bool, dry_run: bool) -> None:
     """Remove kamal-proxy, unless other apps still use it (then --force)."""
-    guard: list[Cmd] = [] if force else [(
-        "test", '"$(ls .kamal/apps 2>/dev/null | wc -l)"', "-eq", "0", "||",
-        "(echo", '"Not removing the proxy, as other apps are installed, ignore this check with'
-        ' backstaff proxy remove --force"', "&&", "exit", "1)",
-    )]  # fmt: skip
-    _run(ctx, "remove", lambda a: guard + [
-        ("docker", "container", "stop", "kamal-proxy", "||", "true"),
-        ("docker", "container", "prune", "--force", "--filter", "label=org.opencontainers.image.title=kamal-proxy"),
-        ("docker", "image", "prune", "--all", "--force", "--filter", "label=org.opencontainers.image.title=kamal-proxy"),
-        ("rm", "-rf", ".kamal/proxy"),
-    ], "Removed proxy container", dry_run)  # fmt: skip
+    _run(ctx, "remove", lambda a: proxy_cmd.remove_all(force), "Removed proxy container", dry_run)
 
 
 @proxy.group("boot_config")
@@ -162,14 +135,21 @@ def boot_config_set(ctx: AppContext, publish: bool, http_port: int, https_port: 
                     registry: str | None, repository: str, image_version: str | None,
                     docker_options: tuple[str, ...], dry_run: bool) -> None:  # fmt: skip
     """Write the boot files; applied by the next `proxy reboot`."""
+    words = [
+        ("--log-max-size", log_max_size),
+        ("--registry", registry or ""),
+        ("--repository", repository),
+        ("--image-version", image_version or ""),
+    ]
+    words += [("--docker-options", o) for o in docker_options]
+    for flag, value in words:
+        if value and not SAFE.fullmatch(value):
+            raise BackstaffError(f"{flag}: {value!r} must be one plain word (letters, digits and"
+                                 " _@%+=:,./-): the boot files are split into words again at boot")  # fmt: skip
     options = f"--publish {http_port}:80 --publish {https_port}:443 " if publish else ""
     options += f"--log-opt max-size={log_max_size}" + "".join(f" --{o}" for o in docker_options)
     image = f"{registry}/{repository}" if registry else repository
-    writes: list[Cmd] = [("mkdir", "-p", ".kamal/proxy"),
-                         ("echo", f'"{options}"', ">", ".kamal/proxy/options"),
-                         ("echo", f'"{image}"', ">", ".kamal/proxy/image")]  # fmt: skip
-    if image_version:
-        writes.append(("echo", f'"{image_version}"', ">", ".kamal/proxy/image_version"))
+    writes = proxy_cmd.write_boot_files(options, image, image_version)
     _run(ctx, "boot_config", lambda a: writes, dry_run=dry_run)
 
 
@@ -178,10 +158,7 @@ def boot_config_set(ctx: AppContext, publish: bool, http_port: int, https_port: 
 def boot_config_get(ctx: AppContext) -> None:
     """Show the boot files."""
     app, hosts = _app(ctx)
-    show_on_hosts(ctx, app, hosts, lambda h: [
-        ("for", "f", "in", *BOOT_FILES, ";", "do", "[", "-f", ".kamal/proxy/$f", "]", "&&",
-         "echo", '"$f: $(cat .kamal/proxy/$f)"', ";", "done;", "true"),
-    ], "Proxy")  # fmt: skip
+    show_on_hosts(ctx, app, hosts, lambda h: [(proxy_cmd.SHOW_BOOT_FILES,)], "Proxy")
 
 
 @boot_config.command("reset")
@@ -189,5 +166,4 @@ def boot_config_get(ctx: AppContext) -> None:
 @pass_app
 def boot_config_reset(ctx: AppContext, dry_run: bool) -> None:
     """Remove the boot files (back to the defaults)."""
-    _run(ctx, "boot_config_reset",
-         lambda a: [("rm", "-f", *(f".kamal/proxy/{f}" for f in BOOT_FILES))], dry_run=dry_run)  # fmt: skip
+    _run(ctx, "boot_config_reset", lambda a: (proxy_cmd.reset_boot_files(),), dry_run=dry_run)

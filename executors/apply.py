@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.ssh import Result, SshError
-from backstaff.planner.commands.base import Cmd, join
-from backstaff.planner.graph import LOCK_DETAILS
+from backstaff.planner.commands.words import Cmd, render
 from backstaff.planner.steps import Step, Upload
 
 TOLERATED = (("docker network create", "already exists"),)
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,19 @@ class Runtime:
 
     pool: ConnectionPool
     render_upload: Callable[[Upload, str], bytes]  # content for an upload on a host
-    secret: Callable[[str], str]  # a secret (or <registry.password>) for stdin / placeholders
-    lock_details: str  # base64 lock details for lock.acquire
+    secret: Callable[[str], str]  # a secret (or <registry.password>) for stdin
+    lock_details: str  # base64 lock details for lock.acquire (its Runtime word)
     audit_command: Callable[[str], str]  # audit message -> the remote command appending it
     mask: Callable[[str], str]
 
 
-def _placeholders(text: str, runtime: Runtime) -> str:
-    text = text.replace(LOCK_DETAILS, runtime.lock_details)
-    while "<secret:" in text:
-        start = text.index("<secret:")
-        end = text.index(">", start)
-        text = text[:start] + runtime.secret(text[start + 8 : end]) + text[end + 1 :]
-    return text
+def _runtime_value(runtime: Runtime) -> Callable[[str], str]:
+    values = {"lock details": runtime.lock_details}
+
+    def value(name: str) -> str:
+        return values[name]
+
+    return value
 
 
 def _run_local(command: str) -> Result:
@@ -82,7 +82,7 @@ def _batches(step: Step) -> list[Upload | list[Cmd]]:
     that feeds a secret on stdin each stay on their own."""
     batches: list[Upload | list[Cmd]] = []
     for action in step.commands:
-        alone = isinstance(action, Upload) or step.stdin_secret is not None or _tolerable(action)
+        alone = isinstance(action, Upload) or bool(step.stdin_secrets) or _tolerable(action)
         last = batches[-1] if batches else None
         if not alone and isinstance(last, list) and not _tolerable(last[0]):
             last.append(action)  # type: ignore[arg-type]
@@ -92,7 +92,7 @@ def _batches(step: Step) -> list[Upload | list[Cmd]]:
 
 
 def _tolerable(command: Cmd) -> bool:
-    return any(join(command).startswith(prefix) for prefix, _ in TOLERATED)
+    return any(render(command).startswith(prefix) for prefix, _ in TOLERATED)
 
 
 def batch_script(commands: list[str], audit: str | None = None) -> str:
@@ -113,7 +113,8 @@ def run_step(step: Step, runtime: Runtime) -> None:
         return runtime.pool.get(step.host).run(command, timeout=900, stdin=stdin)
 
     audit = runtime.audit_command(step.audit) if step.audit and step.host != "local" else None
-    stdin = runtime.secret(step.stdin_secret) + "\n" if step.stdin_secret else None
+    stdin = "".join(runtime.secret(name) + "\n" for name in step.stdin_secrets) or None
+    value = _runtime_value(runtime)
     batches = _batches(step)
     if audit is not None and (not batches or isinstance(batches[0], Upload)):
         execute(audit)  # the audit line goes first, as in Kamal
@@ -123,7 +124,7 @@ def run_step(step: Step, runtime: Runtime) -> None:
             content = runtime.render_upload(batch, step.host)
             runtime.pool.get(step.host).upload(batch.path, content, int(batch.mode, 8))
             continue
-        texts = [_placeholders(join(command), runtime) for command in batch]
+        texts = [render(command, value) for command in batch]
         if len(texts) == 1 and audit is None:
             result, failed = execute(texts[0], stdin), batch[0]
         else:
@@ -131,19 +132,17 @@ def run_step(step: Step, runtime: Runtime) -> None:
             failed, result = _failed_command(batch, result)
         audit = None
         if result.ok or any(
-            join(failed).startswith(c) and m in result.stderr for c, m in TOLERATED
+            render(failed).startswith(c) and m in result.stderr for c, m in TOLERATED
         ):
             continue
         for cleanup in step.on_failure:
             try:
-                execute(join(cleanup))
+                execute(render(cleanup, value))
             except SshError:
                 pass
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
         raise StepFailed(
-            runtime.mask(
-                f"`{join(_display(failed))}` exited {result.exit_status}: " + " / ".join(detail)
-            )
+            runtime.mask(f"`{render(failed)}` exited {result.exit_status}: " + " / ".join(detail))
         )
 
 
@@ -159,10 +158,6 @@ def _failed_command(batch: list[Cmd], result: Result) -> tuple[Cmd, Result]:
         else:
             kept.append(line)
     return failed, Result(result.exit_status, result.stdout, "".join(kept))
-
-
-def _display(command: Cmd) -> Cmd:
-    return tuple("<lock details>" if LOCK_DETAILS in token else token for token in command)
 
 
 def apply_steps(
@@ -205,11 +200,13 @@ def apply_steps(
         interrupted.set()
         failed.set()
 
-    # Ctrl-C must not abandon the walk half way (and the lock with it): while steps run, SIGINT
-    # only sets a flag; the walk then starts nothing new, waits for running steps, releases.
-    previous = None
+    # Ctrl-C, a CI runner's cancel (SIGTERM) or a closed terminal (SIGHUP) must not abandon the
+    # walk half way (and the lock with it): while steps run they only set a flag; the walk then
+    # starts nothing new, waits for running steps, releases the lock.
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, on_interrupt)
+        for signum in INTERRUPTS:
+            previous[signum] = signal.signal(signum, on_interrupt)
     try:
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as executor:
             running: dict[Future[StepResult], str] = {}
@@ -237,7 +234,7 @@ def apply_steps(
                 results[lock_release.id] = one(lock_release)
                 pending.pop(lock_release.id)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     not_run = "interrupted" if interrupted.is_set() else "not run"
     return [results.get(s.id) or StepResult(s, not_run) for s in steps]

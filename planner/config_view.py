@@ -78,7 +78,7 @@ def kamal_view(app: App, raw: Mapping[str, Any], reveal: SecretLookup = None) ->
         "sshkit": raw.get("sshkit") or {},
         "builder": raw.get("builder") or {},
         "accessories": raw.get("accessories"),
-        "logging": [arg for pair in app.logging for arg in pair],
+        "logging": kamal_logging(app.logging),
     }
     return {k: v for k, v in view.items() if v is not None}
 
@@ -177,7 +177,7 @@ def _role(app: App, role: Role, reveal: SecretLookup) -> dict[str, Any]:
         "host_env": {
             host: _env(app.env_for(role, host), reveal) for host, tags in role.host_tags if tags
         },
-        "logging": [arg for pair in role.logging for arg in pair],
+        "logging": kamal_logging(role.logging),
         "asset_path": role.asset_path,
         "proxy": _proxy(role.proxy),
     }
@@ -217,3 +217,16 @@ def _registry(app: App, reveal: SecretLookup) -> dict[str, Any]:
     elif registry.password_plain_set:
         password = MASK
     return {"server": registry.server, "username": username, "password": password}
+
+
+def kamal_logging(pairs: tuple[tuple[str, str], ...]) -> list[str]:
+    """Logging arguments as ``kamal config`` prints them: ``max-size="10m"``, ``"json-file"``."""
+    shown: list[str] = []
+    for flag, value in pairs:
+        if flag == "--log-opt":
+            key, _, option = value.partition("=")
+            value = f'{key}="{option}"'
+        else:
+            value = f'"{value}"'
+        shown += [flag, value]
+    return shown

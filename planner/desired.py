@@ -175,14 +175,15 @@ def build_proxy_route(spec: dict[str, Any], deploy_timeout: int, drain_timeout: 
 
 
 def logging_args(spec: dict[str, Any]) -> Pairs:
-    """Kamal: ``--log-opt max-size="10m"`` unless a driver or options are configured."""
+    """Kamal: ``--log-opt max-size=10m`` unless a driver or options are configured (the
+    values as docker gets them; ``kamal config`` shows them quoted, see config_view)."""
     if not spec.get("driver") and not spec.get("options"):
-        return (("--log-opt", 'max-size="10m"'),)
+        return (("--log-opt", "max-size=10m"),)
     args: list[tuple[str, str]] = []
     if spec.get("driver"):
-        args.append(("--log-driver", f'"{spec["driver"]}"'))
+        args.append(("--log-driver", str(spec["driver"])))
     for key, value in (spec.get("options") or {}).items():
-        args.append(("--log-opt", f'{key}="{value}"'))
+        args.append(("--log-opt", f"{key}={value}"))
     return tuple(args)
 
 

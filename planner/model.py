@@ -180,7 +180,7 @@ class App:
     boot: Boot
     proxy_run: ProxyRun
     volumes: tuple[str, ...]
-    logging: Pairs = (("--log-opt", 'max-size="10m"'),)  # root logging; roles merge their own
+    logging: Pairs = (("--log-opt", "max-size=10m"),)  # root logging; roles merge their own
     retain_containers: int = 5
     readiness_delay: int = 7
     deploy_timeout: int = 30

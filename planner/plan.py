@@ -14,13 +14,15 @@ from typing import Any
 import networkx as nx
 
 from backstaff.planner.changes import Action, Change
+from backstaff.planner.commands import words
+from backstaff.planner.commands.words import Cmd
 from backstaff.planner.diff import EnvFileDigests, diff
 from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.steps import EnvFile, LocalFile, Step, Upload
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: typed command words, typed uploads, stdin_secrets
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "description": s.description,
                 "phase": s.phase,
                 "depends_on": list(depends.get(s.id, ())),
-                "commands": [
-                    {"upload": {"path": c.path, "mode": c.mode, "source": c.source}}
-                    if isinstance(c, Upload)
-                    else {"argv": list(c)}
-                    for c in s.commands
-                ],
-                "stdin_secret": s.stdin_secret,
+                "commands": [_command_to_dict(c) for c in s.commands],
+                "rendered": s.rendered(),
+                "stdin_secrets": list(s.stdin_secrets),
                 "changes": list(s.changes),
                 "audit": s.audit,
-                "on_failure": [{"argv": list(c)} for c in s.on_failure],
+                "on_failure": [{"words": words.to_json(c)} for c in s.on_failure],
             }
             for s in plan.steps
         ],
@@ -172,8 +170,58 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _command_to_dict(command: Cmd | Upload) -> dict[str, Any]:
+    if not isinstance(command, Upload):
+        return {"words": words.to_json(command)}
+    source = command.source
+    described: dict[str, Any] = (
+        {"env_file": {"owner": source.owner, "name": source.name}}
+        if isinstance(source, EnvFile)
+        else {"local_file": source.path}
+    )
+    return {"upload": {"path": command.path, "mode": command.mode, "source": described}}
+
+
+def _command_from_dict(data: Mapping[str, Any]) -> Cmd | Upload:
+    if "words" in data:
+        return words.from_json(data["words"])
+    upload = data["upload"]
+    source = upload["source"]
+    typed: EnvFile | LocalFile = (
+        EnvFile(source["env_file"]["owner"], source["env_file"]["name"])
+        if "env_file" in source
+        else LocalFile(source["local_file"])
+    )
+    return Upload(upload["path"], upload["mode"], typed)
+
+
 class PlanFormatError(Exception):
     pass
+
+
+def first_difference(saved: Plan, fresh: Plan) -> str | None:
+    """Why a saved plan is not exactly the plan made now, or None when it is.
+
+    Everything a plan file holds is compared (steps, their commands word by word, uploads,
+    secrets named, dependencies, changes), so an edited file is refused even when the config
+    and the hosts are unchanged; the first step that differs is named."""
+    if saved.config_digest != fresh.config_digest:
+        return "this plan was made for another config or destination"
+    if saved.live_fingerprint != fresh.live_fingerprint:
+        return "stale plan: the hosts changed since it was made"
+    old, new = plan_to_dict(saved), plan_to_dict(fresh)
+    old_steps, new_steps = old.pop("steps"), new.pop("steps")
+    for index, (a, b) in enumerate(zip(old_steps, new_steps, strict=False), start=1):
+        if a != b:
+            fields = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+            return (f"step {index} ({a.get('id')}) is not the step planned now"
+                    f" ({', '.join(fields)} differ)")  # fmt: skip
+    if len(old_steps) != len(new_steps):
+        return f"the plan file has {len(old_steps)} steps, {len(new_steps)} are planned now"
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) != new.get(key):
+            return f"its {key} is not what is planned now"
+    return None
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
@@ -202,14 +250,11 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 s["kind"],
                 s["description"],
                 int(s["phase"]),
-                tuple(
-                    Upload(**c["upload"]) if "upload" in c else tuple(c["argv"])
-                    for c in s["commands"]
-                ),
-                s.get("stdin_secret"),
+                tuple(_command_from_dict(c) for c in s["commands"]),
+                tuple(s.get("stdin_secrets", ())),
                 tuple(s.get("changes", ())),
                 s.get("audit"),
-                tuple(tuple(c["argv"]) for c in s.get("on_failure", ())),
+                tuple(words.from_json(c["words"]) for c in s.get("on_failure", ())),
             )
             for s in data["steps"]
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 
 from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe, ruby_dump
+from backstaff.planner.commands.words import PWD, Cat, Val, Word, render
 from backstaff.planner.model import App, Role
 
 
@@ -20,30 +22,35 @@ def run(app: App, role: Role, host: str, version: str) -> Cmd:
     kamal_env = [("KAMAL_CONTAINER_NAME", name), ("KAMAL_VERSION", version), ("KAMAL_HOST", host)]
     if app.destination:
         kamal_env.append(("KAMAL_DESTINATION", app.destination))
-    tokens: list[str] = [
-        "docker", "run", "--detach", "--restart", "unless-stopped", "--name", name,
-        "--network", "kamal", "--hostname", hostname(host, version),
+    tokens: list[Word] = [
+        "docker", "run", "--detach", "--restart", "unless-stopped", "--name", Val(name),
+        "--network", "kamal", "--hostname", Val(hostname(host, version)),
     ]  # fmt: skip
     tokens += argumentize("--env", tuple(kamal_env) + env.clear)
-    tokens += ["--env-file", role.env_file]
+    tokens += ["--env-file", Val(role.env_file)]
     for flag, value in role.logging:
-        tokens += [flag, value]
+        tokens += [flag, Val(value)]
     for volume in app.volumes:
-        tokens += ["--volume", volume]
+        tokens += ["--volume", Val(volume)]
     if role.asset_path and role.proxy:
         tokens += ["--volume", asset_volume(app, role, version)]
     tokens += argumentize("--label", app.labels_for(role), bare_if_empty=True)
     tokens += optionize(role.options)
-    tokens.append(f"{app.repository}:{version}")
-    if role.cmd:
-        tokens.append(role.cmd)
+    tokens.append(Val(f"{app.repository}:{version}"))
+    tokens += command_words(role.cmd)
     return tuple(tokens)
 
 
-def asset_volume(app: App, role: Role, version: str) -> str:
+def command_words(cmd: str | None) -> Cmd:
+    """A ``cmd:`` from the config, split into words as a POSIX shell would split it (Kamal
+    hands the string to the shell); each word is then data: nothing in it is expanded."""
+    return tuple(Val(word) for word in shlex.split(cmd or ""))
+
+
+def asset_volume(app: App, role: Role, version: str) -> Word:
     path, _, options = (role.asset_path or "").partition(":")
-    source = f"$PWD/{app.app_directory}/assets/volumes/{role.name}-{version}"
-    return f"{source}:{path}" + (f":{options}" if options else "")
+    source = f"/{app.app_directory}/assets/volumes/{role.name}-{version}"
+    return Cat((PWD, Val(f"{source}:{path}" + (f":{options}" if options else ""))))
 
 
 def container_id(role: Role, version: str) -> Cmd:
@@ -51,50 +58,50 @@ def container_id(role: Role, version: str) -> Cmd:
 
 
 def container_id_by_name(name: str) -> Cmd:
-    return ("docker", "container", "ls", "--all", "--filter", f"'name=^{name}$'", "--quiet")
+    return ("docker", "container", "ls", "--all", "--filter", Val(f"name=^{name}$"), "--quiet")
 
 
 def stop_container(name: str, role: Role | None, drain_timeout: int) -> Cmd:
     """Proxy roles use docker's default stop timeout; others wait ``drain_timeout``."""
     stop_cmd: Cmd = ("xargs", "docker", "stop")
     if role is not None and not role.proxy:
-        stop_cmd += ("-t", str(drain_timeout))
+        stop_cmd += ("-t", str(int(drain_timeout)))
     return pipe(container_id_by_name(name), stop_cmd)
 
 
 def rename(role: Role, version: str, new_name: str) -> Cmd:
-    return ("docker", "rename", role.container_name(version), new_name)
+    return ("docker", "rename", Val(role.container_name(version)), Val(new_name))
 
 
 def status(role: Role, version: str) -> Cmd:
     return pipe(
         container_id(role, version),
         ("xargs", "docker", "inspect", "--format",
-         "'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'"),
+         Val("{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}")),
     )  # fmt: skip
 
 
 def wait_ready(role: Role, version: str, readiness_delay: int, deploy_timeout: int) -> Cmd:
     """For roles without the proxy (Kamal polls from its side; here one remote loop does it):
     ``healthy`` is ready; ``running`` is ready if still running after ``readiness_delay``."""
-    check = " ".join(status(role, version))
+    check = render(status(role, version))
     script = (
-        f"deadline=$(( $(date +%s) + {deploy_timeout} )); "
+        f"deadline=$(( $(date +%s) + {int(deploy_timeout)} )); "
         f"while :; do s=$({check}); "
-        f'case "$s" in healthy) exit 0;; running) sleep {readiness_delay}; s=$({check}); '
+        f'case "$s" in healthy) exit 0;; running) sleep {int(readiness_delay)}; s=$({check}); '
         f'case "$s" in healthy|running) exit 0;; esac;; esac; '
-        f'if [ $(date +%s) -ge $deadline ]; then echo "container not ready after {deploy_timeout}'
+        f'if [ $(date +%s) -ge $deadline ]; then echo "container not ready after {int(deploy_timeout)}'
         f' seconds ($s)" >&2; exit 1; fi; sleep 1; done'
     )
-    return ("sh", "-c", "'" + script.replace("'", "'\\''") + "'")
+    return ("sh", "-c", Val(script))  # the script is rendered from words: values stay quoted
 
 
 def tag_latest(app: App) -> Cmd:
-    return ("docker", "tag", app.image, app.latest_image)
+    return ("docker", "tag", Val(app.image), Val(app.latest_image))
 
 
 def make_env_directory(app: App) -> Cmd:
-    return ("mkdir", "-p", f"{app.app_directory}/env/roles")
+    return ("mkdir", "-p", Val(f"{app.app_directory}/env/roles"))
 
 
 def env_file_content(pairs: tuple[tuple[str, str], ...]) -> str:

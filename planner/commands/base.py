@@ -1,14 +1,11 @@
-"""Tokens, Kamal's value quoting, docker option and flag formatting."""
+"""Docker option and flag formatting over typed words (words.py), and Kamal's env-file escaping."""
 
 from __future__ import annotations
 
-import re
-
+from backstaff.planner.commands.words import PIPE, Cmd, Val, Word, render
 from backstaff.planner.model import Options
 
-Cmd = tuple[str, ...]
-
-_DOLLAR = re.compile(r"\$(?!\{)")
+__all__ = ["Cmd", "argumentize", "join", "optionize", "pipe", "ruby_dump"]
 
 
 def ruby_dump(value: str) -> str:
@@ -30,56 +27,42 @@ def ruby_dump(value: str) -> str:
     return "".join(out)
 
 
-def shell_value(value: str) -> str:
-    """Kamal's ``escape_shell_value``: dumped, then backticks and ``$`` (not before ``{``)."""
-    dumped = ruby_dump(value).replace("`", "\\`")
-    return '"' + _DOLLAR.sub("\\\\$", dumped) + '"'
-
-
 def argumentize(flag: str, pairs: tuple[tuple[str, str], ...], bare_if_empty: bool = False) -> Cmd:
-    """``--flag KEY="value"`` per pair (``--label destination`` when the value is empty)."""
-    tokens: list[str] = []
+    """``--flag KEY=value`` per pair, the pair one word (``--label destination`` when the
+    value is empty and ``bare_if_empty``)."""
+    tokens: list[Word] = []
     for key, value in pairs:
         if bare_if_empty and value == "":
-            tokens += [flag, key]
+            tokens += [flag, Val(key)]
         else:
-            tokens += [flag, f"{key}={shell_value(value)}"]
+            tokens += [flag, Val(f"{key}={value}")]
     return tuple(tokens)
 
 
 def optionize(options: Options, with_equals: bool = False) -> Cmd:
-    """Docker options: ``true`` a bare flag, a list repeats the flag, values quoted."""
-    tokens: list[str] = []
+    """Docker options: ``true`` a bare flag, a list repeats the flag, each value one word."""
+    tokens: list[Word] = []
     for key, value in options:
-        flag = f"--{key}"
         values = value if isinstance(value, tuple) else (value,)
         for item in values:
             if item is True:
-                tokens.append(flag)
+                tokens.append(Val(f"--{key}"))
             elif with_equals:
-                tokens.append(f"{flag}={shell_value(str(item))}")
+                tokens.append(Val(f"--{key}={item}"))
             else:
-                tokens += [flag, shell_value(str(item))]
+                tokens += [Val(f"--{key}"), Val(str(item))]
     return tuple(tokens)
 
 
 def join(cmd: Cmd) -> str:
-    return " ".join(cmd)
+    """The command line (runtime values shown as ``<name>``)."""
+    return render(cmd)
 
 
 def pipe(*commands: Cmd) -> Cmd:
-    tokens: list[str] = []
+    tokens: list[Word] = []
     for index, command in enumerate(commands):
         if index:
-            tokens.append("|")
-        tokens += command
-    return tuple(tokens)
-
-
-def chain(*commands: Cmd, operator: str = "&&") -> Cmd:
-    tokens: list[str] = []
-    for index, command in enumerate(commands):
-        if index:
-            tokens.append(operator)
+            tokens.append(PIPE)
         tokens += command
     return tuple(tokens)

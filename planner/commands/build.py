@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backstaff.planner.commands.base import Cmd, shell_value
+from backstaff.planner.commands.base import Cmd
+from backstaff.planner.commands.words import Val, Word
 from backstaff.planner.model import App
 
 
@@ -17,18 +18,18 @@ def uses_buildx(builder: dict[str, Any], buildx_available: bool) -> bool:
     return buildx_available and (builder.get("driver") or "docker-container") != "docker"
 
 
-def build_options(app: App, builder: dict[str, Any], tags: list[str]) -> list[str]:
-    tokens: list[str] = []
+def build_options(app: App, builder: dict[str, Any], tags: list[str]) -> list[Word]:
+    tokens: list[Word] = []
     for tag in tags:
-        tokens += ["-t", tag]
-    tokens += ["--label", f"service={shell_value(app.service)}"]
+        tokens += ["-t", Val(tag)]
+    tokens += ["--label", Val(f"service={app.service}")]
     for key, value in (builder.get("args") or {}).items():
-        tokens += ["--build-arg", f"{key}={shell_value(str(value))}"]
+        tokens += ["--build-arg", Val(f"{key}={value}")]
     for secret in builder.get("secrets") or []:
-        tokens += ["--secret", f'id="{secret}"']
-    tokens += ["--file", str(builder.get("dockerfile") or "Dockerfile")]
+        tokens += ["--secret", Val(f"id={secret}")]
+    tokens += ["--file", Val(str(builder.get("dockerfile") or "Dockerfile"))]
     if builder.get("target"):
-        tokens += ["--target", str(builder["target"])]
+        tokens += ["--target", Val(str(builder["target"]))]
     return tokens
 
 
@@ -41,17 +42,24 @@ def push(app: App, builder: dict[str, Any], buildx_available: bool) -> tuple[Cmd
             f"linux/{a}" for a in (arches if isinstance(arches, list) else [arches])
         )
         return ((
-            "docker", "buildx", "build", "--output=type=registry", "--platform", platforms,
-            "--builder", builder_name(builder), *build_options(app, builder, tags), context,
+            "docker", "buildx", "build", "--output=type=registry", "--platform", Val(platforms),
+            "--builder", Val(builder_name(builder)), *build_options(app, builder, tags), Val(context),
         ),)  # fmt: skip
-    build: Cmd = ("docker", "build", *build_options(app, builder, tags), context)
-    return (build, *(("docker", "push", tag) for tag in tags))
+    build: Cmd = ("docker", "build", *build_options(app, builder, tags), Val(context))
+    return (build, *(("docker", "push", Val(tag)) for tag in tags))
 
 
 def create(builder: dict[str, Any]) -> Cmd:
     driver = builder.get("driver") or "docker-container"
-    return ("docker", "buildx", "create", "--name", builder_name(builder), f"--driver={driver}")
+    return (
+        "docker",
+        "buildx",
+        "create",
+        "--name",
+        Val(builder_name(builder)),
+        Val(f"--driver={driver}"),
+    )
 
 
 def remove(builder: dict[str, Any]) -> Cmd:
-    return ("docker", "buildx", "rm", builder_name(builder))
+    return ("docker", "buildx", "rm", Val(builder_name(builder)))

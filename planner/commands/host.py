@@ -3,62 +3,89 @@
 from __future__ import annotations
 
 from backstaff.planner.commands.base import Cmd
+from backstaff.planner.commands.words import AND, OR, PIPE, Cat, Raw, Runtime, Sub, Val
 from backstaff.planner.model import App, Registry
 
+LOCK_DETAILS = Runtime("lock details")  # base64 of user, time, version, message: known at run time
+# The username arrives as the first line of stdin when it is a secret; the password follows.
+READ_USERNAME = Raw("read -r u &&")
+USERNAME_READ = Raw('"$u"')
+
 PRUNE_IMAGES_KEEP = "<none>"
-
-
-def docker_version() -> Cmd:
-    return ("docker", "-v")
 
 
 def network_create() -> Cmd:
     return ("docker", "network", "create", "kamal")
 
 
-def login(registry: Registry, username: str) -> Cmd:
-    """The password goes on stdin, never on the command line (Kamal uses ``-p``)."""
-    server = (registry.server,) if registry.server else ()
-    return ("docker", "login") + server + ("-u", f'"{username}"', "--password-stdin")
+def login(registry: Registry) -> Cmd:
+    """Secrets go on stdin, never on the command line (Kamal uses ``-p``): the password, and
+    before it the username when that is a secret too (see :func:`login_stdin_secrets`)."""
+    server = (Val(registry.server),) if registry.server else ()
+    if registry.username_secret:
+        return (READ_USERNAME, "docker", "login", *server, "-u", USERNAME_READ, "--password-stdin")
+    return ("docker", "login", *server, "-u", Val(registry.username or ""), "--password-stdin")
+
+
+def login_stdin_secrets(registry: Registry) -> tuple[str, ...]:
+    """The secrets ``login`` reads from stdin, in order, one per line."""
+    password = registry.password_secret or REGISTRY_PASSWORD
+    return ((registry.username_secret,) if registry.username_secret else ()) + (password,)
+
+
+REGISTRY_PASSWORD = "<registry.password>"  # a password written in deploy.yml, not a secret name
 
 
 def pull(app: App) -> tuple[Cmd, ...]:
     image = app.image
     check = (
-        "docker", "inspect", "-f", "'{{ .Config.Labels.service }}'", image, "|", "grep", "-x",
-        app.service, "||", "(echo", f"\"Image {image} is missing the 'service' label\"", "&&",
-        "exit", "1)",
+        "docker", "inspect", "-f", Val("{{ .Config.Labels.service }}"), Val(image), PIPE, "grep",
+        "-x", Val(app.service), OR, Raw("("), "echo", Val(f"Image {image} is missing the 'service' label"),
+        AND, "exit", "1", Raw(")"),
     )  # fmt: skip
-    return (("docker", "image", "rm", "--force", image), ("docker", "pull", image), check)
+    return (("docker", "image", "rm", "--force", Val(image)), ("docker", "pull", Val(image)), check)
 
 
-def lock_acquire(app: App, encoded_details: str) -> Cmd:
+def lock_acquire(app: App) -> Cmd:
     lock = app.lock_directory
-    return ("mkdir", lock, "&&", "echo", f'"{encoded_details}"', ">", f"{lock}/details")
+    return ("mkdir", Val(lock), AND, "echo", LOCK_DETAILS, Raw(">"), Val(f"{lock}/details"))
 
 
 def lock_release(app: App) -> Cmd:
     lock = app.lock_directory
-    return ("rm", f"{lock}/details", "&&", "rm", "-r", lock)
+    return ("rm", Val(f"{lock}/details"), AND, "rm", "-r", Val(lock))
 
 
 def prune_containers(app: App) -> Cmd:
     return (
-        "docker", "ps", "-q", "-a", "--filter", f"label=service={app.service}", "--filter",
-        "status=created", "--filter", "status=exited", "--filter", "status=dead", "|", "tail",
-        "-n", f"+{app.retain_containers + 1}", "|", "while", "read", "container_id;", "do",
-        "docker", "rm", "$container_id;", "done",
+        "docker", "ps", "-q", "-a", "--filter", Val(f"label=service={app.service}"), "--filter",
+        "status=created", "--filter", "status=exited", "--filter", "status=dead", PIPE, "tail",
+        "-n", f"+{int(app.retain_containers) + 1}", PIPE, Raw("while read container_id; do"),
+        "docker", "rm", Raw('"$container_id";'), Raw("done"),
     )  # fmt: skip
 
 
 def prune_images(app: App) -> tuple[Cmd, ...]:
-    keep = f"{app.latest_image}\\|{app.repository}:{PRUNE_IMAGES_KEEP}"
+    service = Val(f"label=service={app.service}")
+    in_use = ("docker", "container", "ls", "-a", "--format", Val("{{.Image}}\\|"),
+              "--filter", service, PIPE, "tr", "-d", Val("\\n"))  # fmt: skip
+    keep = Val(f"{app.latest_image}\\|{app.repository}:{PRUNE_IMAGES_KEEP}")
     return (
-        ("docker", "image", "prune", "--force", "--filter", f"label=service={app.service}"),
+        ("docker", "image", "prune", "--force", "--filter", service),
         (
-            "docker", "image", "ls", "--filter", f"label=service={app.service}", "--format",
-            "'{{.ID}} {{.Repository}}:{{.Tag}}'", "|", "grep", "-v", "-w",
-            f"\"$(docker container ls -a --format '{{{{.Image}}}}\\|' --filter label=service={app.service} | tr -d '\\n'){keep}\"",
-            "|", "while", "read", "image", "tag;", "do", "docker", "rmi", "$tag;", "done",
+            "docker", "image", "ls", "--filter", service, "--format",
+            Val("{{.ID}} {{.Repository}}:{{.Tag}}"), PIPE, "grep", "-v", "-w",
+            Cat((Sub(in_use), keep)),
+            PIPE, Raw("while read image tag; do"), "docker", "rmi", Raw('"$tag";'), Raw("done"),
         ),
     )  # fmt: skip
+
+
+def audit_append(app: App, line: str) -> Cmd:
+    """Append one line to the audit log (Kamal's ``audit`` command)."""
+    return ("mkdir", "-p", ".kamal", AND, "echo", Val(line), Raw(">>"), Val(app.audit_log))
+
+
+def lock_details(app: App) -> Cmd:
+    """The lock's details, decoded (who holds it, since when, why)."""
+    return ("base64", "-d", Raw("<"), Val(f"{app.lock_directory}/details"))

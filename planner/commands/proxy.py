@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from backstaff.planner.commands.base import Cmd, optionize
+from backstaff.planner.commands.words import OR, PIPE, PWD, Cat, Raw, Sub, Val, Word
 from backstaff.planner.model import App, ProxyRoute
 
 CONTAINER = "kamal-proxy"
 APPS_CONFIG = "/home/kamal-proxy/.apps-config"
 
 
-def _flag(name: str, value: object) -> str:
+def _flag(name: str, value: object) -> Word:
+    """``--name=value`` as one word (Kamal writes ``--name="value"``: the same argument)."""
     if value is True:
         return f"--{name}"
     if value is False:
-        return f'--{name}="false"'
-    return f'--{name}="{value}"'
+        return f"--{name}=false"
+    return Val(f"--{name}={value}")
 
 
 def deploy_flags(app: App, route: ProxyRoute, tls_role: str | None) -> Cmd:
     """Every flag after ``--target``, in Kamal's order (internals §2.4)."""
-    flags: list[str] = [_flag("host", host) for host in route.hosts]
+    flags: list[Word] = [_flag("host", host) for host in route.hosts]
     if route.ssl:
         flags.append("--tls")
     if route.custom_certificate:
@@ -62,16 +64,19 @@ def deploy_flags(app: App, route: ProxyRoute, tls_role: str | None) -> Cmd:
     return tuple(flags)
 
 
-def deploy(app: App, service: str, route: ProxyRoute, target: str, tls_role: str | None) -> Cmd:
-    """``target`` is a container id, or a shell substitution finding it at run time."""
+def deploy(
+    app: App, service: str, route: ProxyRoute, target: Cmd | str, tls_role: str | None
+) -> Cmd:
+    """``target`` is a container id, or the command that finds it at run time."""
+    found: Word = Sub(target) if isinstance(target, tuple) else Val(target)
     return (
-        "docker", "exec", CONTAINER, "kamal-proxy", "deploy", service,
-        _flag("target", f"{target}:{route.app_port}"),
+        "docker", "exec", CONTAINER, "kamal-proxy", "deploy", Val(service),
+        Cat(("--target=", found, Val(f":{route.app_port}"))),
     ) + deploy_flags(app, route, tls_role)  # fmt: skip
 
 
 def remove(service: str) -> Cmd:
-    return ("docker", "exec", CONTAINER, "kamal-proxy", "remove", service)
+    return ("docker", "exec", CONTAINER, "kamal-proxy", "remove", Val(service))
 
 
 def make_apps_config_directory() -> Cmd:
@@ -91,46 +96,50 @@ def run_args(app: App) -> Cmd:
             "max-size=10m",
             run.image,
         )
-    tokens: list[str] = []
+    tokens: list[Word] = []
     if run.publish:
         for ip in run.bind_ips or ("",):
             prefix = f"{ip}:" if ip else ""
             tokens += [
                 "--publish",
-                f"{prefix}{run.http_port}:80",
+                Val(f"{prefix}{run.http_port}:80"),
                 "--publish",
-                f"{prefix}{run.https_port}:443",
+                Val(f"{prefix}{run.https_port}:443"),
             ]
-    tokens += ["--log-opt", f"max-size={run.log_max_size}"]
+    tokens += ["--log-opt", Val(f"max-size={run.log_max_size}")]
     if run.metrics_port:
-        tokens.append(f"--expose={run.metrics_port}")
+        tokens.append(Val(f"--expose={run.metrics_port}"))
     tokens += optionize(run.options)
-    tokens.append(run.image)
-    command = ["kamal-proxy", "run"]
+    tokens.append(Val(run.image))
+    command: list[Word] = ["kamal-proxy", "run"]
     if run.debug:
         command.append("--debug")
     if run.metrics_port:
-        command += ["--metrics-port", f'"{run.metrics_port}"']
+        command += ["--metrics-port", Val(str(run.metrics_port))]
     return tuple(tokens + (command if len(command) > 2 else []))
 
 
 RUN_PREFIX: Cmd = (
     "docker", "run", "--name", CONTAINER, "--network", "kamal", "--detach", "--restart",
     "unless-stopped", "--volume", "kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy",
-    "--volume", "$PWD/.kamal/proxy/apps-config:/home/kamal-proxy/.apps-config",
+    "--volume", Cat((PWD, "/.kamal/proxy/apps-config:/home/kamal-proxy/.apps-config")),
+)  # fmt: skip
+# Kamal's boot from the files `proxy boot_config set` wrote (their words split by the shell, as
+# Kamal's are); the files hold what backstaff or Kamal wrote from validated settings.
+BOOT_FROM_FILES: Cmd = (
+    "echo",
+    Raw('$(cat .kamal/proxy/options 2> /dev/null || echo "--publish 80:80 --publish 443:443 --log-opt max-size=10m")'),
+    Raw('$(cat .kamal/proxy/image 2> /dev/null || echo "basecamp/kamal-proxy"):$(cat .kamal/proxy/image_version 2> /dev/null || echo "v0.9.2")'),
+    Raw('$(cat .kamal/proxy/run_command 2> /dev/null || echo "")'),
+    PIPE, "xargs",
 )  # fmt: skip
 
 
 def boot(app: App) -> Cmd:
     """Kamal's ``proxy boot``: start the existing container, or run a new one."""
     if app.proxy_run.from_config:
-        return ("docker", "container", "start", CONTAINER, "||") + RUN_PREFIX + run_args(app)
-    return (
-        "docker", "container", "start", CONTAINER, "||", "echo",
-        '$(cat .kamal/proxy/options 2> /dev/null || echo "--publish 80:80 --publish 443:443 --log-opt max-size=10m")',
-        '$(cat .kamal/proxy/image 2> /dev/null || echo "basecamp/kamal-proxy"):$(cat .kamal/proxy/image_version 2> /dev/null || echo "v0.9.2")',
-        '$(cat .kamal/proxy/run_command 2> /dev/null || echo "")', "|", "xargs",
-    ) + RUN_PREFIX  # fmt: skip
+        return ("docker", "container", "start", CONTAINER, OR) + RUN_PREFIX + run_args(app)
+    return ("docker", "container", "start", CONTAINER, OR) + BOOT_FROM_FILES + RUN_PREFIX
 
 
 def reboot(app: App) -> tuple[Cmd, ...]:
@@ -142,3 +151,66 @@ def reboot(app: App) -> tuple[Cmd, ...]:
         make_apps_config_directory(),
         RUN_PREFIX + run_args(app),
     )  # fmt: skip
+
+
+BOOT_FILES = ("options", "image", "image_version", "run_command")
+
+
+def start() -> Cmd:
+    return ("docker", "container", "start", CONTAINER)
+
+
+def stop() -> Cmd:
+    return ("docker", "container", "stop", CONTAINER)
+
+
+def details() -> tuple[Cmd, ...]:
+    return (("docker", "ps", "--filter", Val(f"name=^{CONTAINER}$")),
+            ("docker", "exec", CONTAINER, "kamal-proxy", "list"))  # fmt: skip
+
+
+def logs(lines: int) -> Cmd:
+    return ("docker", "logs", CONTAINER, "--timestamps", "--tail", str(int(lines)),
+            Raw("2>&1"))  # fmt: skip
+
+
+REMOVE_GUARD = Raw(
+    'test "$(ls .kamal/apps 2>/dev/null | wc -l)" -eq 0 || (echo "Not removing the proxy, as'
+    ' other apps are installed, ignore this check with backstaff proxy remove --force" && exit 1)'
+)
+
+
+def remove_all(force: bool) -> tuple[Cmd, ...]:
+    """``proxy remove``: the container, its image and the boot files (unless other apps are
+    installed on the host, or ``force``)."""
+    label = "label=org.opencontainers.image.title=kamal-proxy"
+    guard: tuple[Cmd, ...] = () if force else ((REMOVE_GUARD,),)
+    return guard + (
+        stop() + (OR, "true"),
+        ("docker", "container", "prune", "--force", "--filter", label),
+        ("docker", "image", "prune", "--all", "--force", "--filter", label),
+        ("rm", "-rf", ".kamal/proxy"),
+    )
+
+
+def write_boot_files(options: str, image: str, image_version: str | None) -> tuple[Cmd, ...]:
+    """``proxy boot_config set``: the words in these files are split again at boot (as in
+    Kamal), so the CLI validates them as plain words first."""
+    writes: tuple[Cmd, ...] = (
+        ("mkdir", "-p", ".kamal/proxy"),
+        ("echo", Val(options), Raw(">"), ".kamal/proxy/options"),
+        ("echo", Val(image), Raw(">"), ".kamal/proxy/image"),
+    )
+    if image_version:
+        writes += (("echo", Val(image_version), Raw(">"), ".kamal/proxy/image_version"),)
+    return writes
+
+
+SHOW_BOOT_FILES = Raw(
+    "for f in options image image_version run_command; do"
+    ' [ -f .kamal/proxy/$f ] && echo "$f: $(cat .kamal/proxy/$f)"; done; true'
+)
+
+
+def reset_boot_files() -> Cmd:
+    return ("rm", "-f", *(f".kamal/proxy/{f}" for f in BOOT_FILES))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from backstaff.planner.commands.app import command_words
 from backstaff.planner.commands.base import Cmd, argumentize, pipe
+from backstaff.planner.commands.words import STDERR_TO_STDOUT, Raw, Sub, Val, Word
 from backstaff.planner.model import Accessory, App, Role
 
 
 def role_filters(app: App, role: Role) -> Cmd:
-    return ("--filter", f"label=service={app.service}", "--filter",
-            f"label=destination={app.destination or ''}", "--filter", f"label=role={role.name}")  # fmt: skip
+    return ("--filter", Val(f"label=service={app.service}"), "--filter",
+            Val(f"label=destination={app.destination or ''}"), "--filter", Val(f"label=role={role.name}"))  # fmt: skip
 
 
 def current_container_id(app: App, role: Role) -> Cmd:
@@ -22,32 +24,32 @@ def app_details(app: App, role: Role) -> Cmd:
 
 
 def app_containers(app: App) -> Cmd:
-    return ("docker", "container", "ls", "--all", "--filter", f"label=service={app.service}",
-            "--filter", f"label=destination={app.destination or ''}")  # fmt: skip
+    return ("docker", "container", "ls", "--all", "--filter", Val(f"label=service={app.service}"),
+            "--filter", Val(f"label=destination={app.destination or ''}"))  # fmt: skip
 
 
 def app_images(app: App) -> Cmd:
-    return ("docker", "image", "ls", app.repository)
+    return ("docker", "image", "ls", Val(app.repository))
 
 
 def app_logs(app: App, role: Role, lines: int | None, grep: str | None) -> Cmd:
     logs: Cmd = ("xargs", "docker", "logs", "--timestamps")
     if lines is not None:
-        logs += ("--tail", str(lines))
-    command = pipe(current_container_id(app, role), logs + ("2>&1",))
-    return pipe(command, ("grep", f"'{grep}'")) if grep else command
+        logs += ("--tail", str(int(lines)))
+    command = pipe(current_container_id(app, role), logs + (STDERR_TO_STDOUT,))
+    return pipe(command, ("grep", Val(grep))) if grep else command
 
 
 def app_stop(app: App, role: Role) -> Cmd:
     stop: Cmd = ("xargs", "docker", "stop")
     if not role.proxy:
-        stop += ("-t", str(app.drain_timeout))
+        stop += ("-t", str(int(app.drain_timeout)))
     return pipe(current_container_id(app, role), stop)
 
 
 def app_start_latest(app: App, role: Role) -> Cmd:
     latest = ("docker", "ps", "--all", "--latest", "--quiet", *role_filters(app, role))
-    return ("docker", "start", f"$({' '.join(latest)})")
+    return ("docker", "start", Sub(latest))
 
 
 def app_remove_containers(app: App, role: Role) -> Cmd:
@@ -62,56 +64,68 @@ def app_remove_images(app: App) -> Cmd:
         "--all",
         "--force",
         "--filter",
-        f"label=service={app.service}",
+        Val(f"label=service={app.service}"),
     )
 
 
 def app_exec(app: App, role: Role, host: str, command: str) -> Cmd:
     env = app.env_for(role, host)
-    tokens: list[str] = ["docker", "run", "--rm", "--network", "kamal"]
+    tokens: list[Word] = ["docker", "run", "--rm", "--network", "kamal"]
     tokens += argumentize("--env", env.clear)
-    tokens += ["--env-file", role.env_file]
+    tokens += ["--env-file", Val(role.env_file)]
     for flag, value in role.logging:
-        tokens += [flag, value]
+        tokens += [flag, Val(value)]
     for volume in app.volumes:
-        tokens += ["--volume", volume]
-    return tuple(tokens) + (app.image, command)
+        tokens += ["--volume", Val(volume)]
+    return (*tokens, Val(app.image), *_exec_words(command))
+
+
+def _exec_words(command: str) -> Cmd:
+    """The command given to ``exec``, split into words as the host's shell splits Kamal's;
+    each word then reaches the container exactly (nothing is expanded on the host)."""
+    return command_words(command)
 
 
 def app_exec_reuse(app: App, role: Role, command: str) -> Cmd:
-    return ("docker", "exec", f"$({' '.join(current_container_id(app, role))})", command)
+    return ("docker", "exec", Sub(current_container_id(app, role)), *_exec_words(command))
 
 
 def proxy_maintenance(app: App, role: Role, message: str | None) -> Cmd:
-    tokens: Cmd = ("docker", "exec", "kamal-proxy", "kamal-proxy", "stop", role.container_prefix,
-                   f'--drain-timeout="{app.drain_timeout}s"')  # fmt: skip
-    return tokens + ((f'--message="{message}"',) if message else ())
+    tokens: Cmd = ("docker", "exec", "kamal-proxy", "kamal-proxy", "stop", Val(role.container_prefix),
+                   f"--drain-timeout={int(app.drain_timeout)}s")  # fmt: skip
+    return tokens + ((Val(f"--message={message}"),) if message else ())
 
 
 def proxy_live(role: Role) -> Cmd:
-    return ("docker", "exec", "kamal-proxy", "kamal-proxy", "resume", role.container_prefix)
+    return ("docker", "exec", "kamal-proxy", "kamal-proxy", "resume", Val(role.container_prefix))
 
 
 def remove_app_directories(app: App) -> tuple[Cmd, ...]:
-    return (("rm", "-rf", app.app_directory),
-            ("rm", "-rf", f".kamal/proxy/apps-config/{app.service_with_destination}"))  # fmt: skip
+    return (("rm", "-rf", Val(app.app_directory)),
+            ("rm", "-rf", Val(f".kamal/proxy/apps-config/{app.service_with_destination}")))  # fmt: skip
 
 
 def accessory_details(accessory: Accessory) -> Cmd:
-    return ("docker", "ps", "--filter", f"label=service={accessory.service_name}")
+    return ("docker", "ps", "--filter", Val(f"label=service={accessory.service_name}"))
 
 
 def accessory_logs(accessory: Accessory, lines: int | None, grep: str | None) -> Cmd:
-    command: Cmd = ("docker", "logs", accessory.service_name, "--timestamps")
+    command: Cmd = ("docker", "logs", Val(accessory.service_name), "--timestamps")
     if lines is not None:
-        command += ("--tail", str(lines))
-    command += ("2>&1",)
-    return pipe(command, ("grep", f"'{grep}'")) if grep else command
+        command += ("--tail", str(int(lines)))
+    command += (STDERR_TO_STDOUT,)
+    return pipe(command, ("grep", Val(grep))) if grep else command
 
 
 def accessory_exec(accessory: Accessory, command: str) -> Cmd:
-    return ("docker", "exec", accessory.service_name, command)
+    return ("docker", "exec", Val(accessory.service_name), *_exec_words(command))
 
 
 def audit_tail(app: App, lines: int = 50) -> Cmd:
-    return ("tail", "-n", str(lines), app.audit_log)
+    return ("tail", "-n", str(int(lines)), Val(app.audit_log), Raw("2>/dev/null"))
+
+
+def host_shell(command: str) -> Cmd:
+    """``server exec``: the user's command line, run by the host's shell (its whole point),
+    handed to ``sh -c`` as one word so nothing else is added to it."""
+    return ("sh", "-c", Val(command))

@@ -7,13 +7,15 @@ import subprocess
 
 from backstaff.executors.apply import _batches, _failed_command, batch_script
 from backstaff.executors.ssh import Result
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.steps import EnvFile, Step, Upload
 
-UPLOAD = Upload(".kamal/apps/tb/env/roles/web.env", "0600", "envfile:role:web")
+UPLOAD = Upload(".kamal/apps/tb/env/roles/web.env", "0600", EnvFile("role", "web"))
 
 
 def step(*commands: tuple[str, ...] | Upload, stdin: str | None = None) -> Step:
-    return Step("s[h]", "h", "app.boot", "boot", 1, commands, stdin_secret=stdin)
+    return Step(
+        "s[h]", "h", "app.boot", "boot", 1, commands, stdin_secrets=(stdin,) if stdin else ()
+    )
 
 
 def sh(script: str) -> Result:

@@ -98,8 +98,8 @@ def test_filters_with_wildcards_and_primary() -> None:
 
 
 def test_logging_root_and_default() -> None:
-    assert app_of("example").logging == (("--log-opt", 'max-size="10m"'),)
+    assert app_of("example").logging == (("--log-opt", "max-size=10m"),)
     app = app_of("configs/ok-full-sections")
-    assert app.logging == (("--log-driver", '"journald"'), ("--log-opt", 'tag="app"'))
+    assert app.logging == (("--log-driver", "journald"), ("--log-opt", "tag=app"))
     assert app.roles[0].logging == app.logging
     assert app.ssh.port == 2222 and app.ssh.keys_only and app.boot.limit == "25%"

@@ -62,7 +62,8 @@ def test_boot_step_commands_in_kamal_order() -> None:
     lines = step.rendered()
     assert lines[0] == "mkdir -p .kamal/apps/tb/env/roles"
     assert (
-        lines[1] == "# upload .kamal/apps/tb/env/roles/web.env (mode 0600, from envfile:role:web)"
+        lines[1]
+        == "# upload .kamal/apps/tb/env/roles/web.env (mode 0600, from the role web env file)"
     )
     assert lines[2].startswith("docker run --detach --restart unless-stopped --name tb-web-v2 ")
     assert lines[3].startswith(

@@ -47,7 +47,9 @@ def build(name: str) -> Plan:
     state = live(scenario)
     unread = UNREAD.get(name, {})
     state = LiveState(
-        tuple(LiveHost(h.host, error=unread[h.host]) if h.host in unread else h for h in state.hosts)
+        tuple(
+            LiveHost(h.host, error=unread[h.host]) if h.host in unread else h for h in state.hosts
+        )
     )
     return make_plan(example(version, change), state, "config-digest")
 
@@ -87,7 +89,7 @@ def test_json_round_trip() -> None:
 
 def test_json_is_versioned_with_steps_and_fingerprint() -> None:
     data = plan_to_dict(build("new-version"))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["summary"] == {"add": 0, "change": 0, "replace": 3, "destroy": 0}
     assert data["steps"][0]["id"] == "lock.acquire[10.254.0.11]"
     assert len(data["live_fingerprint"]) == 64

@@ -1,0 +1,392 @@
+"""One function per resource action, each returning the typed step that carries it out.
+
+The plan graph (graph.py) and Kamal's imperative verbs (backstaff/commands_*.py) both call
+these, so a step is built in exactly one place; graph.py only decides the order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from backstaff.planner.changes import Action
+from backstaff.planner.commands import accessory as accessory_cmd
+from backstaff.planner.commands import app as app_cmd
+from backstaff.planner.commands import host as host_cmd
+from backstaff.planner.commands import proxy as proxy_cmd
+from backstaff.planner.commands import verbs
+from backstaff.planner.commands.words import OR, PIPE, Cmd, Raw, Val
+from backstaff.planner.model import Accessory, App, Role
+from backstaff.planner.steps import EnvFile, LocalFile, Step, Upload
+
+DOCKER_INSTALL: Cmd = (
+    "sh", "-c", Val("curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\""),
+    PIPE, "sh",
+)  # fmt: skip
+TRUE = "true"
+
+
+def _hex(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+# -- hosts -------------------------------------------------------------------------------------
+
+
+def docker_install(host: str, changes: tuple[str, ...] = ()) -> Step:
+    return Step(f"host.docker[{host}]", host, "docker", "install docker", 1, (DOCKER_INSTALL,),
+                changes=changes)  # fmt: skip
+
+
+def network_create(host: str, changes: tuple[str, ...] = ()) -> Step:
+    return Step(f"network.kamal[{host}]", host, "network", "create the kamal network", 2,
+                (host_cmd.network_create(),), changes=changes)  # fmt: skip
+
+
+def registry_login(app: App, host: str, changes: tuple[str, ...] = ()) -> Step:
+    registry = app.registry
+    return Step(f"registry.login[{host}]", host, "login",
+                f"log in to {registry.server or 'Docker Hub'}", 3, (host_cmd.login(registry),),
+                stdin_secrets=host_cmd.login_stdin_secrets(registry), changes=changes)  # fmt: skip
+
+
+def _logout(app: App) -> Cmd:
+    return ("docker", "logout", *((Val(app.registry.server),) if app.registry.server else ()))
+
+
+def registry_logout(app: App, host: str) -> Step:
+    return Step(f"registry.logout[{host}]", host, "logout", "log out of the registry", 5,
+                (_logout(app),))  # fmt: skip
+
+
+def image_pull(app: App, host: str) -> Step:
+    return Step(f"image.pull[{host}]", host, "pull", f"pull {app.image}", 4, host_cmd.pull(app))
+
+
+def lock_acquire(app: App) -> Step:
+    primary = str(app.primary_host)
+    return Step(f"lock.acquire[{primary}]", primary, "lock", "take the deploy lock", 0,
+                (("mkdir", "-p", ".kamal"), host_cmd.lock_acquire(app)))  # fmt: skip
+
+
+def lock_release(app: App) -> Step:
+    primary = str(app.primary_host)
+    return Step(f"lock.release[{primary}]", primary, "lock", "release the deploy lock", 12,
+                (host_cmd.lock_release(app),))  # fmt: skip
+
+
+# -- kamal-proxy -------------------------------------------------------------------------------
+
+
+def proxy_boot(app: App, host: str, action: Action, changes: tuple[str, ...] = ()) -> Step:
+    """Create boots it, update starts the stopped container, replace reboots it."""
+    commands: tuple[Cmd, ...]
+    if action is Action.CREATE:
+        commands = (proxy_cmd.make_apps_config_directory(), proxy_cmd.boot(app))
+    elif action is Action.UPDATE:
+        commands = (("docker", "container", "start", proxy_cmd.CONTAINER),)
+    else:
+        commands = proxy_cmd.reboot(app)
+    return Step(f"proxy.boot[{host}]", host, "proxy", f"{action.value} kamal-proxy", 5, commands,
+                changes=changes)  # fmt: skip
+
+
+def route(app: App, role: Role, host: str, target: str, changes: tuple[str, ...] = ()) -> Step:
+    assert role.proxy is not None
+    command = proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name)
+    return Step(f"route.{role.name}[{host}]", host, "route",
+                f"point {role.container_prefix} at {target}", 8, (command,), changes=changes)  # fmt: skip
+
+
+# -- accessories -------------------------------------------------------------------------------
+
+
+def accessory_uploads(accessory: Accessory) -> tuple[Upload, ...]:
+    files = tuple(
+        Upload(f"{accessory.service_name}{m.remote}", m.mode or "0755", LocalFile(m.local))
+        for m in accessory.files
+    )
+    return files + (Upload(accessory.env_file, "0600", EnvFile("accessory", accessory.name)),)
+
+
+def accessory_boot(
+    app: App, accessory: Accessory, host: str, action: Action, changes: tuple[str, ...] = ()
+) -> Step:
+    """Update starts the stopped container; create (and replace, after removing the old one)
+    makes the directories, uploads files and the env file, and runs the container."""
+    actions: tuple[Cmd | Upload, ...]
+    if action is Action.UPDATE:
+        actions = (accessory_cmd.start(accessory),)
+    else:
+        actions = accessory_cmd.make_directories(accessory) + accessory_uploads(accessory)
+        if action is Action.REPLACE:
+            actions += (accessory_cmd.stop(accessory.service_name),
+                        accessory_cmd.remove_container(accessory.service_name))  # fmt: skip
+        actions += (accessory_cmd.run(app, accessory, host),)
+    return Step(f"accessory.boot.{accessory.name}[{host}]", host, "accessory",
+                f"{action.value} accessory {accessory.name}", 6, actions, changes=changes,
+                audit=f"Booted {accessory.name} accessory")  # fmt: skip
+
+
+def accessory_reboot(app: App, accessory: Accessory, host: str) -> Step:
+    """Kamal's ``accessory reboot``: pull, stop (if running), remove, boot again."""
+    actions: tuple[Cmd | Upload, ...] = (
+        accessory_cmd.pull(accessory),
+        accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+        accessory_cmd.remove_container(accessory.service_name),
+        *accessory_cmd.make_directories(accessory),
+        *accessory_uploads(accessory),
+        accessory_cmd.run(app, accessory, host),
+    )
+    return Step(f"accessory.reboot.{accessory.name}[{host}]", host, "accessory",
+                f"reboot {accessory.name}", 5, actions, audit=f"Booted {accessory.name} accessory")  # fmt: skip
+
+
+def accessory_remove(name: str, service: str, host: str, changes: tuple[str, ...] = ()) -> Step:
+    commands = (accessory_cmd.stop(service), accessory_cmd.remove_container(service))
+    return Step(f"accessory.remove.{name}[{host}]", host, "delete", f"remove accessory {name}",
+                10, commands, changes=changes)  # fmt: skip
+
+
+# -- app ---------------------------------------------------------------------------------------
+
+
+def app_boot(
+    app: App, role: Role, host: str, before: Mapping[str, Any], changes: tuple[str, ...] = ()
+) -> Step:
+    """Boot the version's container of ``role`` on ``host``; ``before`` is what the diff found
+    there (the running container, a container holding the name)."""
+    name = role.container_name(app.version)
+    commands: list[Cmd | Upload] = []
+    old_container = before.get("container")
+    if old_container == name or "name_taken_by" in before:
+        # The name is taken (same version redeployed, a stopped container, a rollback):
+        # rename it out of the way, as Kamal does.
+        clashing = before.get("name_taken_id") or before.get("id", "")
+        renamed = f"{name}_replaced_{_hex(host, name, str(clashing))}"  # unique per container
+        commands.append(app_cmd.rename(role, app.version, renamed))
+        if old_container == name:
+            running = before.get("state") in ("running", "restarting")
+            old_container = renamed if running else None
+    commands += [
+        app_cmd.make_env_directory(app),
+        Upload(role.env_file, "0600", EnvFile("role", role.name)),
+        app_cmd.run(app, role, host, app.version),
+    ]
+    if role.proxy:
+        target = app_cmd.container_id(role, app.version)
+        commands.append(proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name))
+    else:
+        commands.append(
+            app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout)
+        )
+    if old_container:
+        commands.append(app_cmd.stop_container(str(old_container), role, app.drain_timeout))
+    return Step(
+        f"app.boot.{role.name}[{host}]", host, "app",
+        f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
+        7, tuple(commands), changes=changes,
+        audit=f"[{role.name}] Booted app version {app.version}",
+        on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
+    )  # fmt: skip
+
+
+def app_remove(
+    app: App, role_name: str, host: str, container: str, prefix: str, downtime: bool,
+    reason: str, changes: tuple[str, ...] = (),
+) -> Step:  # fmt: skip
+    """Stop a container whose role or host left the config (its route first, if it served)."""
+    commands: tuple[Cmd, ...] = (
+        ("docker", "exec", "kamal-proxy", "kamal-proxy", "remove", Val(prefix), OR, TRUE),
+    ) if downtime else ()  # fmt: skip
+    commands += (app_cmd.stop_container(container, None, app.drain_timeout),)
+    return Step(f"app.remove.{role_name}[{host}]", host, "delete", f"stop {container} ({reason})",
+                10, commands, changes=changes)  # fmt: skip
+
+
+def stale_remove(app: App, host: str, stale: tuple[tuple[str, str], ...],
+                 changes: tuple[str, ...] = ()) -> Step:  # fmt: skip
+    """``stale``: (container name, state) of containers beyond what is kept."""
+    commands = tuple(
+        ("docker", "rm", Val(name)) if state != "running"
+        else app_cmd.stop_container(name, None, app.drain_timeout)
+        for name, state in stale
+    )  # fmt: skip
+    return Step(f"stale.remove[{host}]", host, "delete", f"remove {len(stale)} stale container(s)",
+                10, commands, changes=changes)  # fmt: skip
+
+
+def tag_latest(app: App, host: str) -> Step:
+    return Step(f"image.tag_latest[{host}]", host, "tag",
+                f"tag {app.image} as {app.latest_image}", 9, (app_cmd.tag_latest(app),),
+                audit=f"Tagging {app.image} as the latest image")  # fmt: skip
+
+
+def prune(app: App, host: str) -> Step:
+    return Step(f"prune[{host}]", host, "prune",
+                f"prune stopped containers beyond {app.retain_containers} and unused images", 11,
+                (host_cmd.prune_containers(app),) + host_cmd.prune_images(app))  # fmt: skip
+
+
+def boot_wait(group: int, seconds: int) -> Step:
+    return Step(f"boot.wait.{group}[local]", "local", "wait",
+                f"wait {seconds}s after boot group {group}", 7, (("sleep", str(int(seconds))),))  # fmt: skip
+
+
+def barrier(name: str, description: str, phase: int) -> Step:
+    """A step that runs nothing: N steps waiting for M others cost N + M edges, not N x M."""
+    return Step(f"barrier.{name}[local]", "local", "barrier", description, phase)
+
+
+# -- Kamal's imperative verbs ------------------------------------------------------------------
+
+
+def prune_what(app: App, host: str, what: str) -> Step:
+    """``prune all|containers|images``."""
+    commands: tuple[Cmd, ...] = ()
+    if what in ("all", "containers"):
+        commands += (host_cmd.prune_containers(app),)
+    if what in ("all", "images"):
+        commands += host_cmd.prune_images(app)
+    return Step(f"prune.{what}[{host}]", host, "prune", f"prune {what}", 5, commands,
+                audit=f"Pruned {what}")  # fmt: skip
+
+
+def docker_bootstrap(host: str) -> Step:
+    """``server bootstrap``: install docker where ``docker -v`` fails."""
+    command: Cmd = ("docker", "-v", OR, Raw("("), *DOCKER_INSTALL, Raw(")"))
+    return Step(f"server.bootstrap[{host}]", host, "server", "install docker if missing", 5,
+                (command,))  # fmt: skip
+
+
+REMOVE_PROXY_IF_UNUSED = Raw(
+    'sh -c \'if [ "$(ls .kamal/apps 2>/dev/null | wc -l)" -eq 0 ]; then'
+    " docker container stop kamal-proxy; docker container prune --force --filter"
+    " label=org.opencontainers.image.title=kamal-proxy; rm -rf .kamal/proxy;"
+    ' else echo "Not removing the proxy, as other apps are installed"; fi\''
+)
+
+
+def remove_app(app: App, host: str) -> Step:
+    """``remove``: the app's containers, images and directories, kamal-proxy when no other
+    app uses it, the accessories and the registry login."""
+    actions: list[Cmd] = []
+    for role in app.roles:
+        if host in role.hosts:
+            if role.proxy:
+                actions.append(proxy_cmd.remove(role.container_prefix) + (OR, TRUE))
+            actions += [
+                verbs.app_stop(app, role) + (OR, TRUE),
+                verbs.app_remove_containers(app, role),
+            ]
+    if any(host in r.hosts for r in app.roles):
+        actions += [verbs.app_remove_images(app), *verbs.remove_app_directories(app)]
+    if host in app.proxy_hosts:
+        actions.append((REMOVE_PROXY_IF_UNUSED,))
+    for accessory in app.accessories:
+        if host in accessory.hosts:
+            actions += [accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+                        accessory_cmd.remove_container(accessory.service_name),
+                        ("docker", "image", "rm", "--force", Val(accessory.image)),
+                        ("rm", "-rf", Val(accessory.service_name))]  # fmt: skip
+    if not app.registry.local:
+        actions.append(_logout(app))
+    return Step(f"remove[{host}]", host, "remove", "remove everything of the app", 5,
+                tuple(actions), audit="Removed app")  # fmt: skip
+
+
+def app_start(app: App, role: Role, host: str) -> Step:
+    """``app start``: the most recent container of the role, and the proxy pointed at it."""
+    actions: tuple[Cmd, ...] = (verbs.app_start_latest(app, role),)
+    if role.proxy:
+        target = verbs.current_container_id(app, role)
+        actions += (proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name),)
+    return Step(f"app.start.{role.name}[{host}]", host, "app", f"start {role.name}", 5, actions,
+                audit=f"[{role.name}] Started app version {app.version}")  # fmt: skip
+
+
+def app_stop(app: App, role: Role, host: str) -> Step:
+    """``app stop``: out of the proxy, then the current container stopped."""
+    actions: tuple[Cmd, ...] = ()
+    if role.proxy:
+        actions += (proxy_cmd.remove(role.container_prefix) + (OR, TRUE),)
+    actions += (verbs.app_stop(app, role),)
+    return Step(f"app.stop.{role.name}[{host}]", host, "app", f"stop {role.name}", 5, actions,
+                audit=f"[{role.name}] Stopped app")  # fmt: skip
+
+
+def app_remove_all(app: App, host: str, roles: tuple[Role, ...]) -> Step:
+    """``app remove``: the roles' containers on ``host``, the images and the directories."""
+    actions: list[Cmd] = []
+    for role in roles:
+        if role.proxy:
+            actions.append(proxy_cmd.remove(role.container_prefix) + (OR, TRUE))
+        actions += [verbs.app_stop(app, role), verbs.app_remove_containers(app, role)]
+    actions += [verbs.app_remove_images(app), *verbs.remove_app_directories(app)]
+    return Step(f"app.remove[{host}]", host, "app", "remove the app", 5, tuple(actions),
+                audit="Removed all app containers")  # fmt: skip
+
+
+def app_stop_stale(app: App, role: Role, host: str, container: str) -> Step:
+    return Step(f"app.stale.{container}[{host}]", host, "app", f"stop {container}", 5,
+                (app_cmd.stop_container(container, role, app.drain_timeout),))  # fmt: skip
+
+
+def app_maintenance(app: App, role: Role, host: str, message: str | None) -> Step:
+    return Step(f"app.maintenance.{role.name}[{host}]", host, "app",
+                f"maintenance for {role.container_prefix}", 5,
+                (verbs.proxy_maintenance(app, role, message),),
+                audit=f"[{role.name}] Maintenance mode")  # fmt: skip
+
+
+def app_live(app: App, role: Role, host: str) -> Step:
+    return Step(f"app.live.{role.name}[{host}]", host, "app", f"resume {role.container_prefix}", 5,
+                (verbs.proxy_live(role),), audit=f"[{role.name}] Live mode")  # fmt: skip
+
+
+def accessory_remove_all(accessory: Accessory, host: str) -> Step:
+    """``accessory remove``: the container, its image and its data directory."""
+    actions: tuple[Cmd, ...] = (
+        accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+        accessory_cmd.remove_container(accessory.service_name),
+        ("docker", "image", "rm", "--force", Val(accessory.image)),
+        ("rm", "-rf", Val(accessory.service_name)),
+    )
+    return Step(f"accessory.remove.{accessory.name}[{host}]", host, "accessory",
+                f"remove {accessory.name}", 5, actions,
+                audit=f"Remove {accessory.name} accessory container")  # fmt: skip
+
+
+def accessory_start(accessory: Accessory, host: str) -> Step:
+    return Step(f"accessory.start.{accessory.name}[{host}]", host, "accessory",
+                f"start {accessory.name}", 5, (accessory_cmd.start(accessory),),
+                audit=f"Started {accessory.name} accessory")  # fmt: skip
+
+
+def accessory_stop(accessory: Accessory, host: str) -> Step:
+    return Step(f"accessory.stop.{accessory.name}[{host}]", host, "accessory",
+                f"stop {accessory.name}", 5, (accessory_cmd.stop(accessory.service_name),),
+                audit=f"Stopped {accessory.name} accessory")  # fmt: skip
+
+
+def accessory_restart(accessory: Accessory, host: str) -> Step:
+    commands = (accessory_cmd.stop(accessory.service_name), accessory_cmd.start(accessory))
+    return Step(f"accessory.restart.{accessory.name}[{host}]", host, "accessory",
+                f"restart {accessory.name}", 5, commands)  # fmt: skip
+
+
+def proxy_verb(host: str, verb: str, commands: tuple[Cmd, ...], audit: str | None = None) -> Step:
+    """``proxy boot|reboot|start|stop|restart|remove|boot_config``: the commands on one host."""
+    return Step(f"proxy.{verb}[{host}]", host, "proxy", f"{verb} kamal-proxy", 5, commands,
+                audit=audit)  # fmt: skip
+
+
+def proxy_boot_commands(app: App) -> tuple[Cmd, ...]:
+    """``proxy boot``: the network, the apps-config directory, then start or run kamal-proxy."""
+    return (host_cmd.network_create(), proxy_cmd.make_apps_config_directory(), proxy_cmd.boot(app))
+
+
+def proxy_reboot_commands(app: App) -> tuple[Cmd, ...]:
+    """``proxy reboot``: Kamal's reboot, a proxy that is already stopped tolerated."""
+    return tuple(c + ((OR, TRUE) if c == proxy_cmd.stop() else ()) for c in proxy_cmd.reboot(app))
