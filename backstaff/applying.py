@@ -30,7 +30,13 @@ from backstaff.planner.commands import words
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
 from backstaff.planner.model import App
-from backstaff.planner.plan import Plan, first_difference
+from backstaff.planner.plan import (
+    Plan,
+    PlanFormatError,
+    SavedPlan,
+    first_difference,
+    plan_from_dict,
+)
 from backstaff.planner.render import mask, render
 from backstaff.planner.steps import LocalFile, Step, Upload
 from backstaff.planner.version import abbreviated
@@ -172,9 +178,9 @@ def current_plan(
     return build_plan(ctx, app, live, only)
 
 
-def check_saved(saved: Plan, fresh: Plan) -> None:
+def check_saved(saved: SavedPlan, fresh: Plan, secrets: list[str]) -> None:
     """A saved plan runs only if it is exactly the plan made now: then the fresh one runs."""
-    difference = first_difference(saved, fresh)
+    difference = first_difference(saved.data, json.loads(render(fresh, "json", secrets=secrets)))
     if difference is not None:
         raise BackstaffError(f"refusing the saved plan: {difference}; run `backstaff plan` again")
 
@@ -186,7 +192,7 @@ def run_apply(
     command: str,
     subcommand: str | None = None,
     auto_approve: bool,
-    saved: Plan | None = None,
+    saved: SavedPlan | None = None,
     json_events: bool = False,
     message: str = "Automatic deploy lock",
     only: Callable[[Change], bool] | None = None,
@@ -201,7 +207,8 @@ def run_apply(
         started = time.monotonic()
         plan = current_plan(ctx, app, pool, only)
         if saved is not None:
-            check_saved(saved, plan)  # equal in every field: the fresh plan is what runs
+            # equal in every field: the fresh plan is what runs, never the file's steps
+            check_saved(saved, plan, ctx.resolved_secret_values())
         secrets = ctx.resolved_secret_values()
         if not json_events:
             click.echo(render(plan, "text", verbose=ctx.options.verbose, secrets=secrets), nl=False)
@@ -288,10 +295,10 @@ def run_apply(
         pool.close()
 
 
-def load_saved(path: Path) -> Plan:
-    from backstaff.planner.plan import PlanFormatError, plan_from_dict
-
+def load_saved(path: Path) -> SavedPlan:
+    """The plan file as written (compared field by field) and as read (its version)."""
     try:
-        return plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return SavedPlan(data, plan_from_dict(data))
     except (OSError, json.JSONDecodeError, PlanFormatError) as exc:
         raise BackstaffError(f"cannot read the plan {path}: {exc}") from None

@@ -50,7 +50,7 @@ def _build_unless(skip_push: bool, ctx: AppContext, dry_run: bool = False) -> No
 def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str) -> None:
     """Plan, show the plan, ask, then apply it; or apply a saved PLAN_FILE if still current."""
     saved = load_saved(plan_file) if plan_file else None
-    app = build_desired(ctx.config, saved.version) if saved else ctx.app
+    app = build_desired(ctx.config, saved.plan.version) if saved else ctx.app
     _finish(run_apply(ctx, app, command="apply", auto_approve=auto_approve, saved=saved,
                       json_events=fmt == "json"))  # fmt: skip
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -11,7 +10,6 @@ from tabulate import tabulate
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.planner.desired import build_desired
-from backstaff.planner.plan import plan_to_dict
 from backstaff.planner.render import mask, render
 from backstaff.planning import build_plan, gather_hosts, read_live, running_version
 
@@ -42,8 +40,8 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
     result = build_plan(ctx, app, live)
     secrets = ctx.resolved_secret_values()
     if out is not None:
-        text = json.dumps(plan_to_dict(result), indent=2, ensure_ascii=False) + "\n"
-        out.write_text(mask(text, secrets), encoding="utf-8")
+        # exactly what `apply PLAN` compares with the plan it makes then
+        out.write_text(render(result, "json", secrets=secrets), encoding="utf-8")
     click.echo(render(result, fmt, verbose=ctx.options.verbose, secrets=secrets), nl=False)
     if result.errors:
         _exit(ExitStatus.ERROR)

@@ -199,26 +199,43 @@ class PlanFormatError(Exception):
     pass
 
 
-def first_difference(saved: Plan, fresh: Plan) -> str | None:
-    """Why a saved plan is not exactly the plan made now, or None when it is.
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan file: its JSON as written, and the plan read from it."""
 
-    Everything a plan file holds is compared (steps, their commands word by word, uploads,
-    secrets named, dependencies, changes), so an edited file is refused even when the config
-    and the hosts are unchanged; the first step that differs is named."""
-    if saved.config_digest != fresh.config_digest:
+    data: Mapping[str, Any]
+    plan: Plan
+
+
+def first_difference(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> str | None:
+    """Why a saved plan file is not exactly the plan made now (both as the JSON ``plan --out``
+    writes), or None when it is.
+
+    Every field is compared as written in the file (steps, their commands word by word,
+    uploads, secrets named, dependencies, changes, the rendered lines), so an edited file is
+    refused even when the config and the hosts are unchanged; the first step that differs is
+    named."""
+    if saved.get("config_digest") != fresh.get("config_digest"):
         return "this plan was made for another config or destination"
-    if saved.live_fingerprint != fresh.live_fingerprint:
+    if saved.get("live_fingerprint") != fresh.get("live_fingerprint"):
         return "stale plan: the hosts changed since it was made"
-    old, new = plan_to_dict(saved), plan_to_dict(fresh)
-    old_steps, new_steps = old.pop("steps"), new.pop("steps")
-    for index, (a, b) in enumerate(zip(old_steps, new_steps, strict=False), start=1):
+    old, new = dict(saved), dict(fresh)
+    old_steps, new_steps = old.pop("steps", None), new.pop("steps", None)
+    if not isinstance(old_steps, list):
+        return "the plan file has no list of steps"
+    for index, (a, b) in enumerate(zip(old_steps, new_steps or [], strict=False), start=1):
         if a != b:
-            fields = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-            return (f"step {index} ({a.get('id')}) is not the step planned now"
+            fields = (
+                sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+                if isinstance(a, dict)
+                else ["the step"]
+            )
+            name = a.get("id") if isinstance(a, dict) else None
+            return (f"step {index} ({name or b.get('id')}) is not the step planned now"
                     f" ({', '.join(fields)} differ)")  # fmt: skip
-    if len(old_steps) != len(new_steps):
-        return f"the plan file has {len(old_steps)} steps, {len(new_steps)} are planned now"
-    for key in sorted(old.keys() | new.keys()):
+    if len(old_steps) != len(new_steps or []):
+        return f"the plan file has {len(old_steps)} steps, {len(new_steps or [])} are planned now"
+    for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key):
             return f"its {key} is not what is planned now"
     return None

@@ -13,6 +13,7 @@ from backstaff.schemas import erb, root
 from backstaff.schemas.erb_ruby import NO_IO, ErbHost, RubyState
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.merge import deep_merge
+from backstaff.schemas.values import value_errors
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
         overlay = parse_yaml(erb.render_file(sources.destination_text, name, state, host), name)
         data = deep_merge(data, overlay)
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
-    errors = root.validate(data)
+    errors = root.validate(data) or value_errors(data)
     if errors:
         raise ConfigErrors(errors)
     if data.get("require_destination") and not sources.destination:

@@ -114,3 +114,34 @@ def test_stopped_container_of_the_version_is_renamed_not_stopped() -> None:
     lines = build_graph(app, (change,)).nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
     assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
     assert not any("docker stop" in line for line in lines)
+
+
+def test_accessory_removal_waits_for_every_app_boot() -> None:
+    def drop_cache(data: dict[str, Any]) -> None:
+        del data["accessories"]["cache"]
+
+    ids, graph = steps_of(example("v2", drop_cache), live("deployed-v1"))
+    removal = "accessory.remove.cache[10.254.0.13]"
+    boots = {i for i in ids if i.startswith("app.boot")}
+    assert len(boots) == 3 and boots <= nx.ancestors(graph, removal)
+    assert ids.index(removal) > max(ids.index(b) for b in boots)
+
+
+def test_a_missing_dependency_is_an_error_not_a_dropped_edge(monkeypatch: Any) -> None:
+    import pytest
+
+    from backstaff.planner import graph as graph_module
+
+    monkeypatch.setitem(graph_module.EDGES, "route", lambda nodes, step: ["proxy.boot[nowhere]"])
+    monkeypatch.setitem(graph_module.EDGES, "app", lambda nodes, step: ["no.such.step[x]"])
+    with pytest.raises(graph_module.GraphError, match="waits for no.such.step"):
+        steps_of(example("v2"), live("deployed-v1"))
+
+
+def test_every_step_kind_has_an_edge_rule() -> None:
+    from backstaff.planner import graph as graph_module
+
+    for scenario, version in (("fresh", "v1"), ("deployed-v1", "v2")):
+        _, graph = steps_of(example(version), live(scenario))
+        kinds = {data["step"].kind for _, data in graph.nodes(data=True)}
+        assert kinds <= set(graph_module.EDGES)
