@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from backstaff.errors import watch_secrets
 from backstaff.executors.config_files import load, read_secrets
 from backstaff.executors.git import read_git_facts
 from backstaff.planner.desired import build_desired
@@ -39,6 +40,7 @@ class AppContext:
     def __init__(self, options: Options, cwd: Path | None = None) -> None:
         self.options = options
         self.cwd = cwd or Path.cwd()
+        watch_secrets(self.resolved_secret_values)  # errors are printed masked
 
     @cached_property
     def config(self) -> LoadedConfig:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 import sys
 import traceback
+import weakref
+from collections.abc import Callable, Iterable
 
 import click
 
 from backstaff.planner.filters import FilterError
 from backstaff.planner.version import VersionError
 from backstaff.schemas import ConfigErrors
+from backstaff.schemas.masking import mask
 
 
 class ExitStatus(enum.IntEnum):
@@ -29,14 +32,31 @@ class BackstaffError(Exception):
 EXPECTED = (ConfigErrors, FilterError, VersionError, BackstaffError)
 
 
+_SOURCES: list[weakref.WeakMethod[Callable[[], Iterable[str]]]] = []
+
+
+def watch_secrets(source: Callable[[], Iterable[str]]) -> None:
+    """Register a bound method giving the secret values read so far (an AppContext's): every
+    error ``report`` prints is masked with them. Held weakly: a finished context is dropped."""
+    _SOURCES[:] = [ref for ref in _SOURCES if ref() is not None]
+    _SOURCES.append(weakref.WeakMethod(source))
+
+
+def known_secrets() -> list[str]:
+    return [value for ref in _SOURCES if (source := ref()) for value in source()]
+
+
 def report(exc: BaseException, verbose: bool) -> ExitStatus:
+    """Print ``exc`` for the user, every secret value read so far masked in every form."""
+    secrets = known_secrets()
     if isinstance(exc, ConfigErrors):
-        for error in exc.errors:
-            click.secho(f"  ERROR: {error}", fg="red", err=True)
+        lines = [f"  ERROR: {error}" for error in exc.errors]
     elif isinstance(exc, EXPECTED):
-        click.secho(f"  ERROR: {exc}", fg="red", err=True)
+        lines = [f"  ERROR: {exc}"]
     else:
-        click.secho(f"  ERROR ({type(exc).__name__}): {exc}", fg="red", err=True)
+        lines = [f"  ERROR ({type(exc).__name__}): {exc}"]
+    for line in lines:
+        click.secho(mask(line, secrets), fg="red", err=True)
     if verbose:
-        traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.write(mask("".join(traceback.format_exception(exc)), secrets))
     return getattr(exc, "exit_status", ExitStatus.ERROR)

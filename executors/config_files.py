@@ -10,7 +10,13 @@ from pathlib import Path
 from backstaff.executors.erb_host import LocalErbHost
 from backstaff.schemas import ConfigErrors, ConfigSources
 from backstaff.schemas.load import LoadedConfig, load_config
-from backstaff.schemas.secrets import RunCommand, Secrets, SecretsFile, secrets_file_names
+from backstaff.schemas.secrets import (
+    CommandFailed,
+    RunCommand,
+    Secrets,
+    SecretsFile,
+    secrets_file_names,
+)
 
 
 def read_sources(
@@ -61,15 +67,20 @@ def read_secrets(root: Path, secrets_path: str, destination: str | None) -> Secr
 
 def _runner(root: Path) -> RunCommand:
     def run(command: str, env: Mapping[str, str]) -> str:
-        done = subprocess.run(
-            ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,
-            timeout=300, check=False,
-        )  # fmt: skip
+        # ``command`` has its $VARs expanded (maybe secrets): it is never put in an error,
+        # nor is stdout (a secret when it succeeds); Secrets names the command as written
+        # and masks stderr.
+        try:
+            done = subprocess.run(
+                ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,
+                errors="replace", timeout=300, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise CommandFailed("timed out after 300 seconds") from None
+        except OSError as exc:
+            raise CommandFailed(f"could not start: {exc.strerror}") from None
         if done.returncode != 0:
-            # stdout may hold a secret: report only the command and the exit code.
-            raise ConfigErrors.one(
-                f"secrets command `{command}` failed with exit code {done.returncode}"
-            )
+            raise CommandFailed(f"failed with exit code {done.returncode}", done.stderr)
         return done.stdout
 
     return run

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from backstaff.schemas.errors import ConfigError, ConfigErrors
+from backstaff.schemas.masking import mask
 
 _LINE = re.compile(
     r"""^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=[ \t]*
@@ -39,6 +40,17 @@ class _Entry:
 
 
 RunCommand = Callable[[str, Mapping[str, str]], str]
+
+
+class CommandFailed(Exception):
+    """Raised by a ``RunCommand`` whose command failed: why, and what it printed on stderr.
+
+    Never the command itself: it is run with its ``$VAR``s expanded, and those may be secrets.
+    The error shown names the command as written in the file."""
+
+    def __init__(self, reason: str, stderr: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.stderr = reason, stderr
 
 
 class Secrets:
@@ -114,10 +126,7 @@ class Secrets:
                     raise ConfigErrors(
                         [ConfigError(entry.source, f"line {entry.line}: unclosed $( in value")]
                     )
-                command = _VAR.sub(
-                    lambda m: self._lookup(m["braced"] or m["bare"]), text[i + 2 : end]
-                )
-                out.append(self._command(command, entry))
+                out.append(self._command(text[i + 2 : end], entry))
                 i = end + 1
             elif (match := _VAR.match(text, i)) is not None:
                 out.append(self._lookup(match["braced"] or match["bare"]))
@@ -127,12 +136,29 @@ class Secrets:
                 i += 1
         return "".join(out)
 
-    def _command(self, command: str, entry: _Entry) -> str:
+    def _command(self, written: str, entry: _Entry) -> str:
+        """Run the command ``written`` in the file, with its ``$VAR``s expanded."""
         if self._run is None:
             raise ConfigErrors(
                 [ConfigError(entry.source, f"line {entry.line}: commands are not allowed here")]
             )
-        return self._run(command, self._env).rstrip("\n")
+        used: list[str] = []
+
+        def expand(match: re.Match[str]) -> str:
+            used.append(self._lookup(match["braced"] or match["bare"]))
+            return used[-1]
+
+        command = _VAR.sub(expand, written)
+        try:
+            return self._run(command, self._env).rstrip("\n")
+        except CommandFailed as exc:
+            # The command as written, never expanded; its stderr (useful: "not signed in")
+            # only with every secret known so far, and the values expanded into it, masked.
+            message = f"secrets command `{written}` {exc.reason}"
+            lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()][-5:]
+            if lines:
+                message += ": " + mask(" / ".join(lines), [*self.resolved_values(), *used])
+            raise ConfigErrors.one(message) from None
 
 
 def parse(secrets_file: SecretsFile) -> dict[str, _Entry]:

@@ -8,15 +8,7 @@ from collections.abc import Iterable
 from backstaff.planner.plan import Plan, plan_to_dict
 from backstaff.planner.render.markdown import render_markdown
 from backstaff.planner.render.text import render_text
-
-MASK = "[REDACTED]"
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """Last line of defence: no known secret value leaves in any rendering."""
-    for value in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+from backstaff.schemas.masking import MASK, mask
 
 
 def render(plan: Plan, fmt: str, *, verbose: bool = False, secrets: Iterable[str] = ()) -> str:
