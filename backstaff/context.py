@@ -77,4 +77,5 @@ class AppContext:
     @cached_property
     def secrets(self) -> Secrets:
         secrets_path = str(self.config.data.get("secrets_path") or ".kamal/secrets")
-        return read_secrets(self.cwd, secrets_path, self.options.destination)
+        env = {**os.environ, **self.config.env}  # what deploy.yml's Dotenv.load added, too
+        return read_secrets(self.cwd, secrets_path, self.options.destination, env)

@@ -54,15 +54,19 @@ def load(config_file: Path, destination: str | None) -> LoadedConfig:
     return load_config(read_sources(config_file, destination))
 
 
-def read_secrets(root: Path, secrets_path: str, destination: str | None) -> Secrets:
-    """Secrets files relative to ``root`` (the working directory, as in Kamal)."""
+def read_secrets(
+    root: Path, secrets_path: str, destination: str | None, env: Mapping[str, str] | None = None
+) -> Secrets:
+    """Secrets files relative to ``root`` (the working directory, as in Kamal). ``env`` is the
+    environment after deploy.yml's ERB ran (``Dotenv.load`` there adds to it, as in Kamal)."""
     names = secrets_file_names(secrets_path, destination)
     files = [
         SecretsFile(name, _read_secrets(root / name, name))
         for name in names
         if (root / name).is_file()
     ]
-    return Secrets(files, expected_files=names, env=dict(os.environ), run_command=_runner(root))
+    environment = dict(os.environ if env is None else env)
+    return Secrets(files, expected_files=names, env=environment, run_command=_runner(root))
 
 
 def _runner(root: Path) -> RunCommand:

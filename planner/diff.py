@@ -302,7 +302,11 @@ def _removed(app: App, state: LiveHost) -> list[Change]:
                     host,
                     Action.DELETE,
                     (reason,),
-                    (("container", container.name), ("image", container.image)),
+                    (
+                        ("container", container.name),
+                        ("image", container.image),
+                        ("prefix", _proxy_service(app, role)),
+                    ),
                     downtime=role in _routed_roles(state, app, role),
                 )  # fmt: skip
             )
@@ -322,8 +326,13 @@ def _removed(app: App, state: LiveHost) -> list[Change]:
     return changes
 
 
+def _proxy_service(app: App, role: str) -> str:
+    """The kamal-proxy service of a role (Kamal's container prefix), from its name alone."""
+    return f"{app.service}-{role}" + (f"-{app.destination}" if app.destination else "")
+
+
 def _routed_roles(state: LiveHost, app: App, role: str) -> set[str]:
-    prefix = f"{app.service}-{role}" + (f"-{app.destination}" if app.destination else "")
+    prefix = _proxy_service(app, role)
     return {role} if any(r.service == prefix for r in state.routes or ()) else set()
 
 

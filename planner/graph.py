@@ -93,7 +93,7 @@ def _add_nodes(nodes: _Nodes) -> None:
         if change.action is Action.DELETE:
             before = dict(change.before)
             container = str(before["container"])
-            prefix = str(before.get("prefix") or container.rsplit("-", 1)[0])
+            prefix = str(before["prefix"])
             nodes.add(op.app_remove(app, change.name, change.host, container, prefix,
                                     change.downtime, change.reasons[0], (change.address,)))  # fmt: skip
     for host in sorted({c.host for c in nodes.of("stale")}):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import shlex
 
-from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe, ruby_dump
+from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
 from backstaff.planner.commands.words import PWD, Cat, Val, Word, render
 from backstaff.planner.model import App, Role
+from backstaff.schemas.errors import ConfigErrors
 
 
 def hostname(host: str, version: str) -> str:
@@ -105,9 +106,18 @@ def make_env_directory(app: App) -> Cmd:
 
 
 def env_file_content(pairs: tuple[tuple[str, str], ...]) -> str:
-    """Kamal's env file: ``KEY=value`` lines, Ruby ``dump`` escaping without the quotes."""
+    """The env file docker reads with ``--env-file``: ``KEY=value`` lines, taken literally.
+
+    Docker does no unescaping, so the value is written as it is and the container gets it
+    byte for byte (Kamal escapes with Ruby's ``dump``, so a backslash, a quote or a non-ASCII
+    character reaches its containers changed). A line break cannot be carried: refused."""
+    for key, value in pairs:
+        if any(c in value for c in "\n\r\0"):
+            raise ConfigErrors.one(
+                f"{key}: a secret env value cannot hold a line break or a NUL byte"
+                " (docker's env files are one line per variable)",
+                "secrets",
+            )
     if not pairs:
         return "\n"
-    return "".join(
-        f"{key}={ruby_dump(value).replace(chr(92) + chr(34), chr(34))}\n" for key, value in pairs
-    )
+    return "".join(f"{key}={value}\n" for key, value in pairs)

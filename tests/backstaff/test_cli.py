@@ -160,3 +160,19 @@ def test_unexpected_error_has_no_traceback_unless_verbose(
     assert code == 1 and "disk on fire" in err and "Traceback" not in err
     code, out, err = run(capsys, "-v", "init")
     assert "Traceback" in err
+
+
+def test_dotenv_loaded_by_deploy_yml_reaches_the_secrets_file(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kamal's documented pattern: deploy.yml's ERB loads .env, .kamal/secrets reads from it."""
+    monkeypatch.delenv("FROM_DOTENV", raising=False)
+    config = project / "config" / "deploy.yml"
+    config.write_text('<% require "dotenv"; Dotenv.load(".env") %>\n' + config.read_text())
+    (project / ".env").write_text("FROM_DOTENV=dotenv-value-42\n")
+    (project / ".kamal" / "secrets").write_text(
+        (project / ".kamal" / "secrets").read_text() + "LOADED=$FROM_DOTENV\n"
+    )
+    code, out, err = run(capsys, "secrets", "print")
+    assert code == 0, err
+    assert "LOADED=dotenv-value-42" in out

@@ -11,6 +11,7 @@ import pytest
 from backstaff.planner.commands import accessory, app, host, proxy
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.base import join
+from backstaff.schemas import ConfigErrors
 from tests.planner.kamal_recorded import recorded, words
 from tests.planner.scenarios import example
 
@@ -53,11 +54,12 @@ def test_login_keeps_the_password_off_the_command_line() -> None:
     assert host.login_stdin_secrets(a.registry) == ("KAMAL_REGISTRY_PASSWORD",)
 
 
-def test_env_file_content_matches_kamal() -> None:
-    pairs = (("A", "x y"), ("B", "line1\nline2"), ("C", 'q"uote'), ("D", "back\\slash"),
-             ("E", "#hash"), ("F", ""))  # fmt: skip
-    assert (
-        env_file_content(pairs)
-        == 'A=x y\nB=line1\\nline2\nC=q"uote\nD=back\\\\slash\nE=#hash\nF=\n'
+def test_env_file_content_is_taken_literally_by_docker() -> None:
+    pairs = (("A", "x y"), ("C", 'q"uote'), ("D", "back\\slash"), ("E", "#hash"), ("F", ""),
+             ("G", "é $(x) `y` ${HOME}"))  # fmt: skip
+    assert env_file_content(pairs) == (
+        'A=x y\nC=q"uote\nD=back\\slash\nE=#hash\nF=\nG=é $(x) `y` ${HOME}\n'
     )
     assert env_file_content(()) == "\n"
+    with pytest.raises(ConfigErrors, match="B: a secret env value cannot hold a line break"):
+        env_file_content((("B", "line1\nline2"),))
