@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 import click
 
-from backstaff.applying import ConsoleReporter, make_runtime
+from backstaff.console import ConsoleReporter
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.apply import apply_steps
@@ -18,6 +18,7 @@ from backstaff.planner.model import App
 from backstaff.planner.render import mask
 from backstaff.planner.steps import Step, Upload
 from backstaff.planning import connection_pool
+from backstaff.runtime import make_runtime
 
 
 def show_on_hosts(

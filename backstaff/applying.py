@@ -1,164 +1,32 @@
-"""Wiring for apply and Kamal's deploy verbs: the run-time pieces a plan leaves open
-(secrets, uploads, lock details, audit lines, hooks), confirmation, progress and summary."""
+"""Apply and Kamal's deploy verbs: plan, show, confirm, walk the steps, summarize."""
 
 from __future__ import annotations
 
-import base64
-import getpass
-import json
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 from tabulate import tabulate
 
+from backstaff.console import ConsoleReporter
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.executors.apply import HookError, Runtime, StepResult, apply_steps
+from backstaff.executors.apply import StepResult, apply_steps
 from backstaff.executors.gather import ConnectionPool, gather
-from backstaff.executors.git import git_config_value
-from backstaff.executors.hooks import HookFailed, run_hook
 from backstaff.executors.ssh import SshError
+from backstaff.hooks import hook, hook_env, step_hook
 from backstaff.planner.changes import Change
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import words
-from backstaff.planner.commands.app import env_file_content
-from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
 from backstaff.planner.model import App
-from backstaff.planner.plan import (
-    Plan,
-    PlanFormatError,
-    SavedPlan,
-    first_difference,
-    plan_from_dict,
-)
-from backstaff.planner.render import mask, render
-from backstaff.planner.steps import LocalFile, Step, Upload
-from backstaff.planner.version import abbreviated
+from backstaff.planner.plan import Plan, SavedPlan
+from backstaff.planner.render import render
+from backstaff.planner.steps import Step
 from backstaff.planning import build_plan, connection_pool, gather_hosts
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def performer(ctx: AppContext) -> str:
-    return git_config_value(ctx.cwd, "user.email") or getpass.getuser()
-
-
-def lock_details(ctx: AppContext, version: str, message: str) -> str:
-    """Kamal's lock file: three lines, Base64 wrapped at 60 with literal \\n for ``echo``."""
-    user = git_config_value(ctx.cwd, "user.name") or "Unknown"
-    text = f"Locked by: {user} at {now()}\nVersion: {version}\nMessage: {message}"
-    encoded = base64.b64encode(text.encode()).decode()
-    return "".join(f"{line}\\n" for line in textwrap.wrap(encoded, 60))
-
-
-def audit_command(ctx: AppContext, app: App) -> object:
-    who = performer(ctx)
-    destination = f" [{app.destination}]" if app.destination else ""
-
-    def command(message: str) -> str:
-        line = f"[{now()}] [{who}]{destination} {message}"
-        return words.render(audit_append(app, line))
-
-    return command
-
-
-def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
-    roles = {r.name: r for r in app.roles}
-    accessories = {a.name: a for a in app.accessories}
-
-    def secret(name: str) -> str:
-        if name == REGISTRY_PASSWORD:
-            return str((ctx.config.data.get("registry") or {}).get("password") or "")
-        return ctx.secrets[name]
-
-    def render_upload(upload: Upload, host: str) -> bytes:
-        source = upload.source
-        if isinstance(source, LocalFile):
-            return (ctx.cwd / source.path).read_bytes()
-        name = source.name
-        env = app.env_for(roles[name], host) if source.owner == "role" else accessories[name].env
-        return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()
-
-    return Runtime(
-        pool=pool,
-        render_upload=render_upload,
-        secret=secret,
-        lock_details=lock_details(ctx, app.version, message),
-        audit_command=audit_command(ctx, app),  # type: ignore[arg-type]
-        mask=lambda text: mask(text, ctx.resolved_secret_values()),
-    )
-
-
-class ConsoleReporter:
-    """Live progress: one line when a step starts and one when it ends (or JSON events)."""
-
-    def __init__(self, json_events: bool, quiet: bool) -> None:
-        self.json_events, self.quiet, self.start = json_events, quiet, time.monotonic()
-
-    def _emit(self, event: str, step: Step, **extra: object) -> None:
-        elapsed = time.monotonic() - self.start
-        if self.json_events:
-            click.echo(json.dumps({"event": event, "step": step.id, "host": step.host,
-                                   "elapsed": round(elapsed, 2), **extra}))  # fmt: skip
-        elif not self.quiet:
-            detail = (
-                f" ({extra['seconds']:.1f}s)" if "seconds" in extra else f": {step.description}"
-            )
-            error = f"\n      {extra['error']}" if extra.get("error") else ""
-            click.echo(f"  [{elapsed:6.1f}s] {event:<8} {step.id}{detail}{error}")
-
-    def started(self, step: Step) -> None:
-        self._emit("start", step)
-
-    def finished(self, result: StepResult) -> None:
-        event = "done" if result.status == "ok" else "FAILED"
-        self._emit(event, result.step, seconds=round(result.seconds, 2), error=result.error)
-
-
-def hook_env(
-    ctx: AppContext, app: App, command: str, subcommand: str | None, hosts: list[str]
-) -> dict[str, str]:
-    env = {
-        "KAMAL_RECORDED_AT": now(),
-        "KAMAL_PERFORMER": performer(ctx),
-        "KAMAL_VERSION": app.version,
-        "KAMAL_SERVICE_VERSION": f"{app.service}@{abbreviated(app.version)}",
-        "KAMAL_SERVICE": app.service,
-        "KAMAL_HOSTS": ",".join(hosts),
-        "KAMAL_LOCK": "true",
-        "KAMAL_COMMAND": command,
-    }
-    if subcommand:
-        env["KAMAL_SUBCOMMAND"] = subcommand
-    if app.destination:
-        env["KAMAL_DESTINATION"] = app.destination
-    if ctx.options.roles:
-        env["KAMAL_ROLES"] = ctx.options.roles
-    return env
-
-
-def hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
-    if ctx.options.skip_hooks:
-        return
-    try:
-        run_hook(ctx.cwd / app.hooks_path, name, env)
-    except HookFailed as exc:
-        raise BackstaffError(str(exc)) from None
-
-
-def _step_hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
-    try:
-        hook(ctx, app, name, env)
-    except BackstaffError as exc:
-        raise HookError(str(exc)) from None
+from backstaff.runtime import make_runtime
+from backstaff.saved_plans import check_saved
 
 
 def _lock_holder(pool: ConnectionPool, app: App) -> str | None:
@@ -176,13 +44,6 @@ def current_plan(
 ) -> Plan:
     live = gather(app, gather_hosts(ctx), pool)
     return build_plan(ctx, app, live, only)
-
-
-def check_saved(saved: SavedPlan, fresh: Plan, secrets: list[str]) -> None:
-    """A saved plan runs only if it is exactly the plan made now: then the fresh one runs."""
-    difference = first_difference(saved.data, json.loads(render(fresh, "json", secrets=secrets)))
-    if difference is not None:
-        raise BackstaffError(f"refusing the saved plan: {difference}; run `backstaff plan` again")
 
 
 def run_apply(
@@ -245,18 +106,18 @@ def run_apply(
                 if first_boot:
                     boot_started.set()
             if first_boot:
-                _step_hook(ctx, app, "pre-app-boot", env)
+                step_hook(ctx, app, "pre-app-boot", env)
 
         def after(step: Step) -> None:
             if step.id.startswith("lock.acquire"):
-                _step_hook(ctx, app, "pre-deploy", env)
+                step_hook(ctx, app, "pre-deploy", env)
             if step.kind == "docker":
-                _step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
+                step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
             with guard:
                 booted.add(step.id)
                 last_boot = step.id in boots and boots <= booted
             if last_boot:
-                _step_hook(ctx, app, "post-app-boot", env)
+                step_hook(ctx, app, "post-app-boot", env)
 
         results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
                               ConsoleReporter(json_events, ctx.options.quiet),
@@ -293,12 +154,3 @@ def run_apply(
         return 0
     finally:
         pool.close()
-
-
-def load_saved(path: Path) -> SavedPlan:
-    """The plan file as written (compared field by field) and as read (its version)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return SavedPlan(data, plan_from_dict(data))
-    except (OSError, json.JSONDecodeError, PlanFormatError) as exc:
-        raise BackstaffError(f"cannot read the plan {path}: {exc}") from None

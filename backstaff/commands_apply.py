@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from backstaff.applying import load_saved, lock_details, run_apply
+from backstaff.applying import run_apply
 from backstaff.commands_build import build_and_push
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
@@ -19,6 +19,8 @@ from backstaff.planner.desired import build_desired
 from backstaff.planner.diff import current_container
 from backstaff.planner.model import App
 from backstaff.planning import connection_pool, gather_hosts, read_live
+from backstaff.runtime import lock_details
+from backstaff.saved_plans import load_saved
 
 pass_app = click.make_pass_decorator(AppContext)
 AUTO_APPROVE = click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking.")

@@ -7,10 +7,10 @@ import os
 import click
 
 from backstaff.adhoc import run_steps
-from backstaff.applying import hook, hook_env
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.local import LocalCommandFailed, available, run_local
+from backstaff.hooks import hook, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import build as build_cmd
 from backstaff.planner.commands.base import join

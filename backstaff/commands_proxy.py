@@ -7,9 +7,9 @@ from collections.abc import Callable
 import click
 
 from backstaff.adhoc import run_steps, show_on_hosts
-from backstaff.applying import hook, hook_env
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.hooks import hook, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import proxy as proxy_cmd
 from backstaff.planner.commands.words import SAFE, Cmd

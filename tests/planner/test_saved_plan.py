@@ -1,6 +1,6 @@
 """A saved plan runs only if it is exactly the plan made now: any edit of any field of any step
 of the file is refused, naming the step; an unedited file is accepted (and then the plan made
-now is what runs, never the file's steps: backstaff/applying.py ``run_apply``)."""
+now is what runs, never the file's steps: backstaff/applying.py ``run_apply``, backstaff/saved_plans.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,74 @@
+"""What a plan deliberately leaves open until it runs: the clock, who runs it, the lock
+details, audit lines, secret values and the content of uploads."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import textwrap
+from datetime import UTC, datetime
+
+from backstaff.context import AppContext
+from backstaff.executors.apply import Runtime
+from backstaff.executors.gather import ConnectionPool
+from backstaff.executors.git import git_config_value
+from backstaff.planner.commands import words
+from backstaff.planner.commands.app import env_file_content
+from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
+from backstaff.planner.model import App
+from backstaff.planner.render import mask
+from backstaff.planner.steps import LocalFile, Upload
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def performer(ctx: AppContext) -> str:
+    return git_config_value(ctx.cwd, "user.email") or getpass.getuser()
+
+
+def lock_details(ctx: AppContext, version: str, message: str) -> str:
+    """Kamal's lock file: three lines, Base64 wrapped at 60 with literal \\n for ``echo``."""
+    user = git_config_value(ctx.cwd, "user.name") or "Unknown"
+    text = f"Locked by: {user} at {now()}\nVersion: {version}\nMessage: {message}"
+    encoded = base64.b64encode(text.encode()).decode()
+    return "".join(f"{line}\\n" for line in textwrap.wrap(encoded, 60))
+
+
+def audit_command(ctx: AppContext, app: App) -> object:
+    who = performer(ctx)
+    destination = f" [{app.destination}]" if app.destination else ""
+
+    def command(message: str) -> str:
+        line = f"[{now()}] [{who}]{destination} {message}"
+        return words.render(audit_append(app, line))
+
+    return command
+
+
+def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
+    roles = {r.name: r for r in app.roles}
+    accessories = {a.name: a for a in app.accessories}
+
+    def secret(name: str) -> str:
+        if name == REGISTRY_PASSWORD:
+            return str((ctx.config.data.get("registry") or {}).get("password") or "")
+        return ctx.secrets[name]
+
+    def render_upload(upload: Upload, host: str) -> bytes:
+        source = upload.source
+        if isinstance(source, LocalFile):
+            return (ctx.cwd / source.path).read_bytes()
+        name = source.name
+        env = app.env_for(roles[name], host) if source.owner == "role" else accessories[name].env
+        return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()
+
+    return Runtime(
+        pool=pool,
+        render_upload=render_upload,
+        secret=secret,
+        lock_details=lock_details(ctx, app.version, message),
+        audit_command=audit_command(ctx, app),  # type: ignore[arg-type]
+        mask=lambda text: mask(text, ctx.resolved_secret_values()),
+    )
