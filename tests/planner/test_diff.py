@@ -135,3 +135,24 @@ def test_unreachable_host_is_left_out() -> None:
     state = replace(state, hosts=tuple(replace(h, error="down") if h.host == "10.254.0.12" else h
                                        for h in state.hosts))  # fmt: skip
     assert all(c.host != "10.254.0.12" for c in diff(example(), state))
+
+
+def test_accessory_env_changed() -> None:
+    def new_mode(data: dict[str, Any]) -> None:
+        data["accessories"]["cache"]["env"]["clear"]["CACHE_MODE"] = "lfu"
+
+    (change,) = diff(example("v1", new_mode), live("deployed-v1"))
+    assert change.address == "accessory.cache[10.254.0.13]" and change.action is Action.REPLACE
+    assert any("CACHE_MODE" in reason for reason in change.reasons)
+
+
+def test_a_new_secret_env_var_replaces_the_containers() -> None:
+    def new_secret(data: dict[str, Any]) -> None:
+        data["env"]["secret"].append("NEW_TOKEN")
+
+    changes = diff(example("v1", new_secret), live("deployed-v1"))
+    assert {c.address for c in changes} == {
+        "app.web[10.254.0.11]", "app.web[10.254.0.12]", "app.workers[10.254.0.13]",
+    }  # fmt: skip
+    assert all(c.action is Action.REPLACE for c in changes)
+    assert all(any("NEW_TOKEN" in r for r in c.reasons) for c in changes)

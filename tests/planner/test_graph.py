@@ -145,3 +145,15 @@ def test_every_step_kind_has_an_edge_rule() -> None:
         _, graph = steps_of(example(version), live(scenario))
         kinds = {data["step"].kind for _, data in graph.nodes(data=True)}
         assert kinds <= set(graph_module.EDGES)
+
+
+def test_a_percentage_boot_limit_rounds_down() -> None:
+    """Kamal: 50% of 3 hosts is 1 host per group (floor, at least 1), never 2."""
+
+    def half(data: dict[str, Any]) -> None:
+        data["boot"] = {"limit": "50%"}
+
+    ids, graph = steps_of(example("v2", half), live("deployed-v1"))
+    web2 = "app.boot.web[10.254.0.12]"
+    assert "app.boot.web[10.254.0.11]" in nx.ancestors(graph, web2)
+    assert web2 in nx.ancestors(graph, "app.boot.workers[10.254.0.13]")

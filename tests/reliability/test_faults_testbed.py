@@ -231,12 +231,16 @@ def test_z_no_secret_anywhere(
 ) -> None:
     """setup/deploy/plan (every format)/audit/--verbose outputs, saved plans, audit logs and
     every command line the hosts ran (their process list) hold none of the secret values."""
-    run(capsys, "-v", "--version", "v2", "deploy", "-P")
+    # every run must have done its work: one that failed early would leak nothing
+    code, _, err = run(capsys, "-v", "--version", "v2", "deploy", "-P")
+    assert code == 0, err
     for fmt in ("text", "json", "markdown"):
-        run(capsys, "-v", "--version", "v3", "plan", "--format", fmt, "--out", f"plan-{fmt}.json")
-    run(capsys, "audit")
-    run(capsys, "config")
-    run(capsys, "-v", "drift")
+        code, out, err = run(capsys, "-v", "--version", "v3", "plan", "--format", fmt,
+                             "--out", f"plan-{fmt}.json")  # fmt: skip
+        assert code == 0 and "app.web[10.254.0.11]" in out, err
+    assert run(capsys, "audit")[0] == 0
+    assert run(capsys, "config")[0] == 0
+    assert run(capsys, "-v", "drift")[0] == 0
     offsets = json.loads((project / "log-offsets.json").read_text())
     texts = list(OUTPUTS) + [p.read_text() for p in project.glob("*.json")]
     for host in testbed.hosts:

@@ -57,6 +57,10 @@ def build(name: str) -> Plan:
 def check(name: str, suffix: str, text: str) -> None:
     path = SNAPSHOTS / f"{name}.{suffix}"
     if os.environ.get("UPDATE_SNAPSHOTS"):
+        # a snapshot rewritten in CI would pass whatever it holds
+        assert not os.environ.get("CI"), (
+            "UPDATE_SNAPSHOTS is set in CI: snapshots would pass trivially"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert path.exists(), f"missing snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"

@@ -1,0 +1,128 @@
+"""Every exit code a script or CI job relies on, through ``main()`` as the installed command
+runs it, with the gather fed from the live states recorded on the test bed (fixtures/live/):
+``plan --detailed-exitcode`` (0 none, 2 changes, 1 error), ``drift`` (0, 2, 1), ``apply
+PLAN`` (refusals), config errors (1) and usage errors (2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backstaff import applying, planning
+from backstaff.cli import main
+from backstaff.planner.live import LiveHost, LiveState
+from backstaff.planner.model import App
+from tests.conftest import FIXTURES
+from tests.planner.scenarios import live
+
+REFUSED = "cannot connect on port 22: connection refused (nothing listens on that port)"
+
+
+class Hosts:
+    """What the hosts answer: a recorded scenario, some hosts unreachable."""
+
+    scenario = "deployed-v1"
+    unreachable: frozenset[str] = frozenset()
+
+    def gather(self, app: App, hosts: Iterable[str], pool: object) -> LiveState:
+        recorded = {h.host: h for h in live(self.scenario).hosts}
+        return LiveState(tuple(
+            LiveHost(h, error=REFUSED) if h in self.unreachable or h not in recorded else recorded[h]
+            for h in dict.fromkeys(hosts)
+        ))  # fmt: skip
+
+
+@pytest.fixture
+def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hosts:
+    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VERSION", raising=False)
+    answers = Hosts()
+    monkeypatch.setattr(planning, "gather", answers.gather)
+    monkeypatch.setattr(applying, "gather", answers.gather)
+    return answers
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def edit(change: object) -> None:
+    path = Path("config/deploy.yml")
+    data = yaml.safe_load(path.read_text())
+    change(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_plan_without_changes(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version", "v1", "plan")[0] == 0
+    code, out, _ = run(capsys, "--version", "v1", "plan", "--detailed-exitcode")
+    assert code == 0 and "No changes. The hosts match the configuration." in out
+
+
+def test_plan_with_changes(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version", "v2", "plan")[0] == 0
+    code, out, _ = run(capsys, "--version", "v2", "plan", "--detailed-exitcode")
+    assert code == 2 and "Plan: 0 to add, 0 to change, 3 to replace, 0 to destroy." in out
+    assert run(capsys, "plan", "--detailed-exitcode", "--version", "v2", "--format", "json")[0] == 2
+
+
+def test_plan_with_an_unread_host_is_an_error(
+    hosts: Hosts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hosts.unreachable = frozenset({"10.254.0.13"})
+    for args in (("plan",), ("plan", "--detailed-exitcode")):
+        code, out, _ = run(capsys, "--version", "v2", *args)
+        assert code == 1 and "This plan is incomplete" in out
+    code, out, _ = run(capsys, "--version", "v1", "plan", "--include-hosts", "10.254.0.99")
+    assert code == 1 and "! 10.254.0.99: cannot connect on port 22" in out
+
+
+def test_drift(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "drift")
+    assert code == 0 and "No drift" in out
+    edit(lambda d: d["env"]["clear"].update(TB_MODE="changed"))
+    code, out, _ = run(capsys, "drift")
+    assert code == 2 and "app.web[10.254.0.11]: env changed: TB_MODE" in out
+    assert run(capsys, "drift", "--format", "json")[0] == 2
+    hosts.unreachable = frozenset({"10.254.0.11", "10.254.0.12", "10.254.0.13"})
+    code, _, err = run(capsys, "drift")
+    assert code == 1 and "cannot connect on port 22" in err
+
+
+def test_apply_refuses_a_plan_that_is_not_the_plan_made_now(
+    hosts: Hosts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "--version", "v2", "plan", "--out", "plan.json")[0] == 0
+    saved = json.loads(Path("plan.json").read_text())
+    # unedited: the check passes, and without a terminal apply then asks for -y
+    code, _, err = run(capsys, "apply", "plan.json")
+    assert code == 1 and "no terminal to confirm on" in err
+    Path("edited.json").write_text(json.dumps({**saved, "steps": saved["steps"][:-1]}))
+    code, _, err = run(capsys, "apply", "-y", "edited.json")
+    assert code == 1 and "refusing the saved plan" in err
+    hosts.scenario = "lock-held"  # the hosts changed since
+    code, _, err = run(capsys, "apply", "-y", "plan.json")
+    assert code == 1 and "stale plan" in err
+    hosts.scenario = "deployed-v1"
+    edit(lambda d: d["env"]["clear"].update(TB_MODE="changed"))
+    code, _, err = run(capsys, "apply", "-y", "plan.json")
+    assert code == 1 and "another config or destination" in err
+    Path("garbage.json").write_text("{")
+    code, _, err = run(capsys, "apply", "-y", "garbage.json")
+    assert code == 1 and "cannot read the plan garbage.json" in err
+
+
+def test_errors_and_usage(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> None:
+    Path("config/deploy.yml").write_text("service: [")
+    code, _, err = run(capsys, "plan")
+    assert code == 1 and "YAML syntax error" in err and "Traceback" not in err
+    assert run(capsys, "no-such-command")[0] == 2
+    assert run(capsys, "plan", "--format", "nope")[0] == 2

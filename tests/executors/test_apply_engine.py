@@ -1,0 +1,164 @@
+"""Ctrl-C, a CI runner's cancel (SIGTERM) and a closed terminal (SIGHUP) during apply: the step
+that runs finishes, nothing new starts, the lock is released, the result says interrupted.
+
+The apply engine runs for real; the hosts are a stand-in pool that records each command (the
+signal is sent to this very process while a step runs)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+
+import pytest
+
+from backstaff.executors.apply import Runtime, StepResult, apply_steps
+from backstaff.executors.ssh import Result
+from backstaff.planner.steps import Step
+
+
+@dataclass
+class Host:
+    ran: list[str] = field(default_factory=list)
+    signal_on: str | None = None
+    signum: int = signal.SIGTERM
+
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
+        self.ran.append(command)
+        if self.signal_on and self.signal_on in command:
+            os.kill(os.getpid(), self.signum)
+        return Result(0, "", "")
+
+
+@dataclass
+class Pool:
+    host: Host
+
+    def get(self, name: str) -> Host:
+        return self.host
+
+
+class Reporter:
+    def started(self, step: Step) -> None: ...
+
+    def finished(self, result: StepResult) -> None: ...
+
+
+STEPS = (
+    Step("lock.acquire[h]", "h", "lock", "lock", 0, (("mkdir", "lockdir"),)),
+    Step("app.boot.web[h]", "h", "app", "boot", 7, (("echo", "booting"),)),
+    Step("prune[h]", "h", "prune", "prune", 11, (("echo", "pruning"),)),
+    Step("lock.release[h]", "h", "lock", "unlock", 12, (("rm", "lockdir"),)),
+)
+DEPENDS = {"lock.acquire[h]": (), "app.boot.web[h]": ("lock.acquire[h]",),
+           "prune[h]": ("app.boot.web[h]",), "lock.release[h]": ("prune[h]",)}  # fmt: skip
+
+
+def runtime(host: Host) -> Runtime:
+    return Runtime(pool=Pool(host), render_upload=lambda u, h: b"", secret=lambda n: "",  # type: ignore[arg-type]
+                   lock_details="x", audit_command=lambda m: "true", mask=lambda t: t)  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_apply_releases_the_lock(signum: int) -> None:
+    host = Host(signal_on="booting", signum=signum)
+    before = signal.getsignal(signum)
+    results = {r.step.id: r.status for r in apply_steps(STEPS, DEPENDS, runtime(host), Reporter())}
+    assert results == {"lock.acquire[h]": "ok", "app.boot.web[h]": "ok",
+                       "prune[h]": "interrupted", "lock.release[h]": "ok"}  # fmt: skip
+    assert host.ran == ["mkdir lockdir", "echo booting", "rm lockdir"]
+    assert signal.getsignal(signum) == before  # the handler is put back
+
+
+def test_without_a_signal_every_step_runs_in_order() -> None:
+    host = Host()
+    results = apply_steps(STEPS, DEPENDS, runtime(host), Reporter())
+    assert [r.status for r in results] == ["ok"] * 4
+    assert host.ran == ["mkdir lockdir", "echo booting", "echo pruning", "rm lockdir"]
+
+
+@dataclass
+class FailingHost(Host):
+    """Fails (exit 1, with a message) every command containing one of ``fail``."""
+
+    fail: tuple[str, ...] = ()
+    stdin: list[str | None] = field(default_factory=list)
+
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
+        self.ran.append(command)
+        self.stdin.append(stdin)
+        for text in self.fail:
+            if text in command:
+                return Result(1, "", f"{text} went wrong")
+        return Result(0, "", "")
+
+
+def _results(host: Host, steps: tuple[Step, ...] = STEPS) -> dict[str, str]:
+    return {r.step.id: r.status for r in apply_steps(steps, DEPENDS, runtime(host), Reporter())}
+
+
+def test_a_failed_step_stops_new_steps_and_the_lock_is_released() -> None:
+    host = FailingHost(fail=("booting",))
+    assert _results(host) == {"lock.acquire[h]": "ok", "app.boot.web[h]": "failed",
+                              "prune[h]": "not run", "lock.release[h]": "ok"}  # fmt: skip
+    assert host.ran == ["mkdir lockdir", "echo booting", "rm lockdir"]
+
+
+def test_the_lock_is_not_released_when_it_was_not_taken() -> None:
+    host = FailingHost(fail=("mkdir lockdir",))
+    assert _results(host) == {"lock.acquire[h]": "failed", "app.boot.web[h]": "not run",
+                              "prune[h]": "not run", "lock.release[h]": "not run"}  # fmt: skip
+    assert host.ran == ["mkdir lockdir"]  # someone else's lock is never removed
+
+
+def test_a_failed_boot_runs_its_cleanup_and_names_the_command() -> None:
+    boot = Step("app.boot.web[h]", "h", "app", "boot", 7, (("echo", "booting"),),
+                on_failure=(("echo", "stop-new-container"),))  # fmt: skip
+    host = FailingHost(fail=("booting",))
+    results = apply_steps((STEPS[0], boot, *STEPS[2:]), DEPENDS, runtime(host), Reporter())
+    assert "echo stop-new-container" in host.ran
+    failed = next(r for r in results if r.status == "failed")
+    assert failed.error == "`echo booting` exited 1: booting went wrong"
+
+
+def test_a_tolerated_failure_is_not_a_failure() -> None:
+    """``docker network create kamal`` failing with "already exists" is fine (Kamal's too)."""
+    network = Step("app.boot.web[h]", "h", "network", "network", 2,
+                   (("docker", "network", "create", "kamal"),))  # fmt: skip
+
+    class Exists(FailingHost):
+        def run(
+            self, command: str, timeout: float | None = None, stdin: str | None = None
+        ) -> Result:
+            self.ran.append(command)
+            if "network create" in command:
+                return Result(1, "", "network with name kamal already exists")
+            return Result(0, "", "")
+
+    assert set(_results(Exists(), (STEPS[0], network, *STEPS[2:])).values()) == {"ok"}
+    other = FailingHost(fail=("network create",))  # any other failure still fails
+    assert _results(other, (STEPS[0], network, *STEPS[2:]))["app.boot.web[h]"] == "failed"
+
+
+def test_secrets_go_on_stdin_one_per_line_never_on_the_command_line() -> None:
+    login = Step("app.boot.web[h]", "h", "login", "login", 3, (("docker", "login", "-u", "u",
+                 "--password-stdin"),), stdin_secrets=("USER", "PASSWORD"))  # fmt: skip
+    host = FailingHost()
+    values = {"USER": "the-user", "PASSWORD": "pa ss'$(x)"}
+    run_time = runtime(host)
+    run_time.secret = values.__getitem__
+    apply_steps((STEPS[0], login, *STEPS[2:]), DEPENDS, run_time, Reporter())
+    index = host.ran.index("docker login -u u --password-stdin")
+    assert host.stdin[index] == "the-user\npa ss'$(x)\n"
+    assert not any(v in c for c in host.ran for v in values.values())
+
+
+def test_the_audit_line_goes_first_with_the_commands() -> None:
+    audited = Step("app.boot.web[h]", "h", "app", "boot", 7, (("echo", "booting"),),
+                   audit="[web] Booted app version v2")  # fmt: skip
+    host = FailingHost()
+    run_time = runtime(host)
+    run_time.audit_command = lambda message: f"echo AUDIT {message!r}"
+    apply_steps((STEPS[0], audited, *STEPS[2:]), DEPENDS, run_time, Reporter())
+    batch = next(c for c in host.ran if "booting" in c)
+    assert batch.index("AUDIT") < batch.index("echo booting")
