@@ -1,16 +1,31 @@
-"""``backstaff secrets fetch|extract|print``, as Kamal's."""
+"""``backstaff secrets fetch|extract|print``, as Kamal 2.11's ``kamal secrets``."""
 
 from __future__ import annotations
 
-import json
+import sys
 
 import click
 
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.executors.secret_adapters import AdapterError, extract, fetch
+from backstaff.executors.secret_adapters import ADAPTER_NAMES, AdapterError
+from backstaff.executors.secret_adapters.command import NO_ACCOUNT, extract_value, fetch_text
+from backstaff.executors.secret_adapters.vendor import process_vendor
 
 pass_app = click.make_pass_decorator(AppContext)
+# Kamal's hidden --inline: the value is returned to the caller (a secrets file), not printed.
+INLINE = click.option("--inline/--no-inline", default=False, hidden=True)
+
+
+def _puts(text: str) -> None:
+    """Ruby's ``puts``: a line break unless the text already ends with one."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def _error(exc: AdapterError) -> BackstaffError:
+    lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()][-5:]
+    return BackstaffError(exc.message + (": " + " / ".join(lines) if lines else ""))
 
 
 @click.group()
@@ -23,35 +38,46 @@ def secrets() -> None:
     "--adapter",
     "-a",
     required=True,
-    help="1password, bitwarden, lastpass, aws_secrets_manager, gcp_secret_manager, doppler.",
+    help=f"Which vault adapter to use: {', '.join(ADAPTER_NAMES)}.",
 )
-@click.option("--account", help="The account (or profile) to use.")
-@click.option("--from", "source", help="Vault/item, or path prefix, the keys are in.")
-@click.argument("keys", nargs=-1, required=True)
+@click.option("--account", help="The account identifier or username.")
+@click.option("--from", "source", help="A vault or folder to fetch the secrets from.")
+@INLINE
+@click.argument("keys", nargs=-1)
 def secrets_fetch(
-    adapter: str, account: str | None, source: str | None, keys: tuple[str, ...]
+    adapter: str, account: str | None, source: str | None, inline: bool, keys: tuple[str, ...]
 ) -> None:
-    """Print KEYS as JSON (use it in .kamal/secrets with `extract`)."""
+    """Fetch secrets from a vault; print them as JSON (for `secrets extract`)."""
     try:
-        click.echo(json.dumps(fetch(adapter, account, source, list(keys))))
+        text = fetch_text(
+            adapter, list(keys), account=account, from_=source, inline=inline,
+            vendor=process_vendor(),
+        )  # fmt: skip
     except AdapterError as exc:
-        raise BackstaffError(str(exc)) from None
+        raise _error(exc) from None
+    if text is None:
+        _puts(NO_ACCOUNT)
+    elif not inline:
+        _puts(text)
 
 
 @secrets.command("extract")
+@INLINE
 @click.argument("name")
-@click.argument("secrets_json")
-def secrets_extract(name: str, secrets_json: str) -> None:
-    """Print the value of NAME from the JSON `fetch` printed."""
+@click.argument("secrets_json", metavar="SECRETS")
+def secrets_extract(name: str, secrets_json: str, inline: bool) -> None:
+    """Extract a single secret from the results of a fetch call."""
     try:
-        click.echo(extract(name, json.loads(secrets_json)))
-    except (AdapterError, json.JSONDecodeError) as exc:
-        raise BackstaffError(str(exc)) from None
+        value = extract_value(name, secrets_json)
+    except AdapterError as exc:
+        raise _error(exc) from None
+    if not inline:
+        _puts(value)
 
 
 @secrets.command("print")
 @pass_app
 def secrets_print(ctx: AppContext) -> None:
-    """Print every secret in the secrets files, resolved (for debugging: prints values!)."""
-    for name in ctx.secrets.names():
-        click.echo(f"{name}={ctx.secrets[name]}")
+    """Print the secrets (for debugging: prints values!)."""
+    for name in ctx.secrets.names_in_file_order():
+        _puts(f"{name}={ctx.secrets[name]}")

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from backstaff.executors.erb_host import LocalErbHost
+from backstaff.executors.secret_adapters import AdapterError
+from backstaff.executors.secret_adapters.command import INLINE, run_inline
 from backstaff.schemas import ConfigErrors, ConfigSources
 from backstaff.schemas.load import LoadedConfig, load_config
 from backstaff.schemas.secrets import (
@@ -73,7 +75,12 @@ def _runner(root: Path) -> RunCommand:
     def run(command: str, env: Mapping[str, str]) -> str:
         # ``command`` has its $VARs expanded (maybe secrets): it is never put in an error,
         # nor is stdout (a secret when it succeeds); Secrets names the command as written
-        # and masks stderr.
+        # and masks stderr. ``kamal secrets …`` runs in-process, as Kamal runs it (no `kamal`).
+        if INLINE.match(command):
+            try:
+                return run_inline(command, env)
+            except AdapterError as exc:
+                raise CommandFailed(f"failed: {exc.message}", exc.stderr) from None
         try:
             done = subprocess.run(
                 ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,

@@ -77,6 +77,10 @@ class Secrets:
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def names_in_file_order(self) -> list[str]:
+        """As Kamal lists them: file by file, a name where it first appears."""
+        return list(self._entries)
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
@@ -150,7 +154,7 @@ class Secrets:
 
         command = _VAR.sub(expand, written)
         try:
-            return self._run(command, self._env).rstrip("\n")
+            return _chomp(self._run(command, self._env))
         except CommandFailed as exc:
             # The command as written, never expanded; its stderr (useful: "not signed in")
             # only with every secret known so far, and the values expanded into it, masked.
@@ -178,11 +182,20 @@ def parse(secrets_file: SecretsFile) -> dict[str, _Entry]:
             raw = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], "\\" + m[1]), match["double"])
             literal = False
         else:
-            raw, literal = match["plain"], False
+            # Dotenv unescapes an unquoted value too: ``\X`` is ``X``, except ``\$``.
+            raw, literal = re.sub(r"\\([^$])", r"\1", match["plain"]), False
         entries[match["key"]] = _Entry(secrets_file.name, number, raw, literal)
     if errors:
         raise ConfigErrors(errors)
     return entries
+
+
+def _chomp(text: str) -> str:
+    """Ruby's ``chomp``, as Kamal reads a command's output: one trailing line break off."""
+    for ending in ("\r\n", "\n", "\r"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
 
 
 def _closing_paren(text: str, start: int) -> int:
