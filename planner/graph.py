@@ -21,6 +21,7 @@ import networkx as nx
 
 from backstaff.planner import operations as op
 from backstaff.planner.changes import Action, Change
+from backstaff.planner.commands.app import has_assets
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step
 
@@ -82,9 +83,15 @@ def _add_nodes(nodes: _Nodes) -> None:
         nodes.add(op.image_pull(app, host))
     for change in nodes.of("proxy"):
         nodes.add(op.proxy_boot(app, change.host, change.action, (change.address,)))
+    roles = {role.name: role for role in app.roles}
+    for change in boots:
+        role = roles[change.name]
+        if has_assets(role):
+            old = dict(change.before).get("version")
+            nodes.add(op.assets_prepare(app, role, change.host, str(old) if old else None))
+    nodes.collect("assets", "assets ready on every host", nodes.ids("assets.prepare"), 6)
     _accessory_nodes(nodes)
     _boot_nodes(nodes, boots)
-    roles = {role.name: role for role in app.roles}
     for change in nodes.of("route"):
         target = dict(change.after)["target"].rsplit(":", 1)[0]
         nodes.add(op.route(app, roles[change.name], change.host, target, (change.address,)))
@@ -166,7 +173,7 @@ def _host_ready(nodes: _Nodes, step: Step) -> list[str]:
 def _app_boot(nodes: _Nodes, step: Step) -> list[str]:
     group = nodes.boot_group[step.id]
     after = nodes.ids("image.pull", step.host) + nodes.ids("proxy.boot", step.host)
-    after += nodes.collected["accessories"]
+    after += nodes.collected["accessories"] + nodes.collected["assets"]
     if group > 1:
         wait = nodes.ids("boot.wait", None)
         previous = [w for w in wait if w == f"boot.wait.{group - 1}[local]"]
@@ -182,6 +189,8 @@ def _barrier(nodes: _Nodes, step: Step) -> list[str]:
         return nodes.ids("accessory.boot")
     if name == "boots":
         return nodes.ids("app.boot")
+    if name == "assets":
+        return nodes.ids("assets.prepare")
     kind, _, number = name.partition(".")
     group = int(number)
     if kind == "primary":
@@ -216,6 +225,7 @@ EDGES: dict[str, Rule] = {
     "pull": lambda n, s: n.ids("host.docker", s.host) + n.ids("registry.login", s.host),
     "proxy": _host_ready,
     "accessory": _host_ready,
+    "assets": lambda n, s: n.ids("image.pull", s.host),
     "barrier": _barrier,
     "app": _app_boot,
     "wait": _boot_wait,

@@ -183,6 +183,8 @@ def app_boot(
         )
     if old_container:
         commands.append(app_cmd.stop_container(str(old_container), role, app.drain_timeout))
+        if app_cmd.has_assets(role):
+            commands.append(app_cmd.clean_up_assets(app, role))
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
@@ -190,6 +192,17 @@ def app_boot(
         audit=f"[{role.name}] Booted app version {app.version}",
         on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
     )  # fmt: skip
+
+
+def assets_prepare(app: App, role: Role, host: str, old_version: str | None) -> Step:
+    """The version's assets extracted and its volume filled, bridged with the version running
+    now (``old_version``); on every host before any boot, as Kamal does."""
+    commands = (
+        app_cmd.extract_assets(app, role),
+        app_cmd.sync_asset_volumes(app, role, old_version),
+    )
+    return Step(f"assets.prepare.{role.name}[{host}]", host, "assets",
+                f"extract the assets of {app.image} for {role.name}", 6, commands)  # fmt: skip
 
 
 def app_remove(

@@ -6,7 +6,7 @@ import hashlib
 import shlex
 
 from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
-from backstaff.planner.commands.words import PWD, Cat, Val, Word, render
+from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Val, Word, render
 from backstaff.planner.model import App, Role
 from backstaff.schemas.errors import ConfigErrors
 
@@ -48,10 +48,68 @@ def command_words(cmd: str | None) -> Cmd:
     return tuple(Val(word) for word in shlex.split(cmd or ""))
 
 
+def has_assets(role: Role) -> bool:
+    """Kamal's ``assets?``: an asset path on a role behind kamal-proxy."""
+    return bool(role.asset_path) and role.proxy is not None
+
+
+def asset_extracted_directory(app: App, role: Role, version: str) -> str:
+    return f"{app.app_directory}/assets/extracted/{role.name}-{version}"
+
+
+def asset_volume_directory(app: App, role: Role, version: str) -> str:
+    return f"{app.app_directory}/assets/volumes/{role.name}-{version}"
+
+
 def asset_volume(app: App, role: Role, version: str) -> Word:
     path, _, options = (role.asset_path or "").partition(":")
-    source = f"/{app.app_directory}/assets/volumes/{role.name}-{version}"
+    source = f"/{asset_volume_directory(app, role, version)}"
     return Cat((PWD, Val(f"{source}:{path}" + (f":{options}" if options else ""))))
+
+
+def extract_assets(app: App, role: Role) -> Cmd:
+    """The new image's assets copied out (``docker container create`` + ``cp -L``) into the
+    version's extracted directory (Kamal's ``extract_assets``)."""
+    extracted = Val(asset_extracted_directory(app, role, app.version))
+    container = Val(f"{role.container_prefix}-assets")
+    path = (role.asset_path or "").partition(":")[0]
+    return (
+        "mkdir", "-p", extracted, AND,
+        "docker", "container", "rm", container, Raw("2> /dev/null"), OR, "true", AND,
+        "docker", "container", "create", "--name", container, Val(app.image), AND,
+        "docker", "container", "cp", "-L", Cat((container, Val(f":{path}/."))), extracted, AND,
+        "docker", "container", "rm", container,
+    )  # fmt: skip
+
+
+def sync_asset_volumes(app: App, role: Role, old_version: str | None) -> Cmd:
+    """The new version's volume filled from its extracted assets; with an old version, new
+    assets copied into the old volume and old into the new (``cp -rnT``, nothing
+    overwritten), so pages of either version find their files during the switch."""
+    new_extracted = Val(asset_extracted_directory(app, role, app.version))
+    new_volume = Val(asset_volume_directory(app, role, app.version))
+    commands: Cmd = ("mkdir", "-p", new_volume, SEMI, "cp", "-rnT", new_extracted, new_volume)
+    if old_version:
+        old_extracted = Val(asset_extracted_directory(app, role, old_version))
+        old_volume = Val(asset_volume_directory(app, role, old_version))
+        commands += (SEMI, "cp", "-rnT", new_extracted, old_volume, OR, "true",
+                     SEMI, "cp", "-rnT", old_extracted, new_volume, OR, "true")  # fmt: skip
+    return commands
+
+
+def clean_up_assets(app: App, role: Role) -> Cmd:
+    """Every other version's extracted directory and volume removed (after the old
+    container stopped: Kamal's ``clean_up_assets``)."""
+
+    def older_siblings(path: str) -> Cmd:
+        parent, _, name = path.rpartition("/")
+        return ("find", Val(parent), "-maxdepth", "1", "-name", Val(f"{role.name}-*"),
+                Raw("!"), "-name", Val(name), "-exec", "rm", "-rf", Val("{}"), Raw("+"))  # fmt: skip
+
+    return (
+        *older_siblings(asset_extracted_directory(app, role, app.version)), SEMI,
+        *older_siblings(asset_volume_directory(app, role, app.version)),
+    )  # fmt: skip
 
 
 def container_id(role: Role, version: str) -> Cmd:

@@ -157,3 +157,38 @@ def test_a_percentage_boot_limit_rounds_down() -> None:
     web2 = "app.boot.web[10.254.0.12]"
     assert "app.boot.web[10.254.0.11]" in nx.ancestors(graph, web2)
     assert web2 in nx.ancestors(graph, "app.boot.workers[10.254.0.13]")
+
+
+def test_assets_are_ready_on_every_host_before_any_boot() -> None:
+    def assets(data: dict[str, Any]) -> None:
+        data["asset_path"] = "/www/assets"
+
+    ids, graph = steps_of(example("v2", assets), live("deployed-v1"))
+    prepared = [i for i in ids if i.startswith("assets.prepare")]
+    assert prepared == ["assets.prepare.web[10.254.0.11]", "assets.prepare.web[10.254.0.12]"]
+    for boot in ("app.boot.web[10.254.0.11]", "app.boot.web[10.254.0.12]"):
+        assert set(prepared) <= nx.ancestors(graph, boot)
+    assert "image.pull[10.254.0.12]" in nx.ancestors(graph, "assets.prepare.web[10.254.0.12]")
+    step = graph.nodes["assets.prepare.web[10.254.0.11]"]["step"]
+    extract, sync = step.rendered()
+    assert extract == (
+        "mkdir -p .kamal/apps/tb/assets/extracted/web-v2"
+        " && docker container rm tb-web-assets 2> /dev/null || true"
+        " && docker container create --name tb-web-assets 10.254.0.2:5000/tb/app:v2"
+        " && docker container cp -L tb-web-assets:/www/assets/. .kamal/apps/tb/assets/extracted/web-v2"
+        " && docker container rm tb-web-assets"
+    )
+    assert sync == (
+        "mkdir -p .kamal/apps/tb/assets/volumes/web-v2"
+        " ; cp -rnT .kamal/apps/tb/assets/extracted/web-v2 .kamal/apps/tb/assets/volumes/web-v2"
+        " ; cp -rnT .kamal/apps/tb/assets/extracted/web-v2 .kamal/apps/tb/assets/volumes/web-v1 || true"
+        " ; cp -rnT .kamal/apps/tb/assets/extracted/v1 .kamal/apps/tb/assets/volumes/web-v2 || true"
+    ).replace("extracted/v1", "extracted/web-v1")
+    boot = graph.nodes["app.boot.web[10.254.0.11]"]["step"].rendered()
+    assert boot[-1] == (
+        "find .kamal/apps/tb/assets/extracted -maxdepth 1 -name 'web-*' ! -name web-v2"
+        " -exec rm -rf '{}' + ; find .kamal/apps/tb/assets/volumes -maxdepth 1 -name 'web-*'"
+        " ! -name web-v2 -exec rm -rf '{}' +"
+    )
+    workers = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
+    assert not any("assets" in line for line in workers)  # no proxy: no assets (Kamal's assets?)

@@ -40,7 +40,7 @@ def rootfs(extra: dict[str, tuple[bytes, int]]) -> bytes:
     """A tar of busybox with every applet linked in /bin, plus ``extra`` files."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for directory in ("bin", "etc", "tmp", "www", "data", "root", "home"):
+        for directory in ("bin", "etc", "tmp", "www", "www/assets", "data", "root", "home"):
             _add_dir(tar, directory, 0o1777 if directory == "tmp" else 0o755)
         _add_file(tar, "bin/busybox", Path(BUSYBOX).read_bytes(), 0o755)
         for applet in _applets():
@@ -63,6 +63,8 @@ def app_rootfs(version: str) -> bytes:
         "bin/tb-httpd": _script("tb-httpd"),
         "bin/tb-worker": _script("tb-worker"),
         "www/index.html": (f"tb {version}\n".encode(), 0o644),
+        # assets of this version only, for asset_path bridging (asset_path: /www/assets)
+        f"www/assets/app-{version}.css": (f"{version} css\n".encode(), 0o644),
     }
     if version != "bad":
         extra["www/up"] = (f"ok {version}\n".encode(), 0o644)
@@ -85,7 +87,7 @@ def docker_import(docker: Docker, data: bytes, tag: str, changes: list[str]) -> 
 
 def files_digest() -> str:
     """Changes whenever an image's scripts do, so the test bed rebuilds and re-pushes them."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(Path(__file__).read_bytes())  # this file builds the images
     for path in sorted(FILES.iterdir()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
