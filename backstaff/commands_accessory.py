@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import click
 
+from backstaff import exec_support
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
@@ -134,17 +135,35 @@ def logs(ctx: AppContext, name: str, lines: int, grep: str | None) -> None:
                       _fixed([verbs.accessory_logs(a, None if grep else lines, grep)]), "Accessory")  # fmt: skip
 
 
-@accessory.command("exec")
+@accessory.command("exec", context_settings={"ignore_unknown_options": True})
 @NAME
-@click.argument("command")
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+@click.option("-i", "--interactive", is_flag=True,
+              help="Run interactively on the accessory's first host (for a console or a shell).")  # fmt: skip
+@click.option("--reuse", is_flag=True, help="Run in the running container instead of a new one.")
 @pass_app
-def accessory_exec(ctx: AppContext, name: str, command: str) -> None:
-    """Run COMMAND in the accessory container."""
+def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive: bool,
+                   reuse: bool) -> None:  # fmt: skip
+    """Run CMD in a new container of the accessory (or in the running one with --reuse)."""
+    command = exec_support.command_line(cmd)
     app, chosen = _chosen(ctx, name)
+    build = verbs.accessory_exec if reuse else verbs.accessory_exec_new
+    if interactive:
+        hosts = [(a, h) for a in chosen for h in _hosts(ctx, a)]
+        if len(chosen) != 1 or not hosts:
+            raise BackstaffError("An interactive exec runs on one host of one accessory")
+        a, host = hosts[0]
+        where = "existing" if reuse else "new"
+        exec_support.run_interactive_on(
+            ctx, app, host, build(a, command, interactive=True, tty=exec_support.local_terminal()),
+            message=f"Launching interactive command via SSH from {where} container on {host}...",
+            login=not reuse,
+        )  # fmt: skip
+        return
     for a in chosen:
-        show_on_hosts(
-            ctx, app, _hosts(ctx, a), _fixed([verbs.accessory_exec(a, command)]), "Accessory"
-        )
+        if not reuse:
+            exec_support.login_hosts(ctx, app, _hosts(ctx, a))
+        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([build(a, command)]), "Accessory")
 
 
 @accessory.command()

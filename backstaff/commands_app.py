@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 import click
 
+from backstaff import exec_support
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
+from backstaff.errors import BackstaffError
 from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
@@ -128,20 +132,65 @@ def logs(ctx: AppContext, lines: int, grep: str | None) -> None:
                   "App")  # fmt: skip
 
 
-@app.command("exec")
-@click.argument("command")
+@app.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+@click.option("-i", "--interactive", is_flag=True,
+              help="Run interactively on the primary host (for a console or a shell).")  # fmt: skip
 @click.option("--reuse", is_flag=True, help="Run in the current container instead of a new one.")
+@click.option("-e", "--env", multiple=True, metavar="KEY=VALUE",
+              help="Set an env variable for the command (repeatable; KEY:VALUE too).")  # fmt: skip
+@click.option("--detach", is_flag=True, help="Run in a new container left running.")
 @pass_app
-def app_exec(ctx: AppContext, command: str, reuse: bool) -> None:
-    """Run COMMAND in a new container of the version (or in the current one with --reuse)."""
-    a = build_desired(ctx.config, ctx.options.version or "latest")
+def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bool,
+             env: tuple[str, ...], detach: bool) -> None:  # fmt: skip
+    """Run CMD in a new container of the version (or in the current one with --reuse)."""
+    if detach and (interactive or reuse):
+        wrong = " or ".join(n for n, on in (("interactive", interactive), ("reuse", reuse)) if on)
+        raise BackstaffError(f"Detach is not compatible with {wrong}")
+    command, pairs_env = exec_support.command_line(cmd), exec_support.env_pairs(env)
+    version = ctx.options.version
+    a = build_desired(ctx.config, version or ("latest" if reuse else _latest_tag(ctx)))
     pairs = _pairs(ctx, a)
+    if interactive:
+        if not pairs:
+            raise BackstaffError("No app host selected")
+        role, host = pairs[0]
+        tty = exec_support.local_terminal()
+        if reuse:
+            exec_support.run_interactive_on(
+                ctx, a, host,
+                verbs.app_exec_reuse(a, role, command, env=pairs_env, interactive=True, tty=tty,
+                                     version=version),
+                message=f"Launching interactive command via SSH from existing container on {host}...",
+                require=None if version else (verbs.current_container_id(a, role),
+                                              f"No running {role.name} container on {host}"),
+            )  # fmt: skip
+        else:
+            exec_support.run_interactive_on(
+                ctx, a, host,
+                verbs.app_exec(a, role, host, command, suffix=secrets.token_hex(3), env=pairs_env,
+                               interactive=True, tty=tty),
+                message=f"Launching interactive command with version {a.version} via SSH from new"
+                f" container on {host}...",
+                login=True,
+            )  # fmt: skip
+        return
+    if not reuse:
+        exec_support.login_hosts(ctx, a, _hosts(ctx, a))
 
     def build(host: str) -> list[Cmd]:
-        return [verbs.app_exec_reuse(a, r, command) if reuse else verbs.app_exec(a, r, host, command)
-                for r, x in pairs if x == host]  # fmt: skip
+        if reuse:
+            return [verbs.app_exec_reuse(a, r, command, env=pairs_env, version=version)
+                    for r, x in pairs if x == host]  # fmt: skip
+        return [verbs.app_exec(a, r, host, command, suffix=secrets.token_hex(3), env=pairs_env,
+                               detach=detach) for r, x in pairs if x == host]  # fmt: skip
 
     show_on_hosts(ctx, a, _hosts(ctx, a), build, "App")
+
+
+def _latest_tag(ctx: AppContext) -> str:
+    """Kamal's ``latest_tag``: the image a new exec container runs without --version."""
+    return "-".join(("latest", *([ctx.options.destination] if ctx.options.destination else [])))
 
 
 @app.command()

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import click
 
+from backstaff import exec_support
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
@@ -108,12 +109,20 @@ def bootstrap(ctx: AppContext, dry_run: bool) -> None:
     run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
 
 
-@server.command("exec")
-@click.argument("command")
+@server.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+@click.option("-i", "--interactive", is_flag=True,
+              help="Run interactively on the primary host (for a shell).")  # fmt: skip
 @pass_app
-def server_exec(ctx: AppContext, command: str) -> None:
-    """Run COMMAND on the selected hosts and show the output."""
+def server_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool) -> None:
+    """Run CMD on the selected hosts and show the output."""
+    command = exec_support.command_line(cmd, split=False)
     app = _app(ctx)
+    if interactive:
+        host = ctx.selection.hosts[0]
+        exec_support.run_interactive_on(ctx, app, host, verbs.host_shell(command),
+                                        message=f"Running '{command}' on {host} interactively...")  # fmt: skip
+        return
     show_on_hosts(ctx, app, ctx.selection.hosts, lambda h: [verbs.host_shell(command)], "App")
 
 

@@ -398,6 +398,17 @@ class SshConnection:
         except (EOFError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: upload of {path} failed: {exc}") from None
 
+    def open_session(self) -> paramiko.Channel:
+        """A new session channel on this connection (an interactive command's: the caller
+        asks for a pty and runs the command; executors/interactive.py)."""
+        transport = self._connected().get_transport()
+        try:
+            if transport is None or not transport.is_active():
+                raise paramiko.SSHException("the connection is closed")
+            return transport.open_session(timeout=self._timeout)
+        except (EOFError, paramiko.SSHException, OSError) as exc:
+            raise SshError(f"{self.host}: cannot open a session: {exc}") from None
+
     @property
     def connected(self) -> bool:
         return self._client is not None

@@ -42,14 +42,21 @@ def run(app: App, accessory: Accessory, host: str) -> Cmd:
         tokens += ["--publish", Val(accessory.port)]
     tokens += argumentize("--env", (("KAMAL_HOST", host),) + accessory.env.clear)
     tokens += ["--env-file", Val(accessory.env_file)]
-    for volume in accessory.volumes:
-        tokens += ["--volume", Val(volume)]
-    tokens += [t for m in accessory.files for t in ("--volume", _volume(accessory, m, True))]
-    tokens += [t for m in accessory.directories for t in ("--volume", _volume(accessory, m, False))]
+    tokens += volume_args(accessory)
     tokens += argumentize("--label", (("service", accessory.service_name),) + accessory.labels)
     tokens += optionize(accessory.options)
     tokens.append(Val(accessory.image))
     tokens += command_words(accessory.cmd)
+    return tuple(tokens)
+
+
+def volume_args(accessory: Accessory) -> Cmd:
+    """Kamal's ``volume_args``: the volumes, then the files and directories as mounts."""
+    tokens: list[Word] = []
+    for volume in accessory.volumes:
+        tokens += ["--volume", Val(volume)]
+    tokens += [t for m in accessory.files for t in ("--volume", _volume(accessory, m, True))]
+    tokens += [t for m in accessory.directories for t in ("--volume", _volume(accessory, m, False))]
     return tuple(tokens)
 
 

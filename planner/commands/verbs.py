@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from backstaff.planner.commands import accessory as accessory_cmd
 from backstaff.planner.commands.app import command_words
-from backstaff.planner.commands.base import Cmd, argumentize, pipe
+from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
 from backstaff.planner.commands.words import STDERR_TO_STDOUT, Raw, Sub, Val, Word
-from backstaff.planner.model import Accessory, App, Role
+from backstaff.planner.model import Accessory, App, Pairs, Role
 
 
 def role_filters(app: App, role: Role) -> Cmd:
@@ -68,15 +69,37 @@ def app_remove_images(app: App) -> Cmd:
     )
 
 
-def app_exec(app: App, role: Role, host: str, command: str) -> Cmd:
-    env = app.env_for(role, host)
-    tokens: list[Word] = ["docker", "run", "--rm", "--network", "kamal"]
-    tokens += argumentize("--env", env.clear)
+def interactive_flags(interactive: bool, tty: bool) -> Cmd:
+    """Kamal's ``docker_interactive_args``: ``-it`` when the local stdin is a terminal, else
+    ``-i`` (stdin still reaches the command); nothing for a command that is not interactive."""
+    if not interactive:
+        return ()
+    return ("-it",) if tty else ("-i",)
+
+
+def exec_container_name(role: Role, version: str, suffix: str) -> str:
+    """Kamal's ``container_name_for_exec``: ``<prefix>-exec-<version>-<6 hex>``."""
+    return f"{role.container_prefix}-exec-{version}-{suffix}"
+
+
+def app_exec(
+    app: App, role: Role, host: str, command: str, *, suffix: str, env: Pairs = (),
+    interactive: bool = False, tty: bool = True, detach: bool = False,
+) -> Cmd:  # fmt: skip
+    """Kamal's ``execute_in_new_container``: a new container of ``app.version`` with the
+    role's env, logging, volumes and options, removed when it ends (kept with ``detach``)."""
+    role_env = app.env_for(role, host)
+    tokens: list[Word] = ["docker", "run", *interactive_flags(interactive, tty)]
+    tokens += ["--detach"] if detach else ["--rm"]
+    tokens += ["--name", Val(exec_container_name(role, app.version, suffix)), "--network", "kamal"]
+    tokens += argumentize("--env", role_env.clear)
     tokens += ["--env-file", Val(role.env_file)]
+    tokens += argumentize("--env", env)
     for flag, value in role.logging:
         tokens += [flag, Val(value)]
     for volume in app.volumes:
         tokens += ["--volume", Val(volume)]
+    tokens += optionize(role.options)
     return (*tokens, Val(app.image), *_exec_words(command))
 
 
@@ -86,8 +109,17 @@ def _exec_words(command: str) -> Cmd:
     return command_words(command)
 
 
-def app_exec_reuse(app: App, role: Role, command: str) -> Cmd:
-    return ("docker", "exec", Sub(current_container_id(app, role)), *_exec_words(command))
+def app_exec_reuse(
+    app: App, role: Role, command: str, *, env: Pairs = (), interactive: bool = False,
+    tty: bool = True, version: str | None = None,
+) -> Cmd:  # fmt: skip
+    """Kamal's ``execute_in_existing_container``: ``docker exec`` in the role's current
+    container (the one of ``version`` when given)."""
+    container: Word = Sub(current_container_id(app, role))
+    if version:
+        container = Val(role.container_name(version))
+    return ("docker", "exec", *interactive_flags(interactive, tty), *argumentize("--env", env),
+            container, *_exec_words(command))  # fmt: skip
 
 
 def proxy_maintenance(app: App, role: Role, message: str | None) -> Cmd:
@@ -117,8 +149,26 @@ def accessory_logs(accessory: Accessory, lines: int | None, grep: str | None) ->
     return pipe(command, ("grep", Val(grep))) if grep else command
 
 
-def accessory_exec(accessory: Accessory, command: str) -> Cmd:
-    return ("docker", "exec", Val(accessory.service_name), *_exec_words(command))
+def accessory_exec(
+    accessory: Accessory, command: str, *, interactive: bool = False, tty: bool = True
+) -> Cmd:
+    """Kamal's accessory ``execute_in_existing_container`` (``exec --reuse``)."""
+    return ("docker", "exec", *interactive_flags(interactive, tty), Val(accessory.service_name),
+            *_exec_words(command))  # fmt: skip
+
+
+def accessory_exec_new(
+    accessory: Accessory, command: str, *, interactive: bool = False, tty: bool = True
+) -> Cmd:
+    """Kamal's accessory ``execute_in_new_container``: the accessory's image with its network,
+    env, volumes and options, removed when the command ends."""
+    tokens: list[Word] = ["docker", "run", *interactive_flags(interactive, tty), "--rm",
+                          "--network", Val(accessory.network)]  # fmt: skip
+    tokens += argumentize("--env", accessory.env.clear)
+    tokens += ["--env-file", Val(accessory.env_file)]
+    tokens += accessory_cmd.volume_args(accessory)
+    tokens += optionize(accessory.options)
+    return (*tokens, Val(accessory.image), *_exec_words(command))
 
 
 def audit_tail(app: App, lines: int = 50) -> Cmd:

@@ -1,0 +1,177 @@
+"""``app exec``, ``accessory exec`` and ``server exec`` take Kamal's options: the command as
+several words, ``-i`` on the primary host (or the one host given), ``--reuse``, ``-e``,
+``--detach``; the Rails 8 aliases (``console``, ``shell``, ``dbc``, ``logs``) expand to them.
+Nothing here connects anywhere: what would run is captured."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+from backstaff import commands_accessory, commands_app, commands_ops, exec_support
+from backstaff.aliases import expand
+from backstaff.cli import cli, main
+from backstaff.errors import BackstaffError
+from backstaff.planner.commands.base import Cmd, join
+from tests.conftest import FIXTURES
+
+RAILS_ALIASES = """
+aliases:
+  console: app exec --interactive --reuse "bin/rails console"
+  shell: app exec --interactive --reuse "bash"
+  logs: app logs -f
+  dbc: app exec --interactive --reuse "bin/rails dbconsole --include-password"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "app"
+    shutil.copytree(FIXTURES / "example", path)
+    with (path / "config" / "deploy.yml").open("a") as handle:
+        handle.write(RAILS_ALIASES)
+    monkeypatch.chdir(path)
+    monkeypatch.delenv("VERSION", raising=False)
+    return path
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """What the commands would run: ("show", {host: [command, ...]}), ("login", hosts) and
+    ("interactive", (host, command, options))."""
+    calls: list[tuple[str, Any]] = []
+
+    def show(ctx: object, app: object, hosts: Any, build: Any, title: str) -> None:
+        calls.append(("show", {h: [join(c) for c in build(h)] for h in hosts}))
+
+    def login(ctx: object, app: object, hosts: Any) -> None:
+        calls.append(("login", list(hosts)))
+
+    def interactive(ctx: object, app: object, host: str, command: Cmd, **options: Any) -> None:
+        calls.append(("interactive", (host, join(command), options)))
+
+    for module in (commands_app, commands_accessory, commands_ops):
+        monkeypatch.setattr(module, "show_on_hosts", show)
+    monkeypatch.setattr(exec_support, "login_hosts", login)
+    monkeypatch.setattr(exec_support, "run_interactive_on", interactive)
+    monkeypatch.setattr(exec_support, "local_terminal", lambda: True)
+    return calls
+
+
+def test_command_line_is_kamals_join() -> None:
+    assert exec_support.command_line(["bin/rails", " console "]) == "bin/rails console"
+    assert exec_support.command_line(["ls -la", "/tmp"]) == "ls -la /tmp"
+    with pytest.raises(BackstaffError, match="No command provided"):
+        exec_support.command_line([])
+    with pytest.raises(BackstaffError, match="cannot split the command into words"):
+        exec_support.command_line(["echo 'open"])
+    assert exec_support.command_line(["echo 'open"], split=False) == "echo 'open"
+
+
+def test_env_pairs_as_docker_and_as_kamal() -> None:
+    assert exec_support.env_pairs(["A=1", "B:2", "URL=http://x:80/a=b", "C:x=y", "E="]) == (
+        ("A", "1"), ("B", "2"), ("URL", "http://x:80/a=b"), ("C", "x=y"), ("E", ""),
+    )  # fmt: skip
+    for wrong in ("NOVALUE", "=x", ":x"):
+        with pytest.raises(click.BadParameter):
+            exec_support.env_pairs([wrong])
+
+
+def test_app_exec_words_env_and_hosts(project: Path, ran: list[tuple[str, Any]]) -> None:
+    assert main(["app", "exec", "-r", "web", "ls", "-la", "-e", "A=1", "--env", "B:two"]) == 0
+    (login, (kind, shown)) = ran
+    assert login == ("login", ["10.254.0.11", "10.254.0.12"]) and kind == "show"
+    assert list(shown) == ["10.254.0.11", "10.254.0.12"]
+    (command,) = shown["10.254.0.11"]
+    assert command.startswith("docker run --rm --name tb-web-exec-latest-")
+    assert command.endswith("--env A=1 --env B=two --log-opt max-size=10m"
+                            " 10.254.0.2:5000/tb/app:latest ls -la")  # fmt: skip
+
+
+def test_app_exec_reuse_runs_in_the_current_container(
+    project: Path, ran: list[tuple[str, Any]]
+) -> None:
+    assert main(["app", "exec", "--reuse", "cat", "/www/index.html"]) == 0
+    ((kind, shown),) = ran  # no registry login for an existing container
+    assert kind == "show" and list(shown) == ["10.254.0.11", "10.254.0.12", "10.254.0.13"]
+    assert all(c[0].startswith('docker exec "$(docker ps --latest') for c in shown.values())
+    assert shown["10.254.0.13"][0].endswith(" cat /www/index.html")
+
+
+def test_app_exec_detach_and_destination_latest_tag(
+    project: Path, ran: list[tuple[str, Any]]
+) -> None:
+    (project / "config" / "deploy.staging.yml").write_text("servers:\n  web: [10.254.0.11]\n")
+    assert main(["app", "exec", "-d", "staging", "-p", "--detach", "sleep 60"]) == 0
+    (_, (_, shown)) = ran
+    (command,) = shown["10.254.0.11"]
+    assert command.startswith("docker run --detach --name tb-web-staging-exec-latest-staging-")
+    assert command.endswith(" 10.254.0.2:5000/tb/app:latest-staging sleep 60")
+
+
+def test_app_exec_interactive_on_the_primary_host(
+    project: Path, ran: list[tuple[str, Any]]
+) -> None:
+    assert main(["--version", "v2", "app", "exec", "-i", "sh"]) == 0
+    ((kind, (host, command, options)),) = ran
+    assert (kind, host, options["login"]) == ("interactive", "10.254.0.11", True)
+    assert command.startswith("docker run -it --rm --name tb-web-exec-v2-")
+    assert command.endswith(" 10.254.0.2:5000/tb/app:v2 sh")
+    ran.clear()
+    assert main(["app", "exec", "-i", "-h", "10.254.0.13", "sh"]) == 0  # the one host given
+    ((_, (host, command, _)),) = ran
+    assert host == "10.254.0.13" and "--name tb-workers-exec-latest-" in command
+
+
+def test_options_that_do_not_go_together(project: Path, ran: list[tuple[str, Any]]) -> None:
+    for args, error in (
+        (["app", "exec", "--detach", "-i", "sh"], "Detach is not compatible with interactive"),
+        (["app", "exec", "--detach", "--reuse", "-i", "sh"],
+         "Detach is not compatible with interactive or reuse"),
+        (["app", "exec", "-i"], "No command provided"),
+        (["server", "exec"], "No command provided"),
+    ):  # fmt: skip
+        with pytest.raises(BackstaffError, match=error):
+            cli.main(args=args, prog_name="backstaff", standalone_mode=False)
+    assert ran == []
+
+
+def test_rails_aliases_expand_to_kamals_commands(project: Path) -> None:
+    commands = set(cli.commands)
+    assert expand(["console"], commands) == ["app", "exec", "--interactive", "--reuse",
+                                             "bin/rails console"]  # fmt: skip
+    assert expand(["shell", "-h", "10.254.0.12"], commands) == [
+        "app", "exec", "--interactive", "--reuse", "bash", "-h", "10.254.0.12",
+    ]  # fmt: skip
+    assert expand(["logs", "-r", "web"], commands) == ["app", "logs", "-f", "-r", "web"]
+    assert expand(["-q", "dbc"], commands)[-1] == "bin/rails dbconsole --include-password"
+
+
+def test_console_alias_runs_in_the_current_container(
+    project: Path, ran: list[tuple[str, Any]]
+) -> None:
+    assert main(["console"]) == 0
+    ((kind, (host, command, options)),) = ran
+    assert (kind, host) == ("interactive", "10.254.0.11") and not options.get("login")
+    assert command.startswith('docker exec -it "$(docker ps --latest --quiet')
+    assert command.endswith(')" bin/rails console')
+    assert options["require"][1] == "No running web container on 10.254.0.11"
+
+
+def test_accessory_and_server_exec(project: Path, ran: list[tuple[str, Any]]) -> None:
+    assert main(["accessory", "exec", "cache", "cat", "/etc/cache.conf"]) == 0
+    assert main(["accessory", "exec", "cache", "--reuse", "-i", "sh"]) == 0
+    assert main(["server", "exec", "-i", "sh"]) == 0
+    assert main(["server", "exec", "docker", "exec", "kamal-proxy", "kamal-proxy", "list"]) == 0
+    assert ran[0] == ("login", ["10.254.0.13"])
+    assert ran[1][1]["10.254.0.13"][0].startswith(
+        "docker run --rm --network kamal --env CACHE_MODE"
+    )
+    assert ran[2][1][:2] == ("10.254.0.13", "docker exec -it tb-cache sh")
+    assert ran[3][1][:2] == ("10.254.0.11", "sh -c sh")
+    assert ran[4][1] == {h: ["sh -c 'docker exec kamal-proxy kamal-proxy list'"]
+                         for h in ("10.254.0.11", "10.254.0.12", "10.254.0.13")}  # fmt: skip

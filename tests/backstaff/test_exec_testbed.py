@@ -1,0 +1,173 @@
+"""Interactive exec on the test bed, under a real pseudo-terminal: ``python -m backstaff``
+runs in a tmux pane, keys are typed into it and the screen is read back. A new container is
+not the running one, ``--reuse`` is; the remote pty has the pane's size and follows it; the
+remote exit status becomes backstaff's; the local terminal is back in its normal mode after."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.testbed import Testbed
+
+pytestmark = pytest.mark.testbed
+
+SOCKET = f"backstaff-exec-{os.getpid()}"  # a tmux server of our own, never the user's
+WEB_HOST, CACHE_HOST = "10.254.0.11", "10.254.0.13"
+
+
+@pytest.fixture(scope="module")
+def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    for path in fresh_project(testbed, tmp_path_factory, "exec"):
+        config = path / "config" / "deploy.yml"
+        data = yaml.safe_load(config.read_text())
+        data["aliases"] = {"console": 'app exec --interactive --reuse "sh"'}
+        config.write_text(yaml.safe_dump(data, sort_keys=False))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    enter(project, monkeypatch)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tmux() -> Iterator[None]:
+    if subprocess.run(["which", "tmux"], capture_output=True).returncode:
+        pytest.skip("tmux is not installed (scripts/setup.sh installs it)")
+    yield
+    subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+
+
+class Pane:
+    """One tmux session running ``python -m backstaff ARGS`` in the project, then reporting
+    its exit status and the terminal's mode."""
+
+    def __init__(self, project: Path, name: str, *args: str, prompt: bool = True) -> None:
+        self.name = name
+        command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "backstaff", *args))
+        script = (
+            f"cd {shlex.quote(str(project))} &&"
+            f" BACKSTAFF_KNOWN_HOSTS={shlex.quote(str(project.parent / 'known_hosts'))}"
+            f" TERM=xterm {command}; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon"
+            " -e echo -e -icanon -e -echo | tr '\\n' ' ' | sed 's/^/STTY=/'; echo; sleep 600"
+        )
+        self._tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", script)
+        if prompt:  # the remote shell's prompt: it reads the keys now
+            self.wait_for(r"^(/ )?#\s*$")
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", self.name)
+
+    def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.screen(), re.MULTILINE)
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not on the screen:\n{self.screen()}")
+            time.sleep(0.2)
+
+    def type(self, line: str) -> None:
+        self._tmux("send-keys", "-t", self.name, "-l", line)
+        self._tmux("send-keys", "-t", self.name, "Enter")
+
+    def run(self, line: str, marker: str) -> str:
+        """Type ``line`` (whose output ends with ``marker``) and return the output line."""
+        self.type(f"{line}; echo {marker}")
+        return self.wait_for(rf"^(.*)\r?\n{marker}\s*$").group(1).strip()
+
+    def resize(self, columns: int, rows: int) -> None:
+        self._tmux("resize-window", "-t", self.name, "-x", str(columns), "-y", str(rows))
+
+    def finish(self, exit_line: str, status: int) -> None:
+        self.type(exit_line)
+        self.wait_for(rf"^EXIT={status}\s*$")
+        modes = self.wait_for(r"^STTY=(.*)$").group(1).split()
+        assert sorted(modes) == ["echo", "icanon"], self.screen()  # the terminal is restored
+        self._tmux("kill-session", "-t", self.name)
+
+
+def _hostname(testbed: Testbed, host: int, container: str) -> str:
+    return testbed.docker(testbed.hosts[host], "exec", container, "hostname").strip()
+
+
+def test_0_setup(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "--version", "v1", "setup", "-P")
+    assert code == 0, err
+
+
+def test_app_exec_interactive_new_container(project: Path, testbed: Testbed) -> None:
+    pane = Pane(project, "new", "app", "exec", "-i", "sh")
+    pane.wait_for(r"Launching interactive command with version latest via SSH from new container"
+                  rf" on {re.escape(WEB_HOST)}")  # fmt: skip
+    assert pane.run("echo $((6*7))", "M1") == "42"
+    hostname = pane.run("hostname", "M2")
+    assert hostname and hostname != _hostname(testbed, 0, "tb-web-v1")  # not the running one
+    assert pane.run("echo $TB_GREETING", "M3") == "hello"  # the role's env
+    assert pane.run("stty size", "M4") == "40 120"  # the pane's size
+    pane.resize(100, 30)
+    time.sleep(0.5)
+    assert pane.run("stty size", "M5") == "30 100"  # followed on SIGWINCH
+    pane.finish("exit 7", 7)
+    listed = testbed.docker(testbed.hosts[0], "ps", "-a", "--format", "{{.Names}}").split()
+    assert not [n for n in listed if "-exec-" in n]  # --rm: the exec container is gone
+
+
+def test_app_exec_interactive_reuse_and_env(project: Path, testbed: Testbed) -> None:
+    pane = Pane(project, "reuse", "app", "exec", "-i", "--reuse", "-e", "WHO=it's me", "sh")
+    assert pane.run("hostname", "M1") == _hostname(testbed, 0, "tb-web-v1")
+    assert pane.run('echo "$WHO"', "M2") == "it's me"
+    pane.finish("exit", 0)
+
+
+def test_console_alias(project: Path, testbed: Testbed) -> None:
+    pane = Pane(project, "console", "console")
+    assert pane.run("echo $((6*7))", "M1") == "42"
+    assert pane.run("hostname", "M2") == _hostname(testbed, 0, "tb-web-v1")
+    pane.finish("exit 3", 3)
+
+
+def test_accessory_exec_interactive(project: Path, testbed: Testbed) -> None:
+    running = _hostname(testbed, 2, "tb-cache")
+    pane = Pane(project, "acc", "accessory", "exec", "-i", "--reuse", "cache", "sh")
+    assert pane.run("hostname", "M1") == running
+    assert pane.run("echo $CACHE_MODE", "M2") == "lru"
+    pane.finish("exit 0", 0)
+    pane = Pane(project, "accnew", "accessory", "exec", "-i", "cache", "sh")
+    assert pane.run("cat /etc/cache.conf | grep -c maxmemory", "M1") == "1"  # its files
+    assert pane.run("hostname", "M2") != running
+    pane.finish("exit 5", 5)
+
+
+def test_server_exec_interactive(project: Path) -> None:
+    pane = Pane(project, "server", "server", "exec", "-i", "sh")
+    pane.wait_for(rf"Running 'sh' on {re.escape(WEB_HOST)} interactively")
+    assert pane.run("hostname", "M1") == "h1"
+    assert pane.run("echo $((6*7))", "M2") == "42"
+    pane.finish("exit 9", 9)
+    pane = Pane(project, "h3", "-h", CACHE_HOST, "server", "exec", "-i", "hostname", prompt=False)
+    pane.wait_for(r"^h3\s*$")
+    pane.wait_for(r"^EXIT=0\s*$")
+
+
+def test_non_interactive_exec_still_prints_per_host(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "app", "exec", "-r", "web", "-e", "X=1", "sh -c 'echo $X'")
+    assert code == 0, err
+    assert out.count("App Host: ") == 2 and out.count("\n1\n") == 2
