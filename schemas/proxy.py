@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from backstaff.schemas.errors import ConfigError, join
@@ -110,6 +111,10 @@ def validate(value: Any, path: str) -> list[ConfigError]:
                 )
             )
     run = value.get("run") or {}
+    for index, ip in enumerate(run.get("bind_ips") or []):
+        if not _is_ip(str(ip)):
+            where = join(path, "run", "bind_ips", str(index))
+            errors.append(ConfigError(where, f"Invalid publish IP address: {ip}"))
     if run.get("publish") is False and any(
         k in run for k in ("http_port", "https_port", "bind_ips")
     ):
@@ -120,3 +125,12 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         if key in value and not 0 < value[key] < (65536 if key == "app_port" else 10**6):
             errors.append(ConfigError(join(path, key), "is out of range"))
     return errors
+
+
+def _is_ip(text: str) -> bool:
+    """An IPv4 or IPv6 address (Kamal checks these when it boots the proxy; here, up front)."""
+    try:
+        ipaddress.ip_address(text.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from backstaff.planner.commands import logs as log_words
 from backstaff.planner.commands.base import Cmd, optionize
-from backstaff.planner.commands.words import OR, PIPE, PWD, Cat, Raw, Sub, Val, Word
+from backstaff.planner.commands.words import (
+    OR,
+    PIPE,
+    PWD,
+    STDERR_TO_STDOUT,
+    Cat,
+    Raw,
+    Sub,
+    Val,
+    Word,
+)
 from backstaff.planner.model import App, ProxyRoute
 
 CONTAINER = "kamal-proxy"
@@ -99,7 +110,8 @@ def run_args(app: App) -> Cmd:
     tokens: list[Word] = []
     if run.publish:
         for ip in run.bind_ips or ("",):
-            prefix = f"{ip}:" if ip else ""
+            bracketed = f"[{ip}]" if ":" in ip and not ip.startswith("[") else ip  # IPv6
+            prefix = f"{bracketed}:" if ip else ""
             tokens += [
                 "--publish",
                 Val(f"{prefix}{run.http_port}:80"),
@@ -169,9 +181,22 @@ def details() -> tuple[Cmd, ...]:
             ("docker", "exec", CONTAINER, "kamal-proxy", "list"))  # fmt: skip
 
 
-def logs(lines: int) -> Cmd:
-    return ("docker", "logs", CONTAINER, "--timestamps", "--tail", str(int(lines)),
-            Raw("2>&1"))  # fmt: skip
+def logs(
+    lines: int | None = None, *, since: str | None = None, grep: str | None = None,
+    timestamps: bool = True, follow: bool = False,
+) -> Cmd:  # fmt: skip
+    """Kamal's ``proxy logs``: the last ``lines`` (default 100, none when --since or --grep
+    chooses); following, the last ``lines`` or 10 (Kamal 2.11 always shows 10 and drops
+    --since when following; both are kept here)."""
+    if follow:
+        tail = lines if lines is not None else log_words.FOLLOW_LINES
+        command: Cmd = ("docker", "logs", CONTAINER, *log_words.timestamps_words(timestamps),
+                        *log_words.since_words(since), *log_words.tail_words(tail), "--follow")  # fmt: skip
+    else:
+        command = ("docker", "logs", CONTAINER, *log_words.since_words(since),
+                   *log_words.tail_words(log_words.tail(lines, since, grep, log_words.LINES)),
+                   *log_words.timestamps_words(timestamps))  # fmt: skip
+    return log_words.filtered(command + (STDERR_TO_STDOUT,), grep, None)
 
 
 REMOVE_GUARD = Raw(

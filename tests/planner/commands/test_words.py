@@ -230,3 +230,15 @@ def test_shell_syntax_comes_only_from_constants(path: Path) -> None:
 def test_shells_are_installed() -> None:
     for shell in SHELLS:
         assert any(Path(d, shell).exists() for d in os.environ["PATH"].split(os.pathsep)), shell
+
+
+def test_bind_ips_are_addresses_and_ipv6_is_bracketed() -> None:
+    errors = load(_set(["proxy", "run"], {"bind_ips": ["127.0.0.1", "$(id)"]}))
+    assert isinstance(errors, ConfigErrors)
+    assert [str(e) for e in errors.errors] == [
+        "proxy/run/bind_ips/1: Invalid publish IP address: $(id)"
+    ]
+    app = load(_set(["proxy", "run"], {"bind_ips": ["127.0.0.1", "::1"]}))
+    assert isinstance(app, App)
+    command = render(proxy_cmd.run_args(app))
+    assert "--publish 127.0.0.1:80:80" in command and "--publish '[::1]:80:80'" in command
