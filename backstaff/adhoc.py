@@ -9,7 +9,7 @@ import click
 
 from backstaff.console import ConsoleReporter
 from backstaff.context import AppContext
-from backstaff.errors import BackstaffError
+from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.executors.apply import apply_steps
 from backstaff.executors.ssh import SshError
 from backstaff.planner import operations
@@ -20,11 +20,34 @@ from backstaff.planner.steps import Step, Upload
 from backstaff.planning import connection_pool
 from backstaff.runtime import make_runtime
 
+LOG_OPTIONS = (
+    click.option("-s", "--since", help="Show lines since a timestamp (e.g. 2013-01-02T13:23:37Z)"
+                 " or relative (e.g. 42m for 42 minutes)."),
+    click.option("-n", "--lines", type=int, help="Number of lines to show from each host."),
+    click.option("-g", "--grep", help="Show lines with a grep match only (use this to fetch"
+                 " specific requests by id)."),
+    click.option("-f", "--follow", is_flag=True,
+                 help="Follow the log on the primary host (or the first host given with -h)."),
+    click.option("-T", "--skip-timestamps", is_flag=True,
+                 help="Skip appending timestamps to logging output."),
+)  # fmt: skip
+GREP_OPTIONS = click.option("--grep-options", help="Additional options supplied to grep.")
+
+
+def log_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Kamal's options of every ``logs`` command: -s/--since, -n/--lines, -g/--grep,
+    -f/--follow, -T/--skip-timestamps."""
+    for option in reversed(LOG_OPTIONS):
+        command = option(command)
+    return command
+
 
 def show_on_hosts(
-    ctx: AppContext, app: App, hosts: Iterable[str], build: Callable[[str], list[Cmd]], title: str
-) -> None:
-    """Run read-only commands on each host and print their output (Kamal's "App Host: x")."""
+    ctx: AppContext, app: App, hosts: Iterable[str], build: Callable[[str], list[Cmd]], title: str,
+    failed: str | None = None,
+) -> None:  # fmt: skip
+    """Run read-only commands on each host and print their output (Kamal's "App Host: x");
+    ``failed``, when given, is printed instead of the output of a command that fails."""
     pool = connection_pool(ctx, app)
     secrets = ctx.resolved_secret_values()
     try:
@@ -37,11 +60,46 @@ def show_on_hosts(
                     click.secho(f"  ERROR: {exc}", fg="red", err=True)
                     break
                 text = (result.stdout + result.stderr).rstrip()
+                if failed is not None and not result.ok:
+                    text = failed
                 if text:
                     click.echo(mask(text, secrets))
             click.echo("")
     finally:
         pool.close()
+
+
+def follow_on_host(ctx: AppContext, app: App, host: str, command: Cmd) -> None:
+    """Kamal's ``logs --follow``: print the output of ``command`` on one host as it arrives
+    (secrets masked, line by line) until it ends or Ctrl-C, which ends it on the host too
+    (executors/ssh.py ``stream``). Exits with the command's status, 130 when interrupted."""
+    click.echo(f"Following logs on {host}...", err=True)
+    secrets = ctx.resolved_secret_values()
+    if ctx.options.verbose:
+        click.echo(mask(join(command), secrets), err=True)
+    pending = b""
+
+    def show(line: bytes) -> None:
+        text = line.decode("utf-8", "replace").removesuffix("\r")  # the terminal's line end
+        click.echo(mask(text, secrets))
+
+    def on_output(data: bytes) -> None:
+        nonlocal pending
+        *lines, pending = (pending + data).split(b"\n")
+        for line in lines:
+            show(line)
+
+    pool = connection_pool(ctx, app)
+    try:
+        status = pool.get(host).stream(join(command), on_output)
+    except KeyboardInterrupt:
+        status = ExitStatus.INTERRUPTED
+    finally:
+        if pending:
+            show(pending)
+        pool.close()
+    if status:
+        click.get_current_context().exit(status)
 
 
 def step(host: str, name: str, description: str, actions: Iterable[Cmd | Upload],

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 
 from backstaff import exec_support
-from backstaff.adhoc import run_steps, show_on_hosts
+from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
@@ -124,15 +124,29 @@ def details(ctx: AppContext, name: str) -> None:
 
 @accessory.command()
 @NAME
-@click.option("-n", "--lines", type=int, default=100, show_default=True)
-@click.option("--grep")
+@log_options
+@GREP_OPTIONS
 @pass_app
-def logs(ctx: AppContext, name: str, lines: int, grep: str | None) -> None:
-    """Show the accessory's logs."""
+def logs(ctx: AppContext, name: str, since: str | None, lines: int | None, grep: str | None,
+         follow: bool, skip_timestamps: bool, grep_options: str | None) -> None:  # fmt: skip
+    """Show the accessory's log lines on each of its hosts (the last 100, or 10 when following,
+    unless -n, --since or --grep chooses)."""
     app, chosen = _chosen(ctx, name)
+
+    def build(a: Accessory) -> Cmd:
+        return verbs.accessory_logs(a, lines, grep, since=since, grep_options=grep_options,
+                                    timestamps=not skip_timestamps, follow=follow)  # fmt: skip
+
+    if follow:
+        if len(chosen) != 1:
+            raise BackstaffError("Follow the logs of one accessory at a time (not all)")
+        hosts = _hosts(ctx, chosen[0])
+        if not hosts:
+            raise BackstaffError(f"No host of accessory {chosen[0].name} selected")
+        follow_on_host(ctx, app, hosts[0], build(chosen[0]))  # its first host, as in Kamal
+        return
     for a in chosen:
-        show_on_hosts(ctx, app, _hosts(ctx, a),
-                      _fixed([verbs.accessory_logs(a, None if grep else lines, grep)]), "Accessory")  # fmt: skip
+        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([build(a)]), "Accessory")
 
 
 @accessory.command("exec", context_settings={"ignore_unknown_options": True})

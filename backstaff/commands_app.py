@@ -7,7 +7,7 @@ import secrets
 import click
 
 from backstaff import exec_support
-from backstaff.adhoc import run_steps, show_on_hosts
+from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
@@ -120,16 +120,29 @@ def app_version(ctx: AppContext) -> None:
 
 
 @app.command()
-@click.option("-n", "--lines", type=int, default=100, show_default=True)
-@click.option("--grep", help="Only lines matching this.")
+@log_options
+@GREP_OPTIONS
+@click.option("--container-id", help="The docker container ID to show the logs of.")
 @pass_app
-def logs(ctx: AppContext, lines: int, grep: str | None) -> None:
-    """Show the current container's logs."""
+def logs(ctx: AppContext, since: str | None, lines: int | None, grep: str | None, follow: bool,
+         skip_timestamps: bool, grep_options: str | None, container_id: str | None) -> None:  # fmt: skip
+    """Show the log lines of the current container on each host (the last 100, or 10 when
+    following, unless -n, --since or --grep chooses)."""
     a = _app(ctx)
     pairs = _pairs(ctx, a)
-    show_on_hosts(ctx, a, _hosts(ctx, a),
-                  lambda h: [verbs.app_logs(a, r, None if grep else lines, grep) for r, x in pairs if x == h],
-                  "App")  # fmt: skip
+
+    def build(role: Role) -> Cmd:
+        return verbs.app_logs(a, role, lines, grep, since=since, grep_options=grep_options,
+                              timestamps=not skip_timestamps, follow=follow, container_id=container_id)  # fmt: skip
+
+    if follow:
+        if not pairs:
+            raise BackstaffError("No app host selected to follow the logs of")
+        role, host = pairs[0]  # the primary role first, its primary host first
+        follow_on_host(ctx, a, host, build(role))
+        return
+    show_on_hosts(ctx, a, _hosts(ctx, a), lambda h: [build(r) for r, x in pairs if x == h], "App",
+                  failed="Nothing found")  # fmt: skip
 
 
 @app.command("exec", context_settings={"ignore_unknown_options": True})

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from backstaff.adhoc import run_steps, show_on_hosts
+from backstaff.adhoc import follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.hooks import hook, hook_env
@@ -98,12 +98,21 @@ def details(ctx: AppContext) -> None:
 
 
 @proxy.command()
-@click.option("-n", "--lines", type=int, default=100, show_default=True)
+@log_options
 @pass_app
-def logs(ctx: AppContext, lines: int) -> None:
-    """Show kamal-proxy's logs."""
+def logs(ctx: AppContext, since: str | None, lines: int | None, grep: str | None, follow: bool,
+         skip_timestamps: bool) -> None:  # fmt: skip
+    """Show kamal-proxy's log lines on each proxy host (the last 100, or 10 when following,
+    unless -n, --since or --grep chooses)."""
     app, hosts = _app(ctx)
-    show_on_hosts(ctx, app, hosts, lambda h: [proxy_cmd.logs(lines)], "Proxy")
+    command = proxy_cmd.logs(lines, since=since, grep=grep, timestamps=not skip_timestamps,
+                             follow=follow)  # fmt: skip
+    if follow:
+        if not hosts:
+            raise BackstaffError("No proxy host selected to follow the logs of")
+        follow_on_host(ctx, app, hosts[0], command)
+        return
+    show_on_hosts(ctx, app, hosts, lambda h: [command], "Proxy")
 
 
 @proxy.command()

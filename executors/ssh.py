@@ -385,6 +385,39 @@ class SshConnection:
             raise SshError(f"{self.host}: connection lost while running a command")
         return Result(status, out, err)
 
+    def stream(self, command: str, on_output: Callable[[bytes], None]) -> int:
+        """Run ``command`` in a pseudo-terminal (as ``ssh -t`` does) and hand its output to
+        ``on_output`` as it arrives, until it ends; its exit status. The terminal keeps the
+        remote pipeline line-buffered, and ties it to this channel: on KeyboardInterrupt the
+        terminal gets a Ctrl-C, the channel is closed, and the host hangs the terminal up, so
+        nothing (a ``docker logs --follow``) is left running there. Output arrives as the
+        terminal writes it (``\\r\\n`` line ends, stderr joined to stdout)."""
+        channel = self.open_session()
+        try:
+            channel.get_pty(term="dumb", width=1000)
+            channel.exec_command(command)
+            channel.settimeout(0.5)  # wake up now and then, so Ctrl-C is handled at once
+            while True:
+                try:
+                    data = channel.recv(32768)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                on_output(data)
+            status = channel.recv_exit_status()
+        except KeyboardInterrupt:
+            _hang_up(channel)
+            raise
+        except (EOFError, paramiko.SSHException, OSError) as exc:
+            channel.close()
+            raise SshError(f"{self.host}: connection lost: {exc}") from None
+        channel.close()
+        if status == -1:
+            self.close()
+            raise SshError(f"{self.host}: connection lost while running a command")
+        return status
+
     def upload(self, path: str, content: bytes, mode: int) -> None:
         """Write a file over SFTP (relative paths are in the login directory), created with
         ``mode`` before any byte is written, so a secret is never world-readable."""
@@ -433,6 +466,17 @@ class SshConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _hang_up(channel: paramiko.Channel) -> None:
+    """End a command running in a pseudo-terminal: a Ctrl-C to its foreground processes,
+    then the channel closed (the host hangs the terminal up: SIGHUP to whatever is left)."""
+    try:
+        channel.settimeout(1.0)
+        channel.send(b"\x03")
+    except (EOFError, paramiko.SSHException, OSError):
+        pass
+    channel.close()
 
 
 def _network_reason(exc: BaseException, timeout: float) -> str:

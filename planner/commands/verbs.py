@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backstaff.planner.commands import accessory as accessory_cmd
+from backstaff.planner.commands import logs
 from backstaff.planner.commands.app import command_words
 from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
 from backstaff.planner.commands.words import STDERR_TO_STDOUT, Raw, Sub, Val, Word
@@ -33,12 +34,23 @@ def app_images(app: App) -> Cmd:
     return ("docker", "image", "ls", Val(app.repository))
 
 
-def app_logs(app: App, role: Role, lines: int | None, grep: str | None) -> Cmd:
-    logs: Cmd = ("xargs", "docker", "logs", "--timestamps")
-    if lines is not None:
-        logs += ("--tail", str(int(lines)))
-    command = pipe(current_container_id(app, role), logs + (STDERR_TO_STDOUT,))
-    return pipe(command, ("grep", Val(grep))) if grep else command
+def app_logs(
+    app: App, role: Role, lines: int | None = None, grep: str | None = None, *,
+    since: str | None = None, grep_options: str | None = None, timestamps: bool = True,
+    follow: bool = False, container_id: str | None = None,
+) -> Cmd:  # fmt: skip
+    """Kamal's ``app logs``: the current container's (or ``container_id``'s) log, the last
+    ``lines`` (default 100, or 10 when following, none when --since or --grep chooses), then
+    ``--follow`` when following (where Kamal 2.11 drops --since; it is kept here)."""
+    tail = logs.tail(lines, since, grep, logs.FOLLOW_LINES if follow else logs.LINES)
+    flags = (*logs.timestamps_words(timestamps), *logs.since_words(since), *logs.tail_words(tail),
+             *(("--follow",) if follow else ()))  # fmt: skip
+    if container_id is not None:
+        command: Cmd = ("docker", "logs", *flags, Val(container_id), STDERR_TO_STDOUT)
+    else:
+        command = pipe(current_container_id(app, role),
+                       ("xargs", "docker", "logs", *flags, STDERR_TO_STDOUT))  # fmt: skip
+    return logs.filtered(command, grep, grep_options)
 
 
 def app_stop(app: App, role: Role) -> Cmd:
@@ -141,12 +153,24 @@ def accessory_details(accessory: Accessory) -> Cmd:
     return ("docker", "ps", "--filter", Val(f"label=service={accessory.service_name}"))
 
 
-def accessory_logs(accessory: Accessory, lines: int | None, grep: str | None) -> Cmd:
-    command: Cmd = ("docker", "logs", Val(accessory.service_name), "--timestamps")
-    if lines is not None:
-        command += ("--tail", str(int(lines)))
-    command += (STDERR_TO_STDOUT,)
-    return pipe(command, ("grep", Val(grep))) if grep else command
+def accessory_logs(
+    accessory: Accessory, lines: int | None = None, grep: str | None = None, *,
+    since: str | None = None, grep_options: str | None = None, timestamps: bool = True,
+    follow: bool = False,
+) -> Cmd:  # fmt: skip
+    """Kamal's ``accessory logs``: the last ``lines`` (default 100, none when --since or --grep
+    chooses); following, the last ``lines`` or 10 (Kamal 2.11 always shows 10 and drops
+    --since when following; both are kept here)."""
+    name = Val(accessory.service_name)
+    if follow:
+        tail = lines if lines is not None else logs.FOLLOW_LINES
+        command: Cmd = ("docker", "logs", name, *logs.timestamps_words(timestamps),
+                        *logs.since_words(since), *logs.tail_words(tail), "--follow")  # fmt: skip
+    else:
+        command = ("docker", "logs", name, *logs.since_words(since),
+                   *logs.tail_words(logs.tail(lines, since, grep, logs.LINES)),
+                   *logs.timestamps_words(timestamps))  # fmt: skip
+    return logs.filtered(command + (STDERR_TO_STDOUT,), grep, grep_options)
 
 
 def accessory_exec(
