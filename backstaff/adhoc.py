@@ -12,6 +12,7 @@ from backstaff.context import AppContext
 from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.executors.apply import apply_steps
 from backstaff.executors.ssh import SshError
+from backstaff.hooks import GroupHooks
 from backstaff.planner import operations
 from backstaff.planner.commands.base import Cmd, join
 from backstaff.planner.model import App
@@ -111,9 +112,10 @@ def step(host: str, name: str, description: str, actions: Iterable[Cmd | Upload]
 
 def run_steps(
     ctx: AppContext, app: App, steps: list[Step], *, dry_run: bool, lock: bool = True,
-    sequential: bool = False,
+    sequential: bool = False, hooks: GroupHooks | None = None,
 ) -> None:  # fmt: skip
-    """Show the steps; unless --dry-run, run them (hosts in parallel) inside the lock."""
+    """Show the steps; unless --dry-run, run them (hosts in parallel) inside the lock;
+    ``hooks`` around groups of them (proxy reboot's)."""
     if not steps:
         click.echo("Nothing to do.")
         return
@@ -143,8 +145,9 @@ def run_steps(
     try:
         runtime = make_runtime(ctx, app, pool, "Automatic deploy lock")
         results = apply_steps(
-            tuple(chain), depends, runtime, ConsoleReporter(False, ctx.options.quiet)
-        )
+            tuple(chain), depends, runtime, ConsoleReporter(False, ctx.options.quiet),
+            before_step=hooks.before if hooks else None, after_step=hooks.after if hooks else None,
+        )  # fmt: skip
     finally:
         pool.close()
     failed = [r for r in results if r.status == "failed"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 
@@ -16,16 +15,17 @@ from backstaff.errors import BackstaffError
 from backstaff.executors.apply import StepResult, apply_steps
 from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.executors.ssh import SshError
-from backstaff.hooks import hook, hook_env, step_hook
+from backstaff.hooks import GroupHooks, hook, hook_env, step_hook
 from backstaff.planner.changes import Change
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import words
+from backstaff.planner.graph import boot_groups
 from backstaff.planner.model import App
 from backstaff.planner.plan import Plan, SavedPlan
 from backstaff.planner.render import render
 from backstaff.planner.steps import Step
 from backstaff.planning import build_plan, connection_pool, gather_hosts
-from backstaff.runtime import make_runtime
+from backstaff.runtime import make_runtime, now
 from backstaff.saved_plans import check_saved
 
 
@@ -40,10 +40,16 @@ def _lock_holder(pool: ConnectionPool, app: App) -> str | None:
 
 
 def current_plan(
-    ctx: AppContext, app: App, pool: ConnectionPool, only: Callable[[Change], bool] | None = None
+    ctx: AppContext,
+    app: App,
+    pool: ConnectionPool,
+    only: Callable[[Change], bool] | None = None,
+    *,
+    pull: bool = True,
+    prune: bool = True,
 ) -> Plan:
     live = gather(app, gather_hosts(ctx), pool)
-    return build_plan(ctx, app, live, only)
+    return build_plan(ctx, app, live, only, pull=pull, prune=prune)
 
 
 def run_apply(
@@ -58,15 +64,15 @@ def run_apply(
     message: str = "Automatic deploy lock",
     only: Callable[[Change], bool] | None = None,
     dry_run: bool = False,
+    pull: bool = True,
+    prune: bool = True,
 ) -> int:
-    """Plan, show, confirm, then walk the steps. Returns the exit status."""
-    hook(
-        ctx, app, "pre-connect", hook_env(ctx, app, command, subcommand, list(ctx.selection.hosts))
-    )
-    pool = connection_pool(ctx, app)
+    """Plan, show, confirm, then walk the steps. Returns the exit status. ``only``, ``pull``
+    and ``prune`` narrow the plan to what a Kamal verb does (redeploy, rollback)."""
+    pool = connection_pool(ctx, app)  # runs pre-connect first
     try:
         started = time.monotonic()
-        plan = current_plan(ctx, app, pool, only)
+        plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune)
         if saved is not None:
             # equal in every field: the fresh plan is what runs, never the file's steps
             check_saved(saved, plan, ctx.resolved_secret_values())
@@ -91,38 +97,25 @@ def run_apply(
                 raise BackstaffError("no terminal to confirm on: pass -y/--auto-approve to apply")
             if not click.confirm("Apply these changes?", default=False):
                 raise click.exceptions.Abort()
-        hosts = sorted({s.host for s in plan.steps if s.host != "local"})
-        env = hook_env(ctx, app, command, subcommand, hosts)
+        env = hook_env(ctx, app, command, subcommand, ctx.selection.hosts)  # inside the lock
         runtime = make_runtime(ctx, app, pool, message)
 
-        boots = {s.id for s in plan.steps if s.kind == "app"}
-        booted: set[str] = set()
-        boot_started = threading.Event()
-        guard = threading.Lock()
-
-        def before(step: Step) -> None:
-            with guard:
-                first_boot = step.id in boots and not boot_started.is_set()
-                if first_boot:
-                    boot_started.set()
-            if first_boot:
-                step_hook(ctx, app, "pre-app-boot", env)
+        boots = [s for s in plan.steps if s.kind == "app"]
+        groups = boot_groups(app, {s.host for s in boots})
+        boot_hooks = GroupHooks(ctx, app, "pre-app-boot", "post-app-boot", env,
+                                [[s for s in boots if s.host in g] for g in groups])  # fmt: skip
 
         def after(step: Step) -> None:
             if step.id.startswith("lock.acquire"):
-                step_hook(ctx, app, "pre-deploy", env)
+                step_hook(ctx, app, "pre-deploy", {**env, "KAMAL_RECORDED_AT": now()})
             if step.kind == "docker":
                 step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
-            with guard:
-                booted.add(step.id)
-                last_boot = step.id in boots and boots <= booted
-            if last_boot:
-                step_hook(ctx, app, "post-app-boot", env)
+            boot_hooks.after(step)
 
         results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
                               ConsoleReporter(json_events, ctx.options.quiet),
                               parallelism=app.ssh.max_concurrent_starts, after_step=after,
-                              before_step=before)  # fmt: skip
+                              before_step=boot_hooks.before)  # fmt: skip
         failed = [r for r in results if r.status == "failed"]
         interrupted = any(r.status == "interrupted" for r in results)
         acquire = next((r for r in results if r.step.id.startswith("lock.acquire")), None)
@@ -136,7 +129,7 @@ def run_apply(
             rows = [(r.step.id, r.status, f"{r.seconds:.1f}s" if r.status != "not run" else "")
                     for r in results]  # fmt: skip
             click.echo("\n" + tabulate(rows, headers=("Step", "Result", "Time")))
-        runtime_seconds = int(time.monotonic() - started)
+        runtime_seconds = round(time.monotonic() - started)
         if interrupted:
             click.secho("  Interrupted: running steps were finished, nothing new was started and the"
                         " lock was released. Run `backstaff plan` to see what is left.", fg="red", err=True)  # fmt: skip
@@ -150,7 +143,8 @@ def run_apply(
             return 1
         if not json_events:
             click.echo(f"Finished all in {runtime_seconds} seconds")
-        hook(ctx, app, "post-deploy", {**env, "KAMAL_RUNTIME": str(runtime_seconds)})
+        hook(ctx, app, "post-deploy", {**env, "KAMAL_RECORDED_AT": now(), "KAMAL_LOCK": "false",
+                                       "KAMAL_RUNTIME": str(runtime_seconds)})  # fmt: skip
         return 0
     finally:
         pool.close()

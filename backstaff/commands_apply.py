@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.ssh import SshConnection
+from backstaff.planner.changes import Action, Change
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands.base import join
 from backstaff.planner.commands.words import render
@@ -57,9 +59,17 @@ def apply(ctx: AppContext, plan_file: Path | None, auto_approve: bool, fmt: str)
                       json_events=fmt == "json"))  # fmt: skip
 
 
-def _deploy_verb(name: str, doc: str) -> click.Command:
+def app_only(change: Change) -> bool:
+    """What Kamal's redeploy and rollback touch: the app's containers and their routes (no
+    proxy, accessories, network, removed roles or stale containers)."""
+    return change.kind in ("app", "route") and change.action is not Action.DELETE
+
+
+def _deploy_verb(name: str, doc: str, only: Callable[[Change], bool] | None = None,
+                 prune: bool = True) -> click.Command:  # fmt: skip
     """deploy, redeploy and setup: build (unless -P), then apply the plan for the version.
-    The plan itself decides what each needs (setup's includes network, proxy, accessories)."""
+    The plan itself decides what each needs (setup's includes network, proxy, accessories);
+    redeploy's is narrowed to the app (``only``) and prunes nothing, as Kamal's."""
 
     @click.command(name, help=doc)
     @SKIP_PUSH
@@ -69,7 +79,7 @@ def _deploy_verb(name: str, doc: str) -> click.Command:
     def verb(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
         _build_unless(skip_push, ctx, dry_run)
         _finish(run_apply(ctx, ctx.app, command=name, auto_approve=True, json_events=fmt == "json",
-                          dry_run=dry_run))  # fmt: skip
+                          dry_run=dry_run, only=only, prune=prune))  # fmt: skip
 
     return verb
 
@@ -77,7 +87,12 @@ def _deploy_verb(name: str, doc: str) -> click.Command:
 deploy = _deploy_verb(
     "deploy", "Deploy the version: the plan for it, applied at once (as `kamal deploy`)."
 )
-redeploy = _deploy_verb("redeploy", "Deploy again (as `kamal redeploy`).")
+redeploy = _deploy_verb(
+    "redeploy",
+    "Deploy the app only: pull, boot, tag; no proxy, accessories or prune (as `kamal redeploy`).",
+    only=lambda c: app_only(c) or c.kind == "registry",
+    prune=False,
+)
 setup = _deploy_verb(
     "setup", "Set up fresh hosts and deploy: network, login, proxy, accessories, app."
 )
@@ -89,11 +104,17 @@ setup = _deploy_verb(
 @DRY_RUN
 @pass_app
 def rollback(ctx: AppContext, version: str, fmt: str, dry_run: bool) -> None:
-    """Go back to VERSION, whose containers must still be on the hosts (as `kamal rollback`)."""
+    """Go back to VERSION, whose containers must still be on the hosts (as `kamal rollback`):
+    booted from the image already there (nothing pulled, nothing pruned)."""
     app = build_desired(ctx.config, version)
     live = read_live(ctx, app, gather_hosts(ctx))
+    selected_hosts, selected_roles = set(ctx.selection.hosts), set(ctx.selection.roles)
     for role in app.roles:
+        if role.name not in selected_roles:
+            continue
         for host in role.hosts:
+            if host not in selected_hosts:
+                continue
             state = live.host(host)
             if state.error:
                 raise BackstaffError(f"{host}: {state.error}")
@@ -106,7 +127,7 @@ def rollback(ctx: AppContext, version: str, fmt: str, dry_run: bool) -> None:
                     " (use `backstaff app containers` for available versions)"
                 )
     _finish(run_apply(ctx, app, command="rollback", auto_approve=True, json_events=fmt == "json",
-                      dry_run=dry_run))  # fmt: skip
+                      dry_run=dry_run, only=app_only, pull=False, prune=False))  # fmt: skip
 
 
 @click.group()

@@ -10,7 +10,7 @@ from backstaff.adhoc import run_steps
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.local import LocalCommandFailed, available, run_local
-from backstaff.hooks import hook, hook_env
+from backstaff.hooks import hook, hook_env, invoked, pre_connect
 from backstaff.planner import operations
 from backstaff.planner.commands import build as build_cmd
 from backstaff.planner.commands.base import join
@@ -33,8 +33,11 @@ def build_and_push(ctx: AppContext, app: App, dry_run: bool = False) -> None:
         return
     if not available(("docker", "--version")):
         raise BackstaffError("docker is not installed locally: it is needed to build images")
+    pre_connect(ctx, app)  # Kamal runs it before the build (a remote builder, pre-build)
     builder = _builder(ctx)
-    hook(ctx, app, "pre-build", hook_env(ctx, app, "build", "push", []))
+    verb, subverb = invoked()
+    hook(ctx, app, "pre-build",
+         hook_env(ctx, app, verb, subverb, ctx.selection.hosts, lock=False))  # fmt: skip
     env = {**os.environ}
     for name in builder.get("secrets") or []:  # type: ignore[attr-defined]
         env[str(name)] = ctx.secrets[str(name)]

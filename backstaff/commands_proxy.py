@@ -9,7 +9,7 @@ import click
 from backstaff.adhoc import follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.hooks import hook, hook_env
+from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import proxy as proxy_cmd
 from backstaff.planner.commands.words import SAFE, Cmd
@@ -56,13 +56,13 @@ def reboot(ctx: AppContext, rolling: bool, confirmed: bool, dry_run: bool) -> No
     if not dry_run and not confirmed:
         click.confirm("This will cause a brief outage on each host. Are you sure?", abort=True)
     app, hosts = _app(ctx)
-    env = hook_env(ctx, app, "proxy", "reboot", hosts)
-    if not dry_run:
-        hook(ctx, app, "pre-proxy-reboot", env)
-    _run(ctx, "reboot", operations.proxy_reboot_commands, "Rebooted proxy", dry_run,
-         sequential=rolling)  # fmt: skip
-    if not dry_run:
-        hook(ctx, app, "post-proxy-reboot", env)
+    steps = [operations.proxy_verb(h, "reboot", operations.proxy_reboot_commands(app),
+                                   "Rebooted proxy") for h in hosts]  # fmt: skip
+    # Kamal's: inside the lock, around each group (every host at once, or one by one --rolling)
+    hooks = GroupHooks(ctx, app, "pre-proxy-reboot", "post-proxy-reboot",
+                       hook_env(ctx, app, "proxy", "reboot", hosts),
+                       [[s] for s in steps] if rolling else [steps])  # fmt: skip
+    run_steps(ctx, app, steps, dry_run=dry_run, sequential=rolling, hooks=hooks)
 
 
 @proxy.command()

@@ -40,6 +40,7 @@ class AppContext:
     def __init__(self, options: Options, cwd: Path | None = None) -> None:
         self.options = options
         self.cwd = cwd or Path.cwd()
+        self.connected = False  # the pre-connect hook ran (once per run, as Kamal)
         watch_secrets(self.resolved_secret_values)  # errors are printed masked
 
     @cached_property

@@ -11,6 +11,7 @@ import click
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.gather import ConnectionPool, gather
+from backstaff.hooks import pre_connect
 from backstaff.planner.changes import Change
 from backstaff.planner.diff import current_container, version_of
 from backstaff.planner.envfiles import env_file_digests
@@ -29,6 +30,8 @@ def known_hosts_path(ctx: AppContext) -> Path:
 
 
 def connection_pool(ctx: AppContext, app: App) -> ConnectionPool:
+    """Every connection to the hosts comes from here: the pre-connect hook runs first, once."""
+    pre_connect(ctx, app)
     key_data = tuple(
         ctx.secrets[entry] if entry in ctx.secrets else entry for entry in app.ssh.key_data
     )
@@ -77,16 +80,23 @@ def _keep(ctx: AppContext) -> Callable[[Change], bool] | None:
 
 
 def build_plan(
-    ctx: AppContext, app: App, live: LiveState, only: Callable[[Change], bool] | None = None
+    ctx: AppContext,
+    app: App,
+    live: LiveState,
+    only: Callable[[Change], bool] | None = None,
+    *,
+    pull: bool = True,
+    prune: bool = True,
 ) -> Plan:
-    """``only`` narrows the plan further (e.g. ``accessory boot db``: that accessory's changes)."""
+    """``only`` narrows the plan further (e.g. ``accessory boot db``: that accessory's changes);
+    ``pull``/``prune`` as in ``planner.graph.build_graph``."""
     digests, notes = envfile_digests_or_note(ctx, app)
     digest = config_digest(ctx.config.data, ctx.config.destination)
     selected = _keep(ctx)
     keep = selected
     if only is not None:
         keep = (lambda c: only(c) and selected(c)) if selected else only
-    return make_plan(app, live, digest, digests, notes, keep=keep)
+    return make_plan(app, live, digest, digests, notes, keep=keep, pull=pull, prune=prune)
 
 
 def running_version(app: App, live: LiveState) -> str:

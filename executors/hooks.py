@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
@@ -12,14 +12,36 @@ class HookFailed(Exception):
     pass
 
 
-def run_hook(hooks_path: Path, name: str, env: Mapping[str, str]) -> bool:
-    """Run the hook if it exists; a non-zero exit raises ``HookFailed`` (Kamal's message)."""
+def hook_exists(hooks_path: Path, name: str) -> bool:
+    return (hooks_path / name).is_file()
+
+
+def run_hook(
+    hooks_path: Path,
+    name: str,
+    env: Mapping[str, str],
+    output: Callable[[str], None] | None = None,
+) -> bool:
+    """Run the hook if it exists, each line of its output (stdout and stderr, as they come) to
+    ``output``; a non-zero exit raises ``HookFailed`` (Kamal's message, with the output)."""
     path = hooks_path / name
     if not path.is_file():
         return False
-    done = subprocess.run(
-        [str(path)], env={**os.environ, **env}, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise HookFailed(f"Hook `{name}` failed:\n{(done.stdout + done.stderr).strip()}")
+    lines: list[str] = []
+    with subprocess.Popen(
+        [str(path)],
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if output is not None:
+                output(line.rstrip("\n"))
+    if process.returncode != 0:
+        raise HookFailed(f"Hook `{name}` failed:\n{''.join(lines).strip()}")
     return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 
@@ -33,8 +33,11 @@ class GraphError(ValueError):
 class _Nodes:
     """Phase one: every step of the plan, indexed for the edge rules."""
 
-    def __init__(self, app: App, changes: tuple[Change, ...]) -> None:
+    def __init__(
+        self, app: App, changes: tuple[Change, ...], pull: bool = True, prune: bool = True
+    ) -> None:
         self.app = app
+        self.pull, self.prune = pull, prune
         self.changes = [c for c in changes if c.action is not Action.NOOP]
         self.steps: dict[str, Step] = {}
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
@@ -79,7 +82,7 @@ def _add_nodes(nodes: _Nodes) -> None:
     for change in nodes.of("registry"):
         nodes.add(op.registry_login(app, change.host, (change.address,)))
     boots = [c for c in nodes.of("app") if c.action in (Action.CREATE, Action.REPLACE)]
-    for host in sorted({c.host for c in boots}):
+    for host in sorted({c.host for c in boots}) if nodes.pull else ():
         nodes.add(op.image_pull(app, host))
     for change in nodes.of("proxy"):
         nodes.add(op.proxy_boot(app, change.host, change.action, (change.address,)))
@@ -110,7 +113,7 @@ def _add_nodes(nodes: _Nodes) -> None:
     boot_hosts = sorted({nodes.steps[b].host for b in nodes.ids("app.boot")})
     for host in boot_hosts:
         nodes.add(op.tag_latest(app, host))
-    for host in boot_hosts:
+    for host in boot_hosts if nodes.prune else ():
         nodes.add(op.prune(app, host))
     if nodes.steps and app.primary_host is not None:
         nodes.add(op.lock_acquire(app))
@@ -136,8 +139,7 @@ def _boot_nodes(nodes: _Nodes, boots: list[Change]) -> None:
     app = nodes.app
     roles = {role.name: role for role in app.roles}
     order = {host: i for i, host in enumerate(_boot_host_order(app))}
-    hosts = sorted({c.host for c in boots}, key=lambda h: order.get(h, len(order)))
-    groups = _groups(app, hosts)
+    groups = boot_groups(app, {c.host for c in boots})
     nodes.group_count = len(groups)
     for index, group in enumerate(groups, start=1):
         in_group = set(group)
@@ -237,8 +239,12 @@ EDGES: dict[str, Rule] = {
 }
 
 
-def build_graph(app: App, changes: tuple[Change, ...]) -> nx.DiGraph:
-    nodes = _Nodes(app, changes)
+def build_graph(
+    app: App, changes: tuple[Change, ...], *, pull: bool = True, prune: bool = True
+) -> nx.DiGraph:
+    """``pull=False``: boot from the images already on the hosts (rollback); ``prune=False``:
+    no prune after the boots (redeploy, rollback), as Kamal's verbs."""
+    nodes = _Nodes(app, changes, pull, prune)
     _add_nodes(nodes)
     graph: nx.DiGraph = nx.DiGraph()
     for step in nodes.steps.values():
@@ -279,6 +285,12 @@ def _boot_host_order(app: App) -> list[str]:
     for role in app.roles:
         ordered += role.hosts
     return list(dict.fromkeys(ordered))
+
+
+def boot_groups(app: App, hosts: Iterable[str]) -> list[list[str]]:
+    """The hosts that boot, primary-role hosts first, in ``boot.limit`` groups (Kamal's)."""
+    order = {host: i for i, host in enumerate(_boot_host_order(app))}
+    return _groups(app, sorted(set(hosts), key=lambda h: order.get(h, len(order))))
 
 
 def _groups(app: App, hosts: list[str]) -> list[list[str]]:

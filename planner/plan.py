@@ -88,10 +88,14 @@ def make_plan(
     envfiles: EnvFileDigests | None = None,
     notes: tuple[str, ...] = (),
     keep: Callable[[Change], bool] | None = None,
+    *,
+    pull: bool = True,
+    prune: bool = True,
 ) -> Plan:
-    """``keep`` narrows the plan (``-h``/``-r``) before the steps are built."""
+    """``keep`` narrows the plan (``-h``/``-r``) before the steps are built; ``pull`` and
+    ``prune`` as in ``build_graph``."""
     changes = tuple(c for c in diff(app, live, envfiles) if keep is None or keep(c))
-    graph = build_graph(app, changes)
+    graph = build_graph(app, changes, pull=pull, prune=prune)
     steps = tuple(ordered_steps(graph))
     primary = live.host(app.primary_host) if app.primary_host else None
     return Plan(
