@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import base64
 import getpass
+import os
+import re
 import textwrap
 from datetime import UTC, datetime
+from pathlib import Path
 
 from backstaff.context import AppContext
-from backstaff.executors.apply import Runtime
+from backstaff.executors.apply import Runtime, StepFailed
+from backstaff.executors.erb_host import LocalErbHost
 from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.git import git_config_value
 from backstaff.planner.commands import words
 from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
-from backstaff.planner.model import App
+from backstaff.planner.model import Accessory, App
 from backstaff.planner.render import mask
-from backstaff.planner.steps import LocalFile, Upload
+from backstaff.planner.steps import AccessoryTemplate, ErrorPages, LocalFile, SecretFile, Upload
+from backstaff.schemas import erb
+from backstaff.schemas.errors import ConfigErrors
 
 
 def now() -> str:
@@ -47,6 +53,32 @@ def audit_command(ctx: AppContext, app: App) -> object:
     return command
 
 
+ERROR_PAGE = re.compile(r"[45]..\.html")
+
+
+def error_pages(directory: Path) -> dict[str, bytes]:
+    """Kamal's ``{4??.html,5??.html}`` of the directory (none: nothing to upload)."""
+    if not directory.is_dir():
+        return {}
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(directory.iterdir())
+        if ERROR_PAGE.fullmatch(path.name) and path.is_file()
+    }
+
+
+def render_accessory_template(ctx: AppContext, accessory: Accessory, path: str) -> bytes:
+    """An accessory's ``.erb`` file as Kamal renders it: ERB with the accessory's env (clear
+    values and secrets) added to ENV, from the project directory."""
+    env = {**os.environ, **ctx.config.env, **dict(accessory.env.clear)}
+    env.update((var, ctx.secrets[key]) for var, key in accessory.env.secrets)
+    text = (ctx.cwd / path).read_bytes().decode("utf-8", errors="replace")
+    try:
+        return erb.render(text, env, path, LocalErbHost(ctx.cwd)).encode()
+    except ConfigErrors as exc:
+        raise StepFailed("; ".join(str(e) for e in exc.errors)) from None
+
+
 def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
     roles = {r.name: r for r in app.roles}
     accessories = {a.name: a for a in app.accessories}
@@ -56,10 +88,16 @@ def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) 
             return str((ctx.config.data.get("registry") or {}).get("password") or "")
         return ctx.secrets[name]
 
-    def render_upload(upload: Upload, host: str) -> bytes:
+    def render_upload(upload: Upload, host: str) -> bytes | dict[str, bytes]:
         source = upload.source
         if isinstance(source, LocalFile):
             return (ctx.cwd / source.path).read_bytes()
+        if isinstance(source, SecretFile):
+            return ctx.secrets[source.name].encode()
+        if isinstance(source, ErrorPages):
+            return error_pages(ctx.cwd / source.path)
+        if isinstance(source, AccessoryTemplate):
+            return render_accessory_template(ctx, accessories[source.accessory], source.path)
         name = source.name
         env = app.env_for(roles[name], host) if source.owner == "role" else accessories[name].env
         return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()

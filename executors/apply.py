@@ -52,7 +52,8 @@ class Runtime:
     """What steps need at run time that the plan deliberately does not hold."""
 
     pool: ConnectionPool
-    render_upload: Callable[[Upload, str], bytes]  # content for an upload on a host
+    # content for an upload on a host; a directory's files by name (error pages)
+    render_upload: Callable[[Upload, str], bytes | dict[str, bytes]]
     secret: Callable[[str], str]  # a secret (or <registry.password>) for stdin
     lock_details: str  # base64 lock details for lock.acquire (its Runtime word)
     audit_command: Callable[[str], str]  # audit message -> the remote command appending it
@@ -122,7 +123,10 @@ def run_step(step: Step, runtime: Runtime) -> None:
     for batch in batches:
         if isinstance(batch, Upload):
             content = runtime.render_upload(batch, step.host)
-            runtime.pool.get(step.host).upload(batch.path, content, int(batch.mode, 8))
+            files = content.items() if isinstance(content, dict) else [("", content)]
+            for name, data in files:
+                path = f"{batch.path}/{name}" if name else batch.path
+                runtime.pool.get(step.host).upload(path, data, int(batch.mode, 8))
             continue
         texts = [render(command, value) for command in batch]
         if len(texts) == 1 and audit is None:

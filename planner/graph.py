@@ -93,6 +93,13 @@ def _add_nodes(nodes: _Nodes) -> None:
             old = dict(change.before).get("version")
             nodes.add(op.assets_prepare(app, role, change.host, str(old) if old else None))
     nodes.collect("assets", "assets ready on every host", nodes.ids("assets.prepare"), 6)
+    routed = {a.name for a in app.accessories if a.proxy}  # accessories with a route
+    routed_hosts = {c.host for c in nodes.of("accessory")
+                    if c.action is not Action.DELETE and c.name in routed}  # fmt: skip
+    for host in sorted({c.host for c in boots} | routed_hosts):
+        files = op.proxy_files(app, host)
+        if files is not None:
+            nodes.add(files)
     _accessory_nodes(nodes)
     _boot_nodes(nodes, boots)
     for change in nodes.of("route"):
@@ -175,6 +182,7 @@ def _host_ready(nodes: _Nodes, step: Step) -> list[str]:
 def _app_boot(nodes: _Nodes, step: Step) -> list[str]:
     group = nodes.boot_group[step.id]
     after = nodes.ids("image.pull", step.host) + nodes.ids("proxy.boot", step.host)
+    after += nodes.ids("proxy.files", step.host)
     after += nodes.collected["accessories"] + nodes.collected["assets"]
     if group > 1:
         wait = nodes.ids("boot.wait", None)
@@ -226,7 +234,10 @@ EDGES: dict[str, Rule] = {
     "login": lambda n, s: n.ids("host.docker", s.host),
     "pull": lambda n, s: n.ids("host.docker", s.host) + n.ids("registry.login", s.host),
     "proxy": _host_ready,
-    "accessory": _host_ready,
+    "accessory": lambda n, s: (  # its route needs kamal-proxy and its files
+        _host_ready(n, s) + n.ids("proxy.boot", s.host) + n.ids("proxy.files", s.host)
+    ),
+    "proxy_files": lambda n, s: _host_ready(n, s) + n.ids("proxy.boot", s.host),
     "assets": lambda n, s: n.ids("image.pull", s.host),
     "barrier": _barrier,
     "app": _app_boot,

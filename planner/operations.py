@@ -17,8 +17,16 @@ from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import proxy as proxy_cmd
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.words import OR, PIPE, Cmd, Raw, Val
-from backstaff.planner.model import Accessory, App, Role
-from backstaff.planner.steps import EnvFile, LocalFile, Step, Upload
+from backstaff.planner.model import Accessory, App, ProxyRoute, Role
+from backstaff.planner.steps import (
+    AccessoryTemplate,
+    EnvFile,
+    ErrorPages,
+    LocalFile,
+    SecretFile,
+    Step,
+    Upload,
+)
 
 DOCKER_INSTALL: Cmd = (
     "sh", "-c", Val("curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\""),
@@ -102,12 +110,68 @@ def route(app: App, role: Role, host: str, target: str, changes: tuple[str, ...]
 # -- accessories -------------------------------------------------------------------------------
 
 
+def certificate_uploads(
+    app: App, route: ProxyRoute, tls_role: str | None
+) -> tuple[Cmd | Upload, ...]:
+    """A custom certificate (``proxy.ssl.certificate_pem``/``private_key_pem``) written where
+    kamal-proxy reads it: the certificate 0644 as in Kamal, the key 0640 in the group the
+    proxy runs as (Kamal writes it 0644)."""
+    if route.custom_certificate is None:
+        return ()
+    certificate, key = route.custom_certificate
+    directory = proxy_cmd.tls_directory(app, tls_role)
+    return (
+        proxy_cmd.make_directory(directory),
+        Upload(f"{directory}/cert.pem", "0644", SecretFile(certificate)),
+        Upload(f"{directory}/key.pem", "0640", SecretFile(key)),
+        proxy_cmd.key_readable_by_proxy(app, tls_role),
+    )
+
+
+def error_pages_upload(app: App) -> tuple[Cmd | Upload, ...]:
+    """This version's error pages (Kamal's ``ErrorPages``), where ``--error-pages`` points."""
+    if not app.error_pages_path:
+        return ()
+    directory = f"{proxy_cmd.error_pages_directory(app)}/{app.version}"
+    return (proxy_cmd.make_directory(directory),
+            Upload(directory, "0644", ErrorPages(app.error_pages_path)))  # fmt: skip
+
+
+def proxy_files(app: App, host: str) -> Step | None:
+    """Before any boot on an app host (Kamal's ``app boot``): the version's error pages, and
+    the custom certificate of each role on the host that runs the proxy."""
+    actions = error_pages_upload(app)
+    for role in app.roles:
+        if host in role.hosts and role.proxy is not None:
+            actions += certificate_uploads(app, role.proxy, role.name)
+    if not actions:
+        return None
+    return Step(f"proxy.files[{host}]", host, "proxy_files",
+                "write the error pages and certificates kamal-proxy reads", 6, actions)  # fmt: skip
+
+
 def accessory_uploads(accessory: Accessory) -> tuple[Upload, ...]:
     files = tuple(
-        Upload(f"{accessory.service_name}{m.remote}", m.mode or "0755", LocalFile(m.local))
+        Upload(
+            accessory_cmd.file_path(accessory, m),
+            m.mode or "0755",
+            AccessoryTemplate(accessory.name, m.local) if m.local.endswith("erb")
+            else LocalFile(m.local),
+        )
         for m in accessory.files
-    )
+    )  # fmt: skip
     return files + (Upload(accessory.env_file, "0600", EnvFile("accessory", accessory.name)),)
+
+
+def accessory_route(app: App, accessory: Accessory) -> tuple[Cmd | Upload, ...]:
+    """After the container runs: its route in kamal-proxy, to the running container (Kamal's
+    accessory ``boot``), its certificate written first."""
+    if accessory.proxy is None:
+        return ()
+    target = accessory_cmd.running_container_id(accessory)
+    return certificate_uploads(app, accessory.proxy, None) + (
+        proxy_cmd.deploy(app, accessory.service_name, accessory.proxy, target, None),
+    )
 
 
 def accessory_boot(
@@ -120,10 +184,12 @@ def accessory_boot(
         actions = (accessory_cmd.start(accessory),)
     else:
         actions = accessory_cmd.make_directories(accessory) + accessory_uploads(accessory)
+        actions += accessory_cmd.set_owners(accessory)
         if action is Action.REPLACE:
             actions += (accessory_cmd.stop(accessory.service_name),
                         accessory_cmd.remove_container(accessory.service_name))  # fmt: skip
         actions += (accessory_cmd.run(app, accessory, host),)
+    actions += accessory_route(app, accessory)
     return Step(f"accessory.boot.{accessory.name}[{host}]", host, "accessory",
                 f"{action.value} accessory {accessory.name}", 6, actions, changes=changes,
                 audit=f"Booted {accessory.name} accessory")  # fmt: skip
@@ -137,7 +203,9 @@ def accessory_reboot(app: App, accessory: Accessory, host: str) -> Step:
         accessory_cmd.remove_container(accessory.service_name),
         *accessory_cmd.make_directories(accessory),
         *accessory_uploads(accessory),
+        *accessory_cmd.set_owners(accessory),
         accessory_cmd.run(app, accessory, host),
+        *accessory_route(app, accessory),
     )
     return Step(f"accessory.reboot.{accessory.name}[{host}]", host, "accessory",
                 f"reboot {accessory.name}", 5, actions, audit=f"Booted {accessory.name} accessory")  # fmt: skip
@@ -185,6 +253,8 @@ def app_boot(
         commands.append(app_cmd.stop_container(str(old_container), role, app.drain_timeout))
         if app_cmd.has_assets(role):
             commands.append(app_cmd.clean_up_assets(app, role))
+        if app.error_pages_path:
+            commands.append(proxy_cmd.clean_up_error_pages(app))
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),

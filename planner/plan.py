@@ -20,7 +20,7 @@ from backstaff.planner.diff import EnvFileDigests, diff
 from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
-from backstaff.planner.steps import EnvFile, LocalFile, Step, Upload
+from backstaff.planner.steps import Step, Upload, source_from_dict, source_to_dict
 
 FORMAT_VERSION = 2  # 2: typed command words, typed uploads, stdin_secrets
 
@@ -177,12 +177,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 def _command_to_dict(command: Cmd | Upload) -> dict[str, Any]:
     if not isinstance(command, Upload):
         return {"words": words.to_json(command)}
-    source = command.source
-    described: dict[str, Any] = (
-        {"env_file": {"owner": source.owner, "name": source.name}}
-        if isinstance(source, EnvFile)
-        else {"local_file": source.path}
-    )
+    described = source_to_dict(command.source)
     return {"upload": {"path": command.path, "mode": command.mode, "source": described}}
 
 
@@ -190,13 +185,7 @@ def _command_from_dict(data: Mapping[str, Any]) -> Cmd | Upload:
     if "words" in data:
         return words.from_json(data["words"])
     upload = data["upload"]
-    source = upload["source"]
-    typed: EnvFile | LocalFile = (
-        EnvFile(source["env_file"]["owner"], source["env_file"]["name"])
-        if "env_file" in source
-        else LocalFile(source["local_file"])
-    )
-    return Upload(upload["path"], upload["mode"], typed)
+    return Upload(upload["path"], upload["mode"], source_from_dict(upload["source"]))
 
 
 class PlanFormatError(Exception):

@@ -8,6 +8,7 @@ never held. Nothing is a string to be parsed back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from backstaff.planner.commands.words import Cmd, render
 
@@ -27,7 +28,69 @@ class LocalFile:
     path: str
 
 
-UploadSource = EnvFile | LocalFile
+@dataclass(frozen=True)
+class SecretFile:
+    """A secret's value as a file (a custom TLS certificate or its key: ``proxy.ssl``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AccessoryTemplate:
+    """An accessory's ``files:`` entry ending in ``erb``: the local file rendered with ERB, the
+    accessory's env (clear and secret) in ENV, as Kamal renders it."""
+
+    accessory: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ErrorPages:
+    """The ``4??.html`` and ``5??.html`` files of a local directory (``error_pages_path``): the
+    upload's path is the directory they go into."""
+
+    path: str
+
+
+UploadSource = EnvFile | LocalFile | SecretFile | AccessoryTemplate | ErrorPages
+
+
+def source_to_dict(source: UploadSource) -> dict[str, object]:
+    """How a saved plan holds an upload's source (names and paths, never content)."""
+    if isinstance(source, EnvFile):
+        return {"env_file": {"owner": source.owner, "name": source.name}}
+    if isinstance(source, SecretFile):
+        return {"secret_file": source.name}
+    if isinstance(source, AccessoryTemplate):
+        return {"accessory_template": {"accessory": source.accessory, "path": source.path}}
+    if isinstance(source, ErrorPages):
+        return {"error_pages": source.path}
+    return {"local_file": source.path}
+
+
+def source_from_dict(data: dict[str, Any]) -> UploadSource:
+    if "env_file" in data:
+        return EnvFile(str(data["env_file"]["owner"]), str(data["env_file"]["name"]))
+    if "secret_file" in data:
+        return SecretFile(str(data["secret_file"]))
+    if "accessory_template" in data:
+        template = data["accessory_template"]
+        return AccessoryTemplate(str(template["accessory"]), str(template["path"]))
+    if "error_pages" in data:
+        return ErrorPages(str(data["error_pages"]))
+    return LocalFile(str(data["local_file"]))
+
+
+def _what(source: UploadSource) -> str:
+    if isinstance(source, EnvFile):
+        return f"the {source.owner} {source.name} env file"
+    if isinstance(source, SecretFile):
+        return f"the secret {source.name}"
+    if isinstance(source, AccessoryTemplate):
+        return f"local {source.path} rendered with ERB"
+    if isinstance(source, ErrorPages):
+        return f"the 4xx/5xx pages of local {source.path}"
+    return f"local {source.path}"
 
 
 @dataclass(frozen=True)
@@ -39,13 +102,7 @@ class Upload:
     source: UploadSource
 
     def describe(self) -> str:
-        source = self.source
-        what = (
-            f"the {source.owner} {source.name} env file"
-            if isinstance(source, EnvFile)
-            else f"local {source.path}"
-        )
-        return f"# upload {self.path} (mode {self.mode}, from {what})"
+        return f"# upload {self.path} (mode {self.mode}, from {_what(self.source)})"
 
 
 @dataclass(frozen=True)

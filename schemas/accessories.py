@@ -64,7 +64,21 @@ def validate(value: Any, path: str = "accessories") -> list[ConfigError]:
         return errors
     for name, accessory in value.items():
         errors += validate_one(accessory, join(path, name))
+    with_certificate = [
+        name for name, accessory in value.items()
+        if isinstance(accessory, dict) and isinstance(accessory.get("proxy"), dict)
+        and isinstance(accessory["proxy"].get("ssl"), dict)
+        and accessory["proxy"]["ssl"].get("certificate_pem")
+    ]  # fmt: skip
+    if len(with_certificate) > 1 and not errors:
+        errors.append(ConfigError(join(path, with_certificate[1], "proxy", "ssl"), SHARED_TLS))
     return errors
+
+
+SHARED_TLS = (
+    "only one accessory may have a custom certificate: Kamal gives every accessory the same "
+    "tls/cert.pem and tls/key.pem of the service on the host"
+)
 
 
 def validate_one(value: Any, path: str) -> list[ConfigError]:

@@ -9,7 +9,7 @@ from backstaff.planner.model import Accessory, App, Mount
 
 
 def _host_path(accessory: Accessory, mount: Mount, is_file: bool) -> Word:
-    if mount.local.startswith("/"):
+    if not is_file and mount.local.startswith("/"):  # a file goes under the service's directory
         return Val(mount.local)
     path = mount.remote if is_file else mount.local
     separator = "" if path.startswith("/") else "/"
@@ -67,6 +67,33 @@ def make_directories(accessory: Accessory) -> tuple[Cmd, ...]:
     for mount in accessory.files:
         commands.append(("mkdir", "-p", _parent(_host_path(accessory, mount, True))))
     return tuple(commands)
+
+
+def file_path(accessory: Accessory, mount: Mount) -> str:
+    """Where a ``files:`` entry goes on the host (relative to the home: Kamal's host_path)."""
+    return f"{accessory.service_name}{mount.remote}"
+
+
+def set_owners(accessory: Accessory) -> tuple[Cmd, ...]:
+    """Kamal's ``chmod``/``chown`` of the directories (mode and owner when given) and the
+    ``chown`` of the uploaded files (their mode is set by the upload)."""
+    commands: list[Cmd] = []
+    for mount in accessory.directories:
+        path = _host_path(accessory, mount, False)
+        if mount.mode:
+            commands.append(("chmod", Val(mount.mode), path))
+        if mount.owner:
+            commands.append(("chown", Val(mount.owner), path))
+    for mount in accessory.files:
+        if mount.owner:
+            commands.append(("chown", Val(mount.owner), Val(file_path(accessory, mount))))
+    return tuple(commands)
+
+
+def running_container_id(accessory: Accessory) -> Cmd:
+    """The running container's id (Kamal's ``container_id_for(..., only_running: true)``)."""
+    name = f"name=^{accessory.service_name}$"
+    return ("docker", "container", "ls", "--filter", Val(name), "--quiet")
 
 
 def start(accessory: Accessory) -> Cmd:

@@ -90,6 +90,40 @@ def remove(service: str) -> Cmd:
     return ("docker", "exec", CONTAINER, "kamal-proxy", "remove", Val(service))
 
 
+def app_directory(app: App) -> str:
+    """The app's directory under the apps-config one (host side; relative to the home)."""
+    return f".kamal/proxy/apps-config/{app.service_with_destination}"
+
+
+def tls_directory(app: App, tls_role: str | None, container: bool = False) -> str:
+    """Where a role's (an accessory's: ``tls_role`` None) custom certificate lives."""
+    base = f"{APPS_CONFIG}/{app.service_with_destination}" if container else app_directory(app)
+    return f"{base}/tls" + (f"/{tls_role}" if tls_role else "")
+
+
+def error_pages_directory(app: App) -> str:
+    return f"{app_directory(app)}/error_pages"
+
+
+def make_directory(path: str) -> Cmd:
+    return ("mkdir", "-p", Val(path))
+
+
+def key_readable_by_proxy(app: App, tls_role: str | None) -> Cmd:
+    """The private key (uploaded 0640) given the group kamal-proxy runs as: readable by the
+    proxy, not by every user of the host (Kamal uploads it 0644). The owner stays the SSH
+    user, so a later upload by Kamal or backstaff still overwrites it."""
+    gid: Cmd = ("docker", "exec", CONTAINER, "id", "-g")
+    key = f"{tls_directory(app, tls_role, container=True)}/key.pem"
+    return ("docker", "exec", "--user", "root", CONTAINER, "chgrp", Sub(gid), Val(key))
+
+
+def clean_up_error_pages(app: App) -> Cmd:
+    """Every other version's error pages removed (Kamal's ``clean_up_error_pages``)."""
+    return ("find", Val(error_pages_directory(app)), "-mindepth", "1", "-maxdepth", "1",
+            Raw("!"), "-name", Val(app.version), "-exec", "rm", "-rf", Val("{}"), Raw("+"))  # fmt: skip
+
+
 def make_apps_config_directory() -> Cmd:
     return ("mkdir", "-p", ".kamal/proxy/apps-config")
 
