@@ -194,10 +194,19 @@ def test_ctrl_c_during_apply(project: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_two_applies_at_once(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    first = spawn(project, "--version", "v3", "deploy", "-P")
-    time.sleep(0.3)
-    second = spawn(project, "--version", "v3", "deploy", "-P")
-    results = [(p.wait(timeout=300), *p.communicate()) for p in (first, second)]
+    # The first holds the lock a while (its pre-deploy hook runs once the lock is taken), so
+    # the second meets it whether it reads the hosts before or after the lock is taken.
+    hook = project / ".kamal" / "hooks" / "pre-deploy"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text("#!/bin/sh\nsleep 3\n")
+    hook.chmod(0o755)
+    try:
+        first = spawn(project, "--version", "v3", "deploy", "-P")
+        time.sleep(0.3)
+        second = spawn(project, "--version", "v3", "deploy", "-P")
+        results = [(p.wait(timeout=300), *p.communicate()) for p in (first, second)]
+    finally:
+        hook.unlink()
     OUTPUTS.extend(o + e for _, o, e in results)
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1], results
