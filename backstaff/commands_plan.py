@@ -10,7 +10,10 @@ from tabulate import tabulate
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.planner.desired import build_desired
+from backstaff.planner.live import LiveState
+from backstaff.planner.model import App
 from backstaff.planner.render import mask, render
+from backstaff.planner.version import RUNNING
 from backstaff.planning import build_plan, gather_hosts, read_live, running_version
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -34,9 +37,16 @@ def _exit(code: int) -> None:
 @pass_app
 def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
          include_hosts: str | None) -> None:  # fmt: skip
-    """Show what would change on the hosts, without changing anything."""
-    app = ctx.app
-    live = read_live(ctx, app, gather_hosts(ctx, include_hosts))
+    """Show what would change on the hosts, without changing anything.
+
+    With ``--version running``: the config at the version running now (what ``drift``
+    compares), to review a change of deploy.yml alone."""
+    hosts = gather_hosts(ctx, include_hosts)
+    if ctx.options.version == RUNNING:
+        app, live = _at_running_version(ctx, hosts)
+    else:
+        app = ctx.app
+        live = read_live(ctx, app, hosts)
     result = build_plan(ctx, app, live)
     secrets = ctx.resolved_secret_values()
     if out is not None:
@@ -49,18 +59,31 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
         _exit(ExitStatus.CHANGES)
 
 
+def _at_running_version(ctx: AppContext, hosts: list[str]) -> tuple[App, LiveState]:
+    """The config at the version running now (the primary role's current container), and the
+    hosts as read (once: the read does not depend on the version)."""
+    probe = build_desired(ctx.config, "current")
+    live = read_live(ctx, probe, hosts)
+    if live.hosts and all(h.error for h in live.hosts):
+        raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
+    return build_desired(ctx.config, running_version(probe, live)), live
+
+
 @click.command()
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @pass_app
 def drift(ctx: AppContext, fmt: str) -> None:
     """Compare the hosts with the config at the version running now; exit 2 on drift."""
     hosts = gather_hosts(ctx)
-    probe = build_desired(ctx.config, ctx.options.version or "current")
-    live = read_live(ctx, probe, hosts)
-    if live.hosts and all(h.error for h in live.hosts):
-        raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
-    version = ctx.options.version or running_version(probe, live)
-    result = build_plan(ctx, build_desired(ctx.config, version), live)
+    if ctx.options.version in (None, RUNNING):
+        app, live = _at_running_version(ctx, hosts)
+    else:
+        app = build_desired(ctx.config, ctx.options.version)
+        live = read_live(ctx, app, hosts)
+        if live.hosts and all(h.error for h in live.hosts):
+            raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
+    version = app.version
+    result = build_plan(ctx, app, live)
     secrets = ctx.resolved_secret_values()
     if fmt == "text":
         drifted = result.changes
@@ -88,7 +111,7 @@ def drift(ctx: AppContext, fmt: str) -> None:
 @pass_app
 def details(ctx: AppContext) -> None:
     """Show the containers and proxy routes on every host (from one read per host)."""
-    probe = build_desired(ctx.config, ctx.options.version or "current")
+    probe = build_desired(ctx.config, "current")
     live = read_live(ctx, probe, gather_hosts(ctx))
     services = {probe.service, "kamal-proxy"} | {a.service_name for a in probe.accessories}
     for state in live.hosts:

@@ -14,7 +14,7 @@ from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.hooks import pre_connect
 from backstaff.planner.changes import Change
 from backstaff.planner.diff import current_container, version_of
-from backstaff.planner.envfiles import env_file_digests
+from backstaff.planner.envfiles import env_file_digests, secret_digests
 from backstaff.planner.filters import split_list
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
@@ -96,7 +96,17 @@ def build_plan(
     keep = selected
     if only is not None:
         keep = (lambda c: only(c) and selected(c)) if selected else only
-    return make_plan(app, live, digest, digests, notes, keep=keep, pull=pull, prune=prune)
+    secrets = _secret_digests(ctx, app) if digests else {}
+    return make_plan(app, live, digest, digests, notes, keep=keep, pull=pull, prune=prune,
+                     secrets=secrets)  # fmt: skip
+
+
+def _secret_digests(ctx: AppContext, app: App) -> dict[str, str]:
+    """Which secret changed (digests only); empty when the secrets cannot all be read."""
+    try:
+        return secret_digests(app, lambda key: ctx.secrets[key])
+    except ConfigErrors:
+        return {}
 
 
 def running_version(app: App, live: LiveState) -> str:

@@ -1,4 +1,5 @@
-"""What the diff produces: one ``Change`` per resource address, with an action and reasons."""
+"""What the diff produces: one ``Change`` per resource address, with an action, reasons (short
+strings) and attributes (every difference, with its values where they are not secret)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,36 @@ class Action(enum.StrEnum):
 
 
 Fields = tuple[tuple[str, str], ...]
+Value = str | tuple[str, ...] | None
+
+
+class Difference(enum.StrEnum):
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+    @property
+    def symbol(self) -> str:
+        return {"added": "+", "changed": "~", "removed": "-"}[self]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One difference: ``path`` (``env.clear.TB_GREETING``, ``labels.team``, ``proxy.hosts``),
+    the value on the host and the one wanted. ``None`` is "absent" for an added or removed
+    attribute and "not shown" for a changed one (a secret, or a value the host only shows as a
+    digest). A ``sensitive`` attribute never holds a value."""
+
+    path: str
+    change: Difference
+    before: Value = None
+    after: Value = None
+    sensitive: bool = False
+    forces_replacement: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sensitive and (self.before is not None or self.after is not None):
+            raise ValueError(f"{self.path}: a sensitive attribute holds no value")
 
 
 @dataclass(frozen=True)
@@ -33,6 +64,7 @@ class Change:
     before: Fields = ()
     after: Fields = ()
     downtime: bool = False
+    attributes: tuple[Attribute, ...] = ()
 
     @property
     def address(self) -> str:

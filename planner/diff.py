@@ -1,29 +1,77 @@
 """Desired vs live, per host: what to create, update, replace or delete, and why.
 
 Containers started by Kamal carry no backstaff digest, so everything is compared on what
-``docker inspect`` shows (image, env names and value digests, labels, command, volumes),
-never on fields Kamal does not set, so a Kamal-deployed host shows no false drift.
+``docker inspect`` shows (image, env names and value digests, labels, command, volumes,
+network, logging, the options inspect shows), never on fields Kamal does not set, so a
+Kamal-deployed host shows no false drift. Every difference is listed, as a short reason and as
+an ``Attribute`` (path, before, after); secret values never are, only that they differ.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
-from backstaff.planner.changes import Action, Change, Fields
+from backstaff.planner.changes import Action, Attribute, Change, Difference, Fields, Value
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
-from backstaff.planner.model import Accessory, App, Role
+from backstaff.planner.model import Accessory, App, Env, Options, ProxyRoute, Role
 
 NETWORK = "kamal"
 PROXY = "kamal-proxy"
 KAMAL_ENV = ("KAMAL_CONTAINER_NAME", "KAMAL_VERSION", "KAMAL_HOST", "KAMAL_DESTINATION")
 
 EnvFileDigests = Mapping[tuple[str, str], str]  # (env file path, host) -> sha256 of the content
+SecretDigests = Mapping[str, str]  # secret key in .kamal/secrets -> value_digest of its value
+
+ADDED, CHANGED, REMOVED = Difference.ADDED, Difference.CHANGED, Difference.REMOVED
 
 
-def diff(app: App, live: LiveState, envfiles: EnvFileDigests | None = None) -> tuple[Change, ...]:
-    """Every change, sorted by host then kind; unreachable hosts are left out (see errors)."""
+class _Found:
+    """The reasons and attributes of one resource, collected as they are found."""
+
+    def __init__(self, forces_replacement: bool = True) -> None:
+        self.reasons: list[str] = []
+        self.attributes: list[Attribute] = []
+        self.forces = forces_replacement
+
+    def add(self, reason: str | None, path: str, change: Difference, before: Value = None,
+            after: Value = None, *, sensitive: bool = False, forces: bool | None = None) -> None:  # fmt: skip
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+        self.attributes.append(
+            Attribute(
+                path, change, before, after, sensitive, self.forces if forces is None else forces
+            )  # fmt: skip
+        )
+
+    def compare(self, reason: str, path: str, before: Value, after: Value,
+                forces: bool | None = None) -> None:  # fmt: skip
+        """An attribute the host shows: added, removed or changed, when it differs."""
+        if before == after:
+            return
+        change = (
+            ADDED if before in (None, "", ()) else REMOVED if after in (None, "", ()) else CHANGED
+        )
+        self.add(reason, path, change, before or None, after or None, forces=forces)
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+
+def diff(
+    app: App,
+    live: LiveState,
+    envfiles: EnvFileDigests | None = None,
+    secrets: SecretDigests | None = None,
+) -> tuple[Change, ...]:
+    """Every change, sorted by host then kind; unreachable hosts are left out (see errors).
+
+    ``secrets``, when given, lets the diff say which secret changed (the host's value digest
+    against the configured value's); without it only the env file's digest tells."""
     envfiles = envfiles or {}
+    secrets = secrets or {}
     changes: list[Change] = []
     hosts = list(dict.fromkeys(list(app.all_hosts) + [h.host for h in live.hosts]))
     for host in hosts:
@@ -34,10 +82,10 @@ def diff(app: App, live: LiveState, envfiles: EnvFileDigests | None = None) -> t
         changes += _proxy(app, state)
         for accessory in app.accessories:
             if host in accessory.host_set:
-                changes += _accessory(app, accessory, state, envfiles)
+                changes += _accessory(app, accessory, state, envfiles, secrets)
         for role in app.roles:
             if host in role.host_set:
-                changes += _app(app, role, state, envfiles)
+                changes += _app(app, role, state, envfiles, secrets)
         changes += _removed(app, state)
         changes += _stale(app, state)
     return tuple(sorted(changes, key=lambda c: c.sort_key))
@@ -77,32 +125,54 @@ def _proxy(app: App, state: LiveHost) -> list[Change]:
     before = (("image", container.image), ("state", container.state))
     if app.proxy_run.from_config and container.image != wanted:
         reason = f"image {container.image} → {wanted}"
-        return [Change("proxy", PROXY, host, Action.REPLACE, (reason,), before, after, True)]
+        attribute = Attribute("image", CHANGED, container.image, wanted, forces_replacement=True)
+        return [Change("proxy", PROXY, host, Action.REPLACE, (reason,), before, after, True,
+                       (attribute,))]  # fmt: skip
     if not container.running:
-        return [Change("proxy", PROXY, host, Action.UPDATE, (f"{container.state}",), before, after)]
+        attribute = Attribute("state", CHANGED, container.state, "running")
+        return [Change("proxy", PROXY, host, Action.UPDATE, (f"{container.state}",), before, after,
+                       attributes=(attribute,))]  # fmt: skip
     return []
 
 
-def _env_reasons(
-    wanted_clear: tuple[tuple[str, str], ...],
-    wanted_secrets: tuple[str, ...],
+def _env(
+    found: _Found,
+    env: Env,
     container: LiveContainer,
     image_env: tuple[str, ...],
+    secrets: SecretDigests,
     extra_allowed: tuple[str, ...] = KAMAL_ENV,
-) -> list[str]:
+) -> None:
+    """Env names added, removed and changed. A clear value is shown as configured; the host's
+    value only where the host passed it on the command line (``LiveContainer.clear_env``) and
+    it is clear in the config too. A secret is sensitive: only that it differs."""
     live = dict(container.env)
-    reasons = []
-    for key, value in wanted_clear:
+    shown = dict(container.clear_env)
+    for key, value in env.clear:
+        path = f"env.clear.{key}"
         if key not in live:
-            reasons.append(f"env added: {key}")
+            found.add(f"env added: {key}", path, ADDED, None, value)
         elif live[key] != value_digest(value):
-            reasons.append(f"env changed: {key}")
-    for key in wanted_secrets:
-        if key not in live:
-            reasons.append(f"secret added: {key}")
-    known = {k for k, _ in wanted_clear} | set(wanted_secrets) | set(extra_allowed) | set(image_env)
-    reasons += [f"env removed: {key}" for key in sorted(live) if key not in known]
-    return reasons
+            found.add(f"env changed: {key}", path, CHANGED, shown.get(key), value)
+    for name, secret_key in env.secrets:
+        path = f"env.secret.{name}"
+        if name not in live:
+            found.add(f"secret added: {name}", path, ADDED, sensitive=True)
+        elif secret_key in secrets and live[name] != secrets[secret_key]:
+            found.add(f"secret changed: {name}", path, CHANGED, sensitive=True)
+    known = {k for k, _ in env.clear} | {k for k, _ in env.secrets} | set(extra_allowed)
+    for key in sorted(set(live) - known - set(image_env)):
+        found.add(f"env removed: {key}", f"env.{key}", REMOVED)
+
+
+def _env_file(found: _Found, path: str, state: LiveHost, envfiles: EnvFileDigests) -> None:
+    """The env file holds the secrets: when its digest differs and no secret was named above,
+    say that the secrets changed (never which values)."""
+    wanted = envfiles.get((path, state.host))
+    if not wanted or state.envfile_digest(path) in (None, wanted):
+        return
+    if not any(a.path.startswith("env.secret.") for a in found.attributes):
+        found.add("secrets changed (env file differs)", "env_file", CHANGED, sensitive=True)
 
 
 def _image_env(state: LiveHost, container: LiveContainer) -> tuple[str, ...]:
@@ -134,7 +204,9 @@ def version_of(app: App, role: Role, container: LiveContainer) -> str:
     return container.name.removeprefix(role.container_prefix + "-")
 
 
-def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> list[Change]:
+def _app(
+    app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests, secrets: SecretDigests
+) -> list[Change]:
     host = state.host
     current = current_container(app, role, state)
     after = (("container", role.container_name(app.version)), ("image", app.image),
@@ -158,14 +230,24 @@ def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> lis
         taken = state.container(role.container_name(app.version))
         if taken is not None and taken.id != current.id:  # e.g. a rollback: renamed first
             before += (("name_taken_by", taken.state), ("name_taken_id", taken.short_id))
-        reasons = (
-            [f"new version {old} → {app.version}"]
-            if old != app.version
-            else _app_drift(app, role, state, current, envfiles)
-        )
-        if reasons:
+        found = _Found()
+        if old != app.version:
+            found.add(f"new version {old} → {app.version}", "version", CHANGED, old, app.version)
+        _app_drift(found, app, role, state, current, envfiles, secrets, old)
+        if found:
+            if role.proxy:  # the boot deploys the route again: its changes ride along
+                _route_settings(found, role.proxy, state, role.container_prefix, "proxy.")
             changes.append(
-                Change("app", role.name, host, Action.REPLACE, tuple(reasons), before, after)
+                Change(
+                    "app",
+                    role.name,
+                    host,
+                    Action.REPLACE,
+                    tuple(found.reasons),
+                    before,
+                    after,
+                    attributes=tuple(found.attributes),
+                )  # fmt: skip
             )
         elif role.proxy:
             changes += _route(app, role, state, current)
@@ -185,30 +267,158 @@ def _app(app: App, role: Role, state: LiveHost, envfiles: EnvFileDigests) -> lis
 
 
 def _app_drift(
-    app: App, role: Role, state: LiveHost, container: LiveContainer, envfiles: EnvFileDigests
-) -> list[str]:
-    reasons = []
-    if container.image != app.image:
-        reasons.append(f"image {container.image} → {app.image}")
+    found: _Found,
+    app: App,
+    role: Role,
+    state: LiveHost,
+    container: LiveContainer,
+    envfiles: EnvFileDigests,
+    secrets: SecretDigests,
+    old_version: str,
+) -> None:
+    if container.image not in (app.image, f"{app.repository}:{old_version}"):
+        found.add(f"image {container.image} → {app.image}", "image", CHANGED, container.image,
+                  app.image)  # fmt: skip
     env = app.env_for(role, state.host)
-    reasons += _env_reasons(env.clear, tuple(k for k, _ in env.secrets), container,
-                            _image_env(state, container))  # fmt: skip
-    wanted_digest = envfiles.get((role.env_file, state.host))
-    if wanted_digest and state.envfile_digest(role.env_file) not in (None, wanted_digest):
-        reasons.append("secrets changed (env file differs)")
-    labels = dict(container.labels)
-    for key, value in app.labels_for(role):
-        if labels.get(key, None) != value:
-            reasons.append(f"label changed: {key}")
-    if role.cmd and tuple(shlex.split(role.cmd)) != container.cmd:
-        reasons.append(f"cmd changed: {' '.join(container.cmd)} → {role.cmd}")
+    _env(found, env, container, _image_env(state, container), secrets)
+    _env_file(found, role.env_file, state, envfiles)
+    _labels(found, app.labels_for(role), container)
+    _cmd(found, role.cmd, container)
+    _options(found, role.options, container)
     wanted_mounts = {v.split(":")[1] for v in app.volumes if ":" in v}
     live_mounts = {m.split(":", 1)[1] for m in container.mounts}
-    if role.asset_path and role.proxy:
-        wanted_mounts.add(role.asset_path.partition(":")[0])
+    assets = role.asset_path.partition(":")[0] if role.asset_path and role.proxy else None
+    if assets:
+        wanted_mounts.add(assets)
     if wanted_mounts != live_mounts:
-        reasons.append("volumes changed")
-    return reasons
+        before, after = _volumes_shown(container.mounts, assets), _volumes_wanted(app.volumes)
+        change = ADDED if not before else REMOVED if not after else CHANGED
+        found.add("volumes changed", "volumes", change, before or None, after or None)
+    found.compare("network changed", "network", container.network or None, NETWORK)
+    _logging(found, role.logging, container)
+
+
+def _labels(found: _Found, wanted: tuple[tuple[str, str], ...], container: LiveContainer) -> None:
+    """Labels the config sets; others on the container (e.g. an image's) are not compared."""
+    labels = dict(container.labels)
+    for key, value in wanted:
+        if labels.get(key) != value:
+            before = labels.get(key)
+            found.add(f"label changed: {key}", f"labels.{key}",
+                      ADDED if before is None else CHANGED, before, value)  # fmt: skip
+
+
+def _cmd(found: _Found, cmd: str | None, container: LiveContainer) -> None:
+    if cmd and tuple(shlex.split(cmd)) != container.cmd:
+        before = " ".join(container.cmd)
+        found.add(f"cmd changed: {before} → {cmd}", "cmd", CHANGED, before or None, cmd)
+
+
+def _volumes_shown(mounts: tuple[str, ...], assets: str | None) -> tuple[str, ...]:
+    """The host's mounts as ``source:destination`` (the assets volume, named per version, left
+    out: it changes with every version)."""
+    return tuple(m for m in mounts if not assets or m.split(":", 1)[1] != assets)
+
+
+def _volumes_wanted(volumes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(":".join(v.split(":")[:2]) for v in volumes))
+
+
+def _logging(found: _Found, logging: tuple[tuple[str, str], ...], container: LiveContainer) -> None:
+    """The log driver when the config names one, and the log options."""
+    if not container.log_driver:
+        return
+    driver = next((value for flag, value in logging if flag == "--log-driver"), None)
+    if driver is not None:
+        found.compare("logging changed", "logging.driver", container.log_driver, driver)
+    wanted = dict(value.partition("=")[::2] for flag, value in logging if flag == "--log-opt")
+    live = dict(container.log_options)
+    for key in sorted(set(wanted) | set(live)):
+        found.compare("logging changed", f"logging.options.{key}", live.get(key), wanted.get(key))
+
+
+# Options whose value when not given is known (so one removed from the config shows).
+OPTION_DEFAULTS = {
+    "memory": "0", "memory-reservation": "0", "cpus": "0", "cpu-shares": "0", "pids-limit": "0",
+    "add-host": "", "dns": "", "cap-add": "", "cap-drop": "", "security-opt": "",
+    "privileged": "false", "read-only": "false", "init": "false",
+}  # fmt: skip
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)b?\s*$", re.IGNORECASE)
+UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def option_value(option: str, value: bool | str | tuple[str, ...]) -> str | None:
+    """A configured option as ``live.inspect_options`` reads it from the host, or None when
+    it cannot be told (then it is not compared)."""
+    values = value if isinstance(value, tuple) else (value,)
+    if option in ("add-host", "dns", "security-opt"):
+        return ",".join(sorted(str(v) for v in values))
+    if option in ("cap-add", "cap-drop"):
+        return ",".join(sorted(str(v).upper().removeprefix("CAP_") for v in values))
+    if option in ("privileged", "read-only", "init"):
+        return "true" if value is True or value == "true" else "false"
+    if option in ("memory", "memory-reservation", "memory-swap", "shm-size"):
+        match = SIZE.match(str(value))
+        if not match:
+            return None
+        return str(int(Decimal(match[1]) * UNITS[match[2].lower()]))
+    if option == "cpus":
+        try:
+            return str(int(Decimal(str(value)) * 1_000_000_000))
+        except InvalidOperation:
+            return None
+    if option in ("cpu-shares", "pids-limit"):
+        return str(value) if str(value).lstrip("-").isdigit() else None
+    return None
+
+
+def option_shown(option: str, value: str) -> str:
+    """How an option's value reads in a plan: sizes and CPUs as one would write them."""
+    if option in ("memory", "memory-reservation", "memory-swap", "shm-size") and value.isdigit():
+        number = int(value)
+        for unit in ("p", "t", "g", "m", "k"):
+            if number and number % UNITS[unit] == 0:
+                return f"{number // UNITS[unit]}{unit}"
+        return value
+    if option == "cpus" and value.isdigit():
+        return str(Decimal(value) / 1_000_000_000).rstrip("0").rstrip(".") if value != "0" else "0"
+    return value
+
+
+def _options(found: _Found, options: Options, container: LiveContainer) -> None:
+    """The options ``docker inspect`` shows (``live.OPTIONS``); others cannot be compared."""
+    live = dict(container.options)
+    configured = dict(options)
+    for option in sorted(set(live) & (set(configured) | set(OPTION_DEFAULTS))):
+        if option in configured:
+            wanted = option_value(option, configured[option])
+        else:
+            wanted = OPTION_DEFAULTS[option]
+        default = OPTION_DEFAULTS.get(option)
+        if wanted is None or wanted == live[option]:
+            continue
+        before = None if live[option] == default else option_shown(option, live[option])
+        after = None if option not in configured else option_shown(option, wanted)
+        change = ADDED if before is None else REMOVED if after is None else CHANGED
+        found.add(f"option changed: {option}", f"options.{option}", change, before, after)
+
+
+def _route_settings(
+    found: _Found, spec: ProxyRoute, state: LiveHost, service: str, prefix: str = ""
+) -> None:
+    """What ``kamal-proxy list`` shows of a route (hosts, path prefixes, TLS) against the
+    config. Health checks, timeouts and buffering are not shown by the host: not compared."""
+    live = next((r for r in state.routes or () if r.service == service), None)
+    if live is None:
+        return
+    what = "proxy " if prefix else ""
+    found.compare(f"{what}hosts changed", f"{prefix}hosts", ",".join(sorted(live.hosts)) or "*",
+                  ",".join(sorted(spec.hosts)) or "*", forces=False)  # fmt: skip
+    found.compare(f"{what}path prefixes changed", f"{prefix}path_prefixes",
+                  ",".join(sorted(live.paths)), ",".join(sorted(spec.path_prefixes or ("/",))),
+                  forces=False)  # fmt: skip
+    tls = ("yes" if live.tls else "no", "yes" if spec.ssl else "no")
+    found.compare(f"{what}TLS changed", f"{prefix}tls", *tls, forces=False)
 
 
 def _route(app: App, role: Role, state: LiveHost, current: LiveContainer) -> list[Change]:
@@ -221,30 +431,33 @@ def _route(app: App, role: Role, state: LiveHost, current: LiveContainer) -> lis
         return []  # the proxy itself is planned (not running): it is re-created with its state
     live = next((r for r in state.routes if r.service == role.container_prefix), None)
     if live is None:
-        return [Change("route", role.name, host, Action.CREATE, ("route missing",), (), after)]
+        attributes = (Attribute("target", ADDED, None, target),)
+        return [Change("route", role.name, host, Action.CREATE, ("route missing",), (), after,
+                       attributes=attributes)]  # fmt: skip
     before = (
         ("target", live.target),
         ("hosts", ",".join(live.hosts) or "*"),
         ("state", live.state),
     )
-    reasons = []
+    found = _Found(forces_replacement=False)
     if live.target != target:
-        reasons.append(f"target {live.target} is not the current container ({target})")
-    if set(live.hosts) != set(route_spec.hosts):
-        reasons.append("hosts changed")
-    if set(live.paths) != set(route_spec.path_prefixes or ("/",)):
-        reasons.append("path prefixes changed")
-    if live.tls != route_spec.ssl:
-        reasons.append("TLS changed")
+        found.add(f"target {live.target} is not the current container ({target})", "target",
+                  CHANGED, live.target, target)  # fmt: skip
+    _route_settings(found, route_spec, state, role.container_prefix)
     if live.state != "running":
-        reasons.append(f"route is {live.state} (maintenance)")
-    if not reasons:
+        found.add(f"route is {live.state} (maintenance)", "state", CHANGED, live.state, "running")
+    if not found:
         return []
-    return [Change("route", role.name, host, Action.UPDATE, tuple(reasons), before, after)]
+    return [Change("route", role.name, host, Action.UPDATE, tuple(found.reasons), before, after,
+                   attributes=tuple(found.attributes))]  # fmt: skip
 
 
 def _accessory(
-    app: App, accessory: Accessory, state: LiveHost, envfiles: EnvFileDigests
+    app: App,
+    accessory: Accessory,
+    state: LiveHost,
+    envfiles: EnvFileDigests,
+    secrets: SecretDigests,
 ) -> list[Change]:
     host = state.host
     container = state.container(accessory.service_name)
@@ -254,26 +467,62 @@ def _accessory(
             Change("accessory", accessory.name, host, Action.CREATE, ("not running",), (), after)
         ]
     before = (("container", container.name), ("image", container.image), ("state", container.state))
-    reasons = []
+    found = _Found()
     if container.image != accessory.image:
-        reasons.append(f"image {container.image} → {accessory.image}")
-    reasons += _env_reasons(accessory.env.clear, tuple(k for k, _ in accessory.env.secrets),
-                            container, _image_env(state, container), ("KAMAL_HOST",))  # fmt: skip
-    wanted_digest = envfiles.get((accessory.env_file, host))
-    if wanted_digest and state.envfile_digest(accessory.env_file) not in (None, wanted_digest):
-        reasons.append("secrets changed (env file differs)")
-    if accessory.cmd and tuple(shlex.split(accessory.cmd)) != container.cmd:
-        reasons.append(f"cmd changed: {' '.join(container.cmd)} → {accessory.cmd}")
-    if reasons:
-        return [Change("accessory", accessory.name, host, Action.REPLACE, tuple(reasons), before,
-                       after, downtime=True)]  # fmt: skip
+        found.add(f"image {container.image} → {accessory.image}", "image", CHANGED,
+                  container.image, accessory.image)  # fmt: skip
+    _env(found, accessory.env, container, _image_env(state, container), secrets, ("KAMAL_HOST",))
+    _env_file(found, accessory.env_file, state, envfiles)
+    _cmd(found, accessory.cmd, container)
+    _labels(found, (("service", accessory.service_name),) + accessory.labels, container)
+    _options(found, accessory.options, container)
+    _accessory_mounts(found, accessory, container)
+    found.compare("network changed", "network", container.network or None, accessory.network)
+    _logging(found, app.logging, container)
+    if found:
+        return [Change("accessory", accessory.name, host, Action.REPLACE, tuple(found.reasons),
+                       before, after, downtime=True, attributes=tuple(found.attributes))]  # fmt: skip
     if not container.running:
+        attribute = Attribute("state", CHANGED, container.state, "running")
         return [
             Change(
-                "accessory", accessory.name, host, Action.UPDATE, (container.state,), before, after
-            )
+                "accessory",
+                accessory.name,
+                host,
+                Action.UPDATE,
+                (container.state,),
+                before,
+                after,
+                attributes=(attribute,),
+            )  # fmt: skip
         ]
     return []
+
+
+def _accessory_mounts(found: _Found, accessory: Accessory, container: LiveContainer) -> None:
+    """Volumes, files and directories by where they are mounted in the container (their
+    sources on the host depend on the SSH user's home). A mount the config no longer has is
+    told apart by its source: files and directories live under ``<home>/<service>/``, a file
+    at its container path."""
+    wanted = {
+        "volumes": {v.split(":")[1] for v in accessory.volumes if ":" in v},
+        "files": {m.remote for m in accessory.files},
+        "directories": {m.remote for m in accessory.directories},
+    }
+    live: dict[str, set[str]] = {name: set() for name in wanted}
+    home = f"/{accessory.service_name}"
+    for mount in container.mounts:
+        source, _, destination = mount.rpartition(":")
+        group = next((name for name, dests in wanted.items() if destination in dests), None)
+        if group is None and f"{home}/" in source:
+            as_file = source.endswith(
+                home + ("" if destination.startswith("/") else "/") + destination
+            )
+            group = "files" if as_file else "directories"
+        live[group or "volumes"].add(destination)
+    for name in wanted:
+        found.compare(f"{name} changed", name, tuple(sorted(live[name])) or None,
+                      tuple(sorted(wanted[name])) or None)  # fmt: skip
 
 
 def _removed(app: App, state: LiveHost) -> list[Change]:

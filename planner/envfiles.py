@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 
 from backstaff.planner.commands.app import env_file_content
+from backstaff.planner.live import value_digest
 from backstaff.planner.model import App, Env
 
 SecretLookup = Callable[[str], str]
@@ -27,3 +28,12 @@ def env_file_digests(app: App, lookup: SecretLookup) -> dict[tuple[str, str], st
         for host in accessory.hosts:
             digests[(accessory.env_file, host)] = hashlib.sha256(content.encode()).hexdigest()
     return digests
+
+
+def secret_digests(app: App, lookup: SecretLookup) -> dict[str, str]:
+    """Secret key -> digest of its value (as ``live`` digests the hosts' env values), for
+    every secret an env file holds: the diff says which secret changed, never its value."""
+    keys = {key for role in app.roles for host in role.hosts
+            for _, key in app.env_for(role, host).secrets}  # fmt: skip
+    keys |= {key for accessory in app.accessories for _, key in accessory.env.secrets}
+    return {key: value_digest(lookup(key)) for key in sorted(keys)}

@@ -44,6 +44,13 @@ def _sections(app: App, host: str) -> list[tuple[str, str]]:
         ("registry", f"grep -c {_quote(chr(34) + server + chr(34))} .docker/config.json || true"),
         ("envfiles", f"for f in {env_dir}/roles/*.env {env_dir}/accessories/*.env;"
                      ' do [ -f "$f" ] && sha256sum "$f"; done; true'),
+        # The env files' variable NAMES (never a value) and when each was written: what a
+        # container got from an env file rather than from --env (see live.parse_envkeys).
+        ("envkeys", f"for f in {env_dir}/roles/*.env {env_dir}/accessories/*.env;"
+                    ' do [ -f "$f" ] || continue;'
+                    " if k=$(LC_ALL=C sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' \"$f\");"
+                    ' then printf \'%s %s %s\\n\' "$(stat -c %Y "$f")" "$f" "$(echo $k)";'
+                    ' else echo "!unreadable $f"; fi; done; true'),
     ]  # fmt: skip
     if host == app.primary_host:
         lock = app.lock_directory

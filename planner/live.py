@@ -1,17 +1,22 @@
 """Live state parsed from the gather script's output. Pure, and tolerant of odd output:
 what cannot be read becomes ``None`` (unknown), and the diff acts on unknowns.
 
-Env values are never kept: each is reduced to a digest for comparison, so a secret from an
-env file cannot leak into a plan, a log or a JSON file.
+Env values are reduced to digests for comparison as they are parsed, so a secret from an env
+file cannot leak into a plan, a log or a JSON file. The one exception is ``clear_env``: the
+values of variables given on the ``docker run`` command line (``--env``), which Kamal and
+backstaff only ever pass for ``env.clear``; see ``_clear_env`` for how they are told apart from
+the env file's (only the env files' variable names are read from the host, never a value).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -37,6 +42,13 @@ class LiveContainer:
     env: tuple[tuple[str, str], ...]  # (name, digest of the value)
     cmd: tuple[str, ...]
     mounts: tuple[str, ...]  # source:destination
+    # Values of the variables passed with --env (never one read from an env file): the plan
+    # shows them only for keys that are also clear in the config.
+    clear_env: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # docker options as inspect shows them (OPTIONS)
+    network: str = ""
+    log_driver: str = ""
+    log_options: tuple[tuple[str, str], ...] = ()
 
     @property
     def short_id(self) -> str:
@@ -145,7 +157,11 @@ def parse_host(host: str, text: str) -> LiveHost:
         host=host,
         docker_version=docker.splitlines()[0],
         networks=tuple(sorted(n for n in sections.get("networks", "").split() if n)),
-        containers=parse_containers(sections.get("containers", "")),
+        containers=parse_containers(
+            sections.get("containers", ""),
+            host,
+            parse_envkeys(sections["envkeys"]) if "envkeys" in sections else None,
+        ),
         images=parse_images(sections.get("images", "")),
         image_env=parse_image_env(sections.get("image_env", "")),
         routes=parse_routes(sections.get("proxy", "")),
@@ -164,27 +180,106 @@ def _count(text: str) -> bool | None:
     return int(text) > 0 if text.isdigit() else None
 
 
-def parse_containers(text: str) -> tuple[LiveContainer, ...]:
+def parse_containers(
+    text: str, host: str = "", envkeys: EnvKeys | None = None
+) -> tuple[LiveContainer, ...]:
     if not text.strip():
         return ()
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
         return ()
-    containers = [c for c in (_container(item) for item in data if isinstance(item, dict)) if c]
+    if not isinstance(data, list):
+        return ()
+    found = (_container(item, host, envkeys) for item in data if isinstance(item, dict))
+    containers = [c for c in found if c]
     return tuple(sorted(containers, key=lambda c: (c.created, c.name)))
 
 
-def _container(item: dict[str, Any]) -> LiveContainer | None:
+EnvKeys = tuple[tuple[str, int, tuple[str, ...]], ...]  # (env file, written at, names)
+
+
+def _clear_env(
+    entries: list[tuple[str, str]],
+    name: str,
+    host: str,
+    created: str,
+    labels: dict[str, str],
+    envkeys: EnvKeys | None,
+) -> tuple[tuple[str, str], ...]:
+    """The variables the container got from ``--env``, with their values: never one an env
+    file holds.
+
+    ``docker inspect`` lists the env file's variables and the ``--env`` ones together (in no
+    order to rely on). Kamal and backstaff put only secrets in the env files, so a value is kept
+    only with positive evidence that it is not from one: the container carries Kamal's own
+    ``KAMAL_CONTAINER_NAME=<its name>`` or ``KAMAL_HOST=<this host>``; the host's env files
+    were all read (``envkeys``); its own env file (by its labels) is there and was not written
+    after the container was created (so it is what the container was started with); and no
+    env file on the host names the variable, which appears once. Else nothing is kept."""
+    if not envkeys or not any(
+        (key == "KAMAL_CONTAINER_NAME" and value == name)
+        or (key == "KAMAL_HOST" and host and value == host)
+        for key, value in entries
+    ):
+        return ()
+    own = [written for path, written, _ in envkeys if _env_file_of(path, labels)]
+    started = _epoch(created)
+    if started is None or not own or any(written > started for written in own):
+        return ()
+    from_files = {key for _, _, keys in envkeys for key in keys}
+    names = [key for key, _ in entries]
+    return tuple(sorted((k, v) for k, v in entries if k not in from_files and names.count(k) == 1))
+
+
+def _env_file_of(path: str, labels: dict[str, str]) -> bool:
+    """Whether ``path`` is the env file Kamal writes for a container with these labels."""
+    service, role = labels.get("service") or "", labels.get("role")
+    if role is not None:
+        directory = service + (f"-{labels['destination']}" if labels.get("destination") else "")
+        return path == f".kamal/apps/{directory}/env/roles/{role}.env"
+    folder, _, file = path.rpartition("/env/accessories/")
+    return bool(folder and service) and service.endswith("-" + file.removesuffix(".env"))
+
+
+def _epoch(timestamp: str) -> int | None:
+    """``2026-11-22T21:08:47.255434731Z`` (docker's Created, UTC) in whole seconds."""
+    match = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?Z$", timestamp)
+    if not match:
+        return None
+    return calendar.timegm(tuple(int(part) for part in match.groups()) + (0, 0, 0))
+
+
+def parse_envkeys(text: str) -> EnvKeys | None:
+    """The ``envkeys`` section: ``<mtime> <path> <NAME> <NAME>…`` per env file; None when
+    any could not be read (then no env value is taken for clear)."""
+    found = []
+    for line in text.splitlines():
+        written, _, rest = line.partition(" ")
+        path, _, names = rest.partition(" ")
+        if not written.isdigit() or not path:
+            return None
+        found.append((path, int(written), tuple(sorted(set(names.split())))))
+    return tuple(sorted(found))
+
+
+def _container(
+    item: dict[str, Any], host: str = "", envkeys: EnvKeys | None = None
+) -> LiveContainer | None:
     config = item.get("Config") or {}
     state = item.get("State") or {}
+    host_config = item.get("HostConfig") or {}
     name = str(item.get("Name") or "").lstrip("/")
     if not name or not item.get("Id"):
         return None
-    env = []
-    for entry in config.get("Env") or []:
-        key, _, value = str(entry).partition("=")
-        env.append((key, value_digest(value)))
+    entries = [str(entry).partition("=") for entry in config.get("Env") or []]
+    pairs = [(key, value) for key, _, value in entries]
+    env = [(key, value_digest(value)) for key, value in pairs]
+    labels = {str(k): str(v) for k, v in (config.get("Labels") or {}).items()}
+    created = str(item.get("Created") or "")
+    clear_env = _clear_env(pairs, name, host, created, labels, envkeys)
+    del entries, pairs  # only digests, and the --env values, go further
+    log_config = host_config.get("LogConfig") or {}
     mounts = tuple(
         f"{m.get('Name') or m.get('Source', '')}:{m.get('Destination', '')}"
         for m in item.get("Mounts") or []
@@ -200,6 +295,59 @@ def _container(item: dict[str, Any]) -> LiveContainer | None:
         env=tuple(sorted(env)),
         cmd=tuple(str(c) for c in config.get("Cmd") or []),
         mounts=tuple(sorted(mounts)),
+        clear_env=clear_env,
+        options=inspect_options(host_config),
+        network=str(host_config.get("NetworkMode") or ""),
+        log_driver=str(log_config.get("Type") or ""),
+        log_options=tuple(
+            sorted((str(k), str(v)) for k, v in (log_config.get("Config") or {}).items())
+        ),
+    )
+
+
+def _list(value: Any) -> str:
+    return ",".join(sorted(str(v) for v in value or ()))
+
+
+def _capabilities(value: Any) -> str:
+    return ",".join(sorted(str(v).upper().removeprefix("CAP_") for v in value or ()))
+
+
+def _number(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "0"
+
+
+def _flag(value: Any) -> str:
+    return "true" if value is True else "false"
+
+
+# docker options ``docker inspect`` shows (HostConfig field, reader; a missing or null field
+# reads as the option not given). The diff normalizes the configured values the same way
+# (``planner.diff.option_value``): sizes in bytes, CPUs in nano-CPUs, lists sorted and joined.
+OPTIONS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "memory": ("Memory", _number),
+    "memory-reservation": ("MemoryReservation", _number),
+    "memory-swap": ("MemorySwap", _number),
+    "shm-size": ("ShmSize", _number),
+    "cpus": ("NanoCpus", _number),
+    "cpu-shares": ("CpuShares", _number),
+    "pids-limit": ("PidsLimit", _number),
+    "add-host": ("ExtraHosts", _list),
+    "dns": ("Dns", _list),
+    "cap-add": ("CapAdd", _capabilities),
+    "cap-drop": ("CapDrop", _capabilities),
+    "security-opt": ("SecurityOpt", _list),
+    "privileged": ("Privileged", _flag),
+    "read-only": ("ReadonlyRootfs", _flag),
+    "init": ("Init", _flag),
+}
+
+
+def inspect_options(host_config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(host_config, dict) or not host_config:
+        return ()
+    return tuple(
+        (option, read(host_config.get(field))) for option, (field, read) in OPTIONS.items()
     )
 
 

@@ -13,16 +13,16 @@ from typing import Any
 
 import networkx as nx
 
-from backstaff.planner.changes import Action, Change
+from backstaff.planner.changes import Action, Attribute, Change, Difference, Value
 from backstaff.planner.commands import words
 from backstaff.planner.commands.words import Cmd
-from backstaff.planner.diff import EnvFileDigests, diff
+from backstaff.planner.diff import EnvFileDigests, SecretDigests, diff
 from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step, Upload, source_from_dict, source_to_dict
 
-FORMAT_VERSION = 2  # 2: typed command words, typed uploads, stdin_secrets
+FORMAT_VERSION = 3  # 2: typed command words, typed uploads, stdin_secrets; 3: attributes
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,11 @@ def make_plan(
     *,
     pull: bool = True,
     prune: bool = True,
+    secrets: SecretDigests | None = None,
 ) -> Plan:
     """``keep`` narrows the plan (``-h``/``-r``) before the steps are built; ``pull`` and
     ``prune`` as in ``build_graph``."""
-    changes = tuple(c for c in diff(app, live, envfiles) if keep is None or keep(c))
+    changes = tuple(c for c in diff(app, live, envfiles, secrets) if keep is None or keep(c))
     graph = build_graph(app, changes, pull=pull, prune=prune)
     steps = tuple(ordered_steps(graph))
     primary = live.host(app.primary_host) if app.primary_host else None
@@ -149,6 +150,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "before": dict(c.before) or None,
                 "after": dict(c.after) or None,
                 "downtime": c.downtime,
+                "attributes": [attribute_to_dict(a) for a in c.attributes],
             }
             for c in plan.changes
         ],
@@ -172,6 +174,38 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "live_fingerprint": plan.live_fingerprint,
         "config_digest": plan.config_digest,
     }
+
+
+def _value_to_json(value: Value) -> str | list[str] | None:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _value_from_json(value: Any) -> Value:
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return None if value is None else str(value)
+
+
+def attribute_to_dict(attribute: Attribute) -> dict[str, Any]:
+    return {
+        "path": attribute.path,
+        "change": attribute.change.value,
+        "before": _value_to_json(attribute.before),
+        "after": _value_to_json(attribute.after),
+        "sensitive": attribute.sensitive,
+        "forces_replacement": attribute.forces_replacement,
+    }
+
+
+def attribute_from_dict(data: Mapping[str, Any]) -> Attribute:
+    return Attribute(
+        str(data["path"]),
+        Difference(data["change"]),
+        _value_from_json(data.get("before")),
+        _value_from_json(data.get("after")),
+        bool(data.get("sensitive")),
+        bool(data.get("forces_replacement")),
+    )
 
 
 def _command_to_dict(command: Cmd | Upload) -> dict[str, Any]:
@@ -250,6 +284,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 tuple((c.get("before") or {}).items()),
                 tuple((c.get("after") or {}).items()),
                 bool(c.get("downtime")),
+                tuple(attribute_from_dict(a) for a in c.get("attributes", ())),
             )  # fmt: skip
             for c in data["changes"]
         )

@@ -14,6 +14,9 @@ class GitFacts:
     cwd: str
 
 
+RUNNING = "running"  # `plan --version running`: the version running now, read from the hosts
+
+
 class VersionError(Exception):
     pass
 
@@ -28,6 +31,11 @@ def compute_version(
 ) -> str:
     """Kamal adds ``_uncommitted_<16 hex>`` only when the tree is dirty and ``builder.context``
     is set: without a context it builds a clean clone of HEAD, so HEAD is what ships."""
+    if cli_version == RUNNING:
+        raise VersionError(
+            "--version running is read by `plan` and `drift` only (the version running now);"
+            " give this command a version"
+        )
     if cli_version:
         return cli_version
     if env_version:

@@ -3,17 +3,33 @@ collapsible block per host; kept under GitHub's 65,536-character comment limit."
 
 from __future__ import annotations
 
+import re
+
 from tabulate import tabulate
 
-from backstaff.planner.changes import Action
+from backstaff.planner.changes import Action, Change
 from backstaff.planner.plan import Plan
-from backstaff.planner.render.text import no_changes, summary_line
+from backstaff.planner.render.text import attribute_text, no_changes, summary_line
 
 LIMIT = 65_000
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _attributes(changes: list[Change]) -> str:
+    """Each change's attributes in a ``diff`` block (GitHub colours the ``+`` and ``-`` lines);
+    the fence is longer than any run of backticks inside."""
+    parts = []
+    for change in changes:
+        if not change.attributes:
+            continue
+        body = "\n".join(attribute_text(a) for a in change.attributes)
+        longest = max((len(run) for run in re.findall("`+", body)), default=0)
+        fence = "`" * max(3, longest + 1)
+        parts.append(f"`{change.address}`\n\n{fence}diff\n{body}\n{fence}\n")
+    return "\n".join(parts)
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
@@ -63,8 +79,11 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         table = tabulate(
             rows, headers=("", "Resource", "Why"), tablefmt="github", disable_numparse=True
         )
+        attributes = _attributes(changes)
+        attributes = f"{attributes}\n" if attributes else ""
         blocks.append(
-            f"<details><summary><code>{host}</code>: {counts}</summary>\n\n{table}\n\n</details>\n"
+            f"<details><summary><code>{host}</code>: {counts}</summary>\n\n{table}\n\n"
+            f"{attributes}</details>\n"
         )
     text = "\n".join(head).rstrip() + "\n\n"
     for index, block in enumerate(blocks):

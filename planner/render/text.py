@@ -1,10 +1,53 @@
-"""The terminal rendering: per host, a table of changes with symbols and reasons."""
+"""The terminal rendering: per host, a table of changes with symbols and reasons, each change
+followed by its attributes, Terraform style (``~ path: before → after``)."""
 
 from __future__ import annotations
 
+import json
+
 from tabulate import tabulate
 
+from backstaff.planner.changes import Attribute, Change, Difference, Value
 from backstaff.planner.plan import Plan
+
+NOT_SHOWN = "(not shown)"
+FORCES = "  # forces replacement"
+
+
+def value_text(value: Value) -> str:
+    """A value on one line, quoted as JSON (a line break or a quote inside stays visible)."""
+    if value is None:
+        return NOT_SHOWN
+    if isinstance(value, tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def attribute_text(attribute: Attribute) -> str:
+    """``~ env.clear.TB_GREETING: "hello" → "hello there"``; a secret never shows a value."""
+    a = attribute
+    if a.sensitive:
+        what = {Difference.ADDED: "(secret added)", Difference.CHANGED: "(secret changed)",
+                Difference.REMOVED: "(secret removed)"}[a.change]  # fmt: skip
+    elif a.change is Difference.ADDED:
+        what = value_text(a.after)
+    elif a.change is Difference.REMOVED:
+        what = "(removed)" if a.before is None else f"{value_text(a.before)} → (removed)"
+    else:
+        what = f"{value_text(a.before)} → {value_text(a.after)}"
+    return f"{a.change.symbol} {a.path}: {what}" + (FORCES if a.forces_replacement else "")
+
+
+def _with_attributes(table: list[str], changes: list[Change]) -> list[str]:
+    """Each change's row, then its attributes indented under its address."""
+    if len(table) != len(changes):  # a cell spanning lines: attributes after the table
+        return table + [f"    {attribute_text(a)}" for c in changes for a in c.attributes]
+    lines = []
+    for row, change in zip(table, changes, strict=True):
+        lines.append(row)
+        indent = " " * (row.find(change.address) + 2)
+        lines += [f"{indent}{attribute_text(a)}" for a in change.attributes]
+    return lines
 
 
 def summary_line(plan: Plan) -> str:
@@ -42,18 +85,18 @@ def render_text(plan: Plan, verbose: bool = False) -> str:
     if not hosts:
         lines.append(no_changes(plan))
     for host in hosts:
+        changes = [c for c in plan.changes if c.host == host]
         rows = [
             (
                 c.action.symbol,
                 c.address,
                 "; ".join(c.reasons) + (" [downtime]" if c.downtime else ""),
             )
-            for c in plan.changes
-            if c.host == host
+            for c in changes
         ]
         lines.append(f"Host {host}")
         table = tabulate(rows, tablefmt="plain", disable_numparse=True)
-        lines += [f"  {row.rstrip()}" for row in table.splitlines()]
+        lines += _with_attributes([f"  {row.rstrip()}" for row in table.splitlines()], changes)
         lines.append("")
     if verbose and plan.steps:
         lines.append("Steps, in order:")

@@ -156,3 +156,112 @@ def test_a_new_secret_env_var_replaces_the_containers() -> None:
     }  # fmt: skip
     assert all(c.action is Action.REPLACE for c in changes)
     assert all(any("NEW_TOKEN" in r for r in c.reasons) for c in changes)
+
+
+def attributes(change: Change) -> dict[str, tuple[str, object, object, bool, bool]]:
+    return {
+        a.path: (a.change.value, a.before, a.after, a.sensitive, a.forces_replacement)
+        for a in change.attributes
+    }
+
+
+def test_an_old_value_is_shown_only_where_the_host_shows_it_was_clear() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["env"]["clear"]["TB_GREETING"] = "hello there"
+
+    for scenario, before in (("deployed-v1-envkeys", "hello"), ("deployed-v1", None)):
+        (web, *_) = diff(example("v1", edit), live(scenario))
+        assert attributes(web)["env.clear.TB_GREETING"] == (
+            "changed", before, "hello there", False, True)  # fmt: skip
+
+
+def test_every_difference_rides_with_a_new_version() -> None:
+    def edits(data: dict[str, Any]) -> None:
+        data["env"]["clear"]["TB_GREETING"] = "hello there"
+        data["servers"]["workers"]["cmd"] = "tb-worker 9"
+        data["servers"]["workers"]["options"] = {"memory": "1g", "cpus": "1.5"}
+
+    changes = {c.address: c for c in diff(example("v2", edits), live("deployed-v1-envkeys"))}
+    workers = changes["app.workers[10.254.0.13]"]
+    assert workers.reasons == (
+        "new version v1 → v2", "env changed: TB_GREETING", "cmd changed: tb-worker 5 → tb-worker 9",
+        "option changed: cpus", "option changed: memory",
+    )  # fmt: skip
+    assert attributes(workers) == {
+        "version": ("changed", "v1", "v2", False, True),
+        "env.clear.TB_GREETING": ("changed", "hello", "hello there", False, True),
+        "cmd": ("changed", "tb-worker 5", "tb-worker 9", False, True),
+        "options.cpus": ("added", None, "1.5", False, True),
+        "options.memory": ("added", None, "1g", False, True),
+    }
+
+
+def test_secrets_are_named_never_shown() -> None:
+    from backstaff.planner.live import value_digest
+
+    secrets = {"SECRET_TOKEN": value_digest("rotated"), "CACHE_PASSWORD": value_digest("x")}
+    envfiles = {(".kamal/apps/tb/env/roles/web.env", "10.254.0.11"): "0" * 64}
+    changes = {c.address: c for c in diff(example("v1"), live("deployed-v1"), envfiles, secrets)}
+    web = changes["app.web[10.254.0.11]"]
+    assert web.reasons == ("secret changed: SECRET_TOKEN",)
+    assert attributes(web) == {"env.secret.SECRET_TOKEN": ("changed", None, None, True, True)}
+    cache = changes["accessory.cache[10.254.0.13]"]
+    assert attributes(cache) == {"env.secret.CACHE_PASSWORD": ("changed", None, None, True, True)}
+    # the same secret value: nothing to say
+    same = {"SECRET_TOKEN": value_digest("s3cr3t-token-123"), "CACHE_PASSWORD": value_digest(
+        "cache-pass-456")}  # fmt: skip
+    assert diff(example("v1"), live("deployed-v1"), None, same) == ()
+
+
+def test_a_secret_made_clear_shows_only_its_new_value() -> None:
+    def to_clear(data: dict[str, Any]) -> None:
+        data["env"]["secret"] = []
+        data["env"]["clear"]["SECRET_TOKEN"] = "public"
+
+    (web, *_) = diff(example("v1", to_clear), live("deployed-v1-envkeys"))
+    assert attributes(web)["env.clear.SECRET_TOKEN"] == ("changed", None, "public", False, True)
+
+
+def test_a_clear_value_made_secret_is_sensitive() -> None:
+    from backstaff.planner.live import value_digest
+
+    def to_secret(data: dict[str, Any]) -> None:
+        del data["env"]["clear"]["TB_GREETING"]
+        data["env"]["secret"].append("TB_GREETING")
+
+    secrets = {"TB_GREETING": value_digest("a secret now"),
+               "SECRET_TOKEN": value_digest("s3cr3t-token-123")}  # fmt: skip
+    (web, *_) = diff(example("v1", to_secret), live("deployed-v1"), None, secrets)
+    assert attributes(web) == {"env.secret.TB_GREETING": ("changed", None, None, True, True)}
+
+
+def test_route_settings() -> None:
+    def edits(data: dict[str, Any]) -> None:
+        data["servers"]["web"]["hosts"] = ["10.254.0.11"]  # SSL: one server
+        data["proxy"]["host"] = "tb.example.com"
+        data["proxy"]["ssl"] = True
+        data["proxy"]["path_prefix"] = "/api"
+
+    changes = {c.address: c for c in diff(example("v1", edits), live("deployed-v1"))}
+    route = changes["route.web[10.254.0.11]"]
+    assert route.action is Action.UPDATE
+    assert attributes(route) == {
+        "hosts": ("changed", "*", "tb.example.com", False, False),
+        "path_prefixes": ("changed", "/", "/api", False, False),
+        "tls": ("changed", "no", "yes", False, False),
+    }
+
+
+def test_accessory_files_directories_labels_and_network() -> None:
+    def edits(data: dict[str, Any]) -> None:
+        cache = data["accessories"]["cache"]
+        cache["files"] = ["config/cache.conf:/etc/other.conf"]
+        cache["directories"] = []
+        cache["labels"] = {"tier": "cache"}
+
+    (cache,) = diff(example("v1", edits), live("deployed-v1"))
+    assert attributes(cache) == {
+        "labels.tier": ("added", None, "cache", False, True),
+        "files": ("changed", ("/etc/cache.conf",), ("/etc/other.conf",), False, True),
+        "directories": ("removed", ("/data",), None, False, True),
+    }

@@ -187,3 +187,79 @@ def test_lock_section_states() -> None:
     assert lock("!held\nTG9j\nay==") == LiveLock("Lock")
     assert lock("!held\nTG9j\\nay==\\n") == LiveLock("Lock")  # echo without escapes
     assert lock("something else") == LiveLock(UNREADABLE_LOCK)
+
+
+def _inspect(env: list[str], name: str = "tb-web-v9", labels: dict[str, str] | None = None) -> str:
+    import json
+
+    labels = {"service": "tb", "role": "web"} if labels is None else labels
+    item = {"Id": "a" * 64, "Name": f"/{name}", "Created": "2026-11-25T18:43:34.46Z",
+            "Config": {"Env": env, "Labels": labels}, "State": {}}  # fmt: skip
+    return json.dumps([item])
+
+
+WEB_ENV = ((".kamal/apps/tb/env/roles/web.env", 1795632214, ("SECRET",)),)  # 18:43:34
+
+
+def test_clear_env_holds_only_values_given_on_the_command_line() -> None:
+    """Only with positive evidence that a value is not from an env file: Kamal's own
+    variables on the container, its env file read and not newer than the container, and no
+    env file on the host naming the variable."""
+    from backstaff.planner.live import parse_containers
+
+    state = live("deployed-v1-envkeys")
+    web = state.host("10.254.0.11").container("tb-web-v1")
+    assert web is not None
+    assert dict(web.clear_env) == {
+        "KAMAL_CONTAINER_NAME": "tb-web-v1", "KAMAL_VERSION": "v1", "KAMAL_HOST": "10.254.0.11",
+        "TB_GREETING": "hello", "TB_MODE": "testbed",
+    }  # fmt: skip
+    cache = state.host("10.254.0.13").container("tb-cache")
+    assert cache is not None
+    assert dict(cache.clear_env) == {"KAMAL_HOST": "10.254.0.13", "CACHE_MODE": "lru"}
+    assert "s3cr3t" not in repr(state) and "cache-pass" not in repr(state)
+    # captured before the env files' names were gathered: nothing is taken for clear
+    old = live("deployed-v1").host("10.254.0.11").container("tb-web-v1")
+    assert old is not None and old.clear_env == ()
+
+    def clear(env: list[str], envkeys: object = WEB_ENV, **kwargs: object) -> dict[str, str]:
+        (container,) = parse_containers(_inspect(env, **kwargs), "10.0.0.1", envkeys)  # type: ignore[arg-type]
+        return dict(container.clear_env)
+
+    marked = ["SECRET=x", "KAMAL_CONTAINER_NAME=tb-web-v9", "A=1", "B=2", "B=3"]
+    assert clear(marked) == {"KAMAL_CONTAINER_NAME": "tb-web-v9", "A": "1"}
+    assert clear(["A=1", "KAMAL_HOST=10.0.0.1"]) == {"A": "1", "KAMAL_HOST": "10.0.0.1"}
+    # no marker, or not this container's or host's: nothing
+    assert clear(["A=1"]) == {} and clear(["KAMAL_CONTAINER_NAME=other", "A=1"]) == {}
+    assert clear(["KAMAL_HOST=10.0.0.9", "A=1"]) == {}
+    # env files unknown or unreadable, its own missing, or written after the container
+    assert clear(marked, None) == {} and clear(marked, ()) == {}
+    assert clear(marked, labels={"service": "tb", "role": "jobs"}) == {}
+    newer = ((".kamal/apps/tb/env/roles/web.env", 1795632215, ("SECRET",)),)
+    assert clear(marked, newer) == {}
+    # another env file on the host naming the variable
+    other = WEB_ENV + ((".kamal/apps/tb/env/roles/jobs.env", 1795632299, ("A",)),)
+    assert clear(marked, other) == {"KAMAL_CONTAINER_NAME": "tb-web-v9"}
+    accessory = ((".kamal/apps/tb/env/accessories/db.env", 1795632214, ("PASSWORD",)),)
+    assert clear(["PASSWORD=p", "KAMAL_HOST=10.0.0.1", "USER=u"], accessory,
+                 name="tb-db", labels={"service": "tb-db"}) == {"KAMAL_HOST": "10.0.0.1", "USER": "u"}  # fmt: skip
+
+
+def test_envkeys_section() -> None:
+    from backstaff.planner.live import parse_envkeys
+
+    text = "1795632215 .kamal/apps/tb/env/roles/web.env SECRET_TOKEN OTHER\n1 .kamal/x.env "
+    assert parse_envkeys(text) == (
+        (".kamal/apps/tb/env/roles/web.env", 1795632215, ("OTHER", "SECRET_TOKEN")),
+        (".kamal/x.env", 1, ()),
+    )
+    assert parse_envkeys("!unreadable .kamal/apps/tb/env/roles/web.env") is None
+    assert parse_envkeys(" .kamal/x.env A") is None and parse_envkeys("") == ()
+
+
+def test_options_network_and_logging_as_inspect_shows_them() -> None:
+    web = live("deployed-v1").host("10.254.0.11").container("tb-web-v1")
+    assert web is not None and web.network == "kamal" and web.log_driver == "json-file"
+    assert web.log_options == (("max-size", "10m"),)
+    options = dict(web.options)
+    assert options["memory"] == "0" and options["cap-add"] == "" and options["init"] == "false"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from backstaff.planner.live import LiveHost, LiveState
+from backstaff.planner.live import LiveHost, LiveState, value_digest
 from backstaff.planner.plan import Plan, make_plan, plan_from_dict, plan_to_dict
 from backstaff.planner.render import render
 from tests.conftest import FIXTURES
@@ -27,10 +27,25 @@ def _drop_workers(data: dict[str, Any]) -> None:
     del data["servers"]["workers"]
 
 
+def _everything(data: dict[str, Any]) -> None:
+    """A new version riding with env, label, option, volume and proxy edits (issue #16)."""
+    data["env"]["clear"]["TB_GREETING"] = "hello there"
+    data["env"]["clear"]["TB_NEW"] = "1"
+    del data["env"]["clear"]["TB_MODE"]
+    data["env"]["secret"].append("NEW_TOKEN")
+    data["labels"] = {"team": "web"}
+    data["servers"]["web"]["options"] = {"memory": "512m", "cap-add": "NET_ADMIN"}
+    data["volumes"] = ["tb-data:/data"]
+    data["proxy"]["host"] = "tb.example.com"
+    data["proxy"]["path_prefix"] = "/app"
+    data["accessories"]["cache"]["env"]["clear"]["CACHE_MODE"] = "lfu"
+
+
 SCENARIOS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None] | None]] = {
     "fresh": ("fresh", "v1", None),
     "up-to-date": ("deployed-v1", "v1", None),
     "new-version": ("deployed-v1", "v2", None),
+    "new-version-attributes": ("deployed-v1-envkeys", "v2", _everything),
     "env-changed": ("deployed-v1", "v1", _env),
     "role-removed": ("deployed-v1", "v1", _drop_workers),
     "proxy-missing": ("proxy-missing", "v1", None),
@@ -40,6 +55,15 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[dict[str, Any]], None] | None]] =
 }
 REFUSED = "cannot connect on port 22: connection refused (nothing listens on that port)"
 UNREAD = {"host-unread": {"10.254.0.13": REFUSED}, "nothing-read": dict.fromkeys(HOSTS, REFUSED)}
+# The secrets' values as .kamal/secrets holds them now (digests only reach the planner):
+# SECRET_TOKEN rotated, CACHE_PASSWORD as deployed.
+SECRET_DIGESTS = {
+    "new-version-attributes": {
+        "SECRET_TOKEN": value_digest("rotated-token-789"),
+        "CACHE_PASSWORD": value_digest("cache-pass-456"),
+        "NEW_TOKEN": value_digest("new-token-000"),
+    }
+}
 
 
 def build(name: str) -> Plan:
@@ -51,7 +75,8 @@ def build(name: str) -> Plan:
             LiveHost(h.host, error=unread[h.host]) if h.host in unread else h for h in state.hosts
         )
     )
-    return make_plan(example(version, change), state, "config-digest")
+    secrets = SECRET_DIGESTS.get(name)
+    return make_plan(example(version, change), state, "config-digest", secrets=secrets)
 
 
 def check(name: str, suffix: str, text: str) -> None:
@@ -86,14 +111,53 @@ def test_verbose_text_lists_every_step_and_command() -> None:
     check("new-version-verbose", "txt", render(build("new-version"), "text", verbose=True))
 
 
-def test_json_round_trip() -> None:
-    plan = build("fresh")
+@pytest.mark.parametrize("name", ["fresh", "new-version-attributes"])
+def test_json_round_trip(name: str) -> None:
+    plan = build(name)
     assert plan_from_dict(json.loads(render(plan, "json"))) == plan
+
+
+EVERY_EDIT = (
+    ('~ version: "v1" → "v2"', "version", "v1", "v2"),
+    ('~ env.clear.TB_GREETING: "hello" → "hello there"', "env.clear.TB_GREETING", "hello",
+     "hello there"),
+    ('+ env.clear.TB_NEW: "1"', "env.clear.TB_NEW", None, "1"),
+    ("- env.TB_MODE: (removed)", "env.TB_MODE", None, None),
+    ("~ env.secret.SECRET_TOKEN: (secret changed)", "env.secret.SECRET_TOKEN", None, None),
+    ("+ env.secret.NEW_TOKEN: (secret added)", "env.secret.NEW_TOKEN", None, None),
+    ('+ labels.team: "web"', "labels.team", None, "web"),
+    ('+ options.memory: "512m"', "options.memory", None, "512m"),
+    ('+ options.cap-add: "NET_ADMIN"', "options.cap-add", None, "NET_ADMIN"),
+    ('+ volumes: ["tb-data:/data"]', "volumes", None, ["tb-data:/data"]),
+    ('~ proxy.hosts: "*" → "tb.example.com"', "proxy.hosts", "*", "tb.example.com"),
+    ('~ proxy.path_prefixes: "/" → "/app"', "proxy.path_prefixes", "/", "/app"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_every_edit_riding_with_a_new_version_is_shown(fmt: str) -> None:
+    text = render(build("new-version-attributes"), fmt)
+    web = text.split("10.254.0.12")[0]  # the first host's section
+    for line, *_ in EVERY_EDIT:
+        assert line in web
+    assert '~ env.clear.CACHE_MODE: "lru" → "lfu"' in text
+
+
+def test_every_edit_is_in_the_json_attribute_list() -> None:
+    data = plan_to_dict(build("new-version-attributes"))
+    web = next(c for c in data["changes"] if c["address"] == "app.web[10.254.0.11]")
+    attributes = {a["path"]: a for a in web["attributes"]}
+    for _, path, before, after in EVERY_EDIT:
+        assert (attributes[path]["before"], attributes[path]["after"]) == (before, after)
+    assert attributes["env.secret.SECRET_TOKEN"]["sensitive"] is True
+    assert attributes["env.secret.SECRET_TOKEN"]["change"] == "changed"
+    assert attributes["version"]["forces_replacement"] is True
+    assert attributes["proxy.hosts"]["forces_replacement"] is False
 
 
 def test_json_is_versioned_with_steps_and_fingerprint() -> None:
     data = plan_to_dict(build("new-version"))
-    assert data["format_version"] == 2
+    assert data["format_version"] == 3
     assert data["summary"] == {"add": 0, "change": 0, "replace": 3, "destroy": 0}
     assert data["steps"][0]["id"] == "lock.acquire[10.254.0.11]"
     assert len(data["live_fingerprint"]) == 64
@@ -103,7 +167,7 @@ def test_no_secret_in_any_rendering() -> None:
     for name in SCENARIOS:
         plan = build(name)
         for fmt in ("text", "json", "markdown"):
-            for secret in ("tbpass", "s3cr3t-token-123", "cache-pass-456"):
+            for secret in ("tbpass", "s3cr3t-token-123", "cache-pass-456", "rotated-token-789"):
                 assert secret not in render(plan, fmt, verbose=True)
 
 
