@@ -219,7 +219,7 @@ def remove(ctx: AppContext, dry_run: bool) -> None:
 
 
 @app.command("stale_containers")
-@click.option("--stop", "stop_them", is_flag=True, help="Stop them.")
+@click.option("-s", "--stop", "stop_them", is_flag=True, help="Stop them.")
 @DRY_RUN
 @pass_app
 def stale_containers(ctx: AppContext, stop_them: bool, dry_run: bool) -> None:
@@ -241,13 +241,17 @@ def stale_containers(ctx: AppContext, stop_them: bool, dry_run: bool) -> None:
 
 
 @app.command()
+@click.option("--drain-timeout", type=click.IntRange(min=0),
+              help="Seconds in-flight requests may take (default: drain_timeout of the config).")  # fmt: skip
 @click.option("--message", help="Shown to visitors while in maintenance.")
 @DRY_RUN
 @pass_app
-def maintenance(ctx: AppContext, message: str | None, dry_run: bool) -> None:
+def maintenance(ctx: AppContext, drain_timeout: int | None, message: str | None,
+                dry_run: bool) -> None:  # fmt: skip
     """Put the app in maintenance mode: kamal-proxy answers 503 with the message."""
     a = _app(ctx)
-    steps = [operations.app_maintenance(a, r, h, message) for r, h in _pairs(ctx, a, proxied=True)]
+    steps = [operations.app_maintenance(a, r, h, message, drain_timeout)
+             for r, h in _pairs(ctx, a, proxied=True)]  # fmt: skip
     run_steps(ctx, a, steps, dry_run=dry_run)
 
 

@@ -416,10 +416,12 @@ def app_stop_stale(app: App, role: Role, host: str, container: str) -> Step:
                 (app_cmd.stop_container(container, role, app.drain_timeout),))  # fmt: skip
 
 
-def app_maintenance(app: App, role: Role, host: str, message: str | None) -> Step:
+def app_maintenance(
+    app: App, role: Role, host: str, message: str | None, drain_timeout: int | None = None
+) -> Step:
     return Step(f"app.maintenance.{role.name}[{host}]", host, "app",
                 f"maintenance for {role.container_prefix}", 5,
-                (verbs.proxy_maintenance(app, role, message),),
+                (verbs.proxy_maintenance(app, role, message, drain_timeout),),
                 audit=f"[{role.name}] Maintenance mode")  # fmt: skip
 
 

@@ -134,9 +134,13 @@ def app_exec_reuse(
             container, *_exec_words(command))  # fmt: skip
 
 
-def proxy_maintenance(app: App, role: Role, message: str | None) -> Cmd:
+def proxy_maintenance(
+    app: App, role: Role, message: str | None, drain_timeout: int | None = None
+) -> Cmd:
+    """``app maintenance``: ``drain_timeout`` overrides the config's, as Kamal's option does."""
+    drain = app.drain_timeout if drain_timeout is None else drain_timeout
     tokens: Cmd = ("docker", "exec", "kamal-proxy", "kamal-proxy", "stop", Val(role.container_prefix),
-                   f"--drain-timeout={int(app.drain_timeout)}s")  # fmt: skip
+                   f"--drain-timeout={int(drain)}s")  # fmt: skip
     return tokens + ((Val(f"--message={message}"),) if message else ())
 
 

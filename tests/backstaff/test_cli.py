@@ -176,3 +176,15 @@ def test_dotenv_loaded_by_deploy_yml_reaches_the_secrets_file(
     code, out, err = run(capsys, "secrets", "print")
     assert code == 0, err
     assert "LOADED=dotenv-value-42" in out
+
+
+def test_maintenance_drain_timeout_and_stale_containers_stop(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal's `app maintenance --drain-timeout` and `app stale_containers -s`."""
+    code, out, err = run(capsys, "app", "maintenance", "--drain-timeout", "7", "--dry-run")
+    assert code == 0, err
+    assert out.count("kamal-proxy stop tb-web --drain-timeout=7s") == 2  # both web hosts
+    assert run(capsys, "app", "maintenance", "--drain-timeout", "-1", "--dry-run")[0] == 2
+    code, out, _ = run(capsys, "app", "stale_containers", "--help")
+    assert code == 0 and "-s, --stop" in out

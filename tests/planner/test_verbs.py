@@ -37,3 +37,12 @@ def test_details_and_logs() -> None:
     assert words(join(verbs.accessory_details(app.accessories[0]))) in recorded(
         "09-accessory-details-all"
     )
+
+
+def test_maintenance_drain_timeout_overrides_the_config() -> None:
+    app = example("v3")
+    command = join(verbs.proxy_maintenance(app, app.roles[0], "Back soon", 5))
+    assert words(command) == (
+        "docker", "exec", "kamal-proxy", "kamal-proxy", "stop", "tb-web", "--drain-timeout=5s",
+        "--message=Back soon",
+    )  # fmt: skip
