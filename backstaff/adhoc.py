@@ -17,7 +17,7 @@ from backstaff.planner import operations
 from backstaff.planner.commands.base import Cmd, join
 from backstaff.planner.model import App
 from backstaff.planner.render import mask
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.steps import Step
 from backstaff.planning import connection_pool
 from backstaff.runtime import make_runtime
 
@@ -101,13 +101,6 @@ def follow_on_host(ctx: AppContext, app: App, host: str, command: Cmd) -> None:
         pool.close()
     if status:
         click.get_current_context().exit(status)
-
-
-def step(host: str, name: str, description: str, actions: Iterable[Cmd | Upload],
-         audit: str | None = None) -> Step:  # fmt: skip
-    return Step(
-        f"{name}[{host}]", host, name.split(".")[0], description, 5, tuple(actions), audit=audit
-    )
 
 
 def run_steps(
