@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from backstaff.planner.commands.app import command_words
 from backstaff.planner.commands.base import Cmd, pipe
-from backstaff.planner.commands.words import Val
+from backstaff.planner.commands.words import STDERR_TO_STDOUT, Val, Word
 
 # Lines shown when neither -n, --since nor --grep chooses them (Kamal's defaults).
 LINES, FOLLOW_LINES = 100, 10
@@ -51,3 +51,20 @@ def filtered(command: Cmd, grep: str | None, grep_options: str | None) -> Cmd:
     """``command``, through ``grep`` when a pattern is given (an empty one matches every line,
     as in Kamal)."""
     return pipe(command, grep_words(grep, grep_options)) if grep is not None else command
+
+
+def container_logs(
+    container: Word, lines: int | None, since: str | None, grep: str | None,
+    grep_options: str | None, timestamps: bool, follow: bool,
+) -> Cmd:  # fmt: skip
+    """``docker logs`` of one named container (``accessory logs``, ``proxy logs``): the last
+    ``lines`` (default 100, none when --since or --grep chooses); following, the last ``lines``
+    or 10 (Kamal 2.11 always shows 10 and drops --since when following; both are kept here)."""
+    if follow:
+        shown = lines if lines is not None else FOLLOW_LINES
+        command: Cmd = ("docker", "logs", container, *timestamps_words(timestamps),
+                        *since_words(since), *tail_words(shown), "--follow")  # fmt: skip
+    else:
+        command = ("docker", "logs", container, *since_words(since),
+                   *tail_words(tail(lines, since, grep, LINES)), *timestamps_words(timestamps))  # fmt: skip
+    return filtered(command + (STDERR_TO_STDOUT,), grep, grep_options)

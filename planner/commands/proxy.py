@@ -8,7 +8,6 @@ from backstaff.planner.commands.words import (
     OR,
     PIPE,
     PWD,
-    STDERR_TO_STDOUT,
     Cat,
     Raw,
     Sub,
@@ -219,18 +218,8 @@ def logs(
     lines: int | None = None, *, since: str | None = None, grep: str | None = None,
     timestamps: bool = True, follow: bool = False,
 ) -> Cmd:  # fmt: skip
-    """Kamal's ``proxy logs``: the last ``lines`` (default 100, none when --since or --grep
-    chooses); following, the last ``lines`` or 10 (Kamal 2.11 always shows 10 and drops
-    --since when following; both are kept here)."""
-    if follow:
-        tail = lines if lines is not None else log_words.FOLLOW_LINES
-        command: Cmd = ("docker", "logs", CONTAINER, *log_words.timestamps_words(timestamps),
-                        *log_words.since_words(since), *log_words.tail_words(tail), "--follow")  # fmt: skip
-    else:
-        command = ("docker", "logs", CONTAINER, *log_words.since_words(since),
-                   *log_words.tail_words(log_words.tail(lines, since, grep, log_words.LINES)),
-                   *log_words.timestamps_words(timestamps))  # fmt: skip
-    return log_words.filtered(command + (STDERR_TO_STDOUT,), grep, None)
+    """Kamal's ``proxy logs`` (see ``logs.container_logs``)."""
+    return log_words.container_logs(CONTAINER, lines, since, grep, None, timestamps, follow)
 
 
 REMOVE_GUARD = Raw(

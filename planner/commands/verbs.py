@@ -162,19 +162,9 @@ def accessory_logs(
     since: str | None = None, grep_options: str | None = None, timestamps: bool = True,
     follow: bool = False,
 ) -> Cmd:  # fmt: skip
-    """Kamal's ``accessory logs``: the last ``lines`` (default 100, none when --since or --grep
-    chooses); following, the last ``lines`` or 10 (Kamal 2.11 always shows 10 and drops
-    --since when following; both are kept here)."""
+    """Kamal's ``accessory logs`` (see ``logs.container_logs``)."""
     name = Val(accessory.service_name)
-    if follow:
-        tail = lines if lines is not None else logs.FOLLOW_LINES
-        command: Cmd = ("docker", "logs", name, *logs.timestamps_words(timestamps),
-                        *logs.since_words(since), *logs.tail_words(tail), "--follow")  # fmt: skip
-    else:
-        command = ("docker", "logs", name, *logs.since_words(since),
-                   *logs.tail_words(logs.tail(lines, since, grep, logs.LINES)),
-                   *logs.timestamps_words(timestamps))  # fmt: skip
-    return logs.filtered(command + (STDERR_TO_STDOUT,), grep, grep_options)
+    return logs.container_logs(name, lines, since, grep, grep_options, timestamps, follow)
 
 
 def accessory_exec(
