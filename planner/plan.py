@@ -26,6 +26,15 @@ FORMAT_VERSION = 3  # 2: typed command words, typed uploads, stdin_secrets; 3: a
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Where a plan's live state came from when not from the hosts: a ``refresh`` recording."""
+
+    file: str
+    recorded_at: str  # UTC, ISO 8601 (``2026-12-04T01:45:12Z``)
+    age_seconds: int  # how old the recording was when the plan was made
+
+
+@dataclass(frozen=True)
 class Plan:
     service: str
     destination: str | None
@@ -39,6 +48,7 @@ class Plan:
     lock: str | None = None  # the lock details when someone holds it
     errors: tuple[tuple[str, str], ...] = ()  # (host, message): hosts that could not be read
     notes: tuple[str, ...] = ()
+    recorded: Recorded | None = None  # planned from a recording, not from the hosts
 
     @property
     def summary(self) -> dict[str, int]:
@@ -173,7 +183,21 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "live_fingerprint": plan.live_fingerprint,
         "config_digest": plan.config_digest,
+        "live_source": _source_to_dict(plan.recorded),
     }
+
+
+def _source_to_dict(recorded: Recorded | None) -> dict[str, Any]:
+    if recorded is None:
+        return {"kind": "hosts"}
+    return {"kind": "recording", "file": recorded.file, "recorded_at": recorded.recorded_at,
+            "age_seconds": recorded.age_seconds}  # fmt: skip
+
+
+def _source_from_dict(data: Any) -> Recorded | None:
+    if data is None or data.get("kind") == "hosts":
+        return None
+    return Recorded(str(data["file"]), str(data["recorded_at"]), int(data["age_seconds"]))
 
 
 def _value_to_json(value: Value) -> str | list[str] | None:
@@ -246,7 +270,10 @@ def first_difference(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> str 
         return "this plan was made for another config or destination"
     if saved.get("live_fingerprint") != fresh.get("live_fingerprint"):
         return "stale plan: the hosts changed since it was made"
+    # where the plan's live state came from may differ (a recording, then the hosts at apply):
+    # the fingerprint above says whether the hosts are still as planned
     old, new = dict(saved), dict(fresh)
+    old.pop("live_source", None), new.pop("live_source", None)
     old_steps, new_steps = old.pop("steps", None), new.pop("steps", None)
     if not isinstance(old_steps, list):
         return "the plan file has no list of steps"
@@ -316,6 +343,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             lock=data.get("lock"),
             errors=tuple((e["host"], e["message"]) for e in data.get("errors", ())),
             notes=tuple(data.get("notes", ())),
+            recorded=_source_from_dict(data.get("live_source")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFormatError(f"not a backstaff plan: {exc}") from None

@@ -12,10 +12,11 @@ from backstaff.schemas.masking import MASK, mask
 
 
 def render(plan: Plan, fmt: str, *, verbose: bool = False, secrets: Iterable[str] = ()) -> str:
+    secrets = tuple(secrets)  # used once per piece below
     if fmt == "json":
         text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "markdown":
-        text = render_markdown(plan)
+    elif fmt == "markdown":  # masked before it is measured against the comment limit
+        return render_markdown(plan, masker=lambda piece: mask(piece, secrets))
     else:
         text = render_text(plan, verbose=verbose)
     return mask(text, secrets)

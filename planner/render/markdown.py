@@ -1,21 +1,53 @@
-"""The pull-request rendering: summary first, destroys and downtime called out, one
-collapsible block per host; kept under GitHub's 65,536-character comment limit."""
+"""The pull-request rendering: a hidden marker line (so a workflow updates its one comment),
+the summary, destroys and downtime called out, one collapsible block per host.
+
+Whatever the fleet, the whole text stays within GitHub's comment limit (65,536 characters):
+the summary and callouts are bounded (long lists end in "and N more"), and host blocks that
+do not fit are cut, with a line saying how many hosts are not shown."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from urllib.parse import quote
 
 from tabulate import tabulate
 
 from backstaff.planner.changes import Action, Change
 from backstaff.planner.plan import Plan
-from backstaff.planner.render.text import attribute_text, no_changes, summary_line
+from backstaff.planner.render.text import attribute_text, no_changes, recorded_note, summary_line
 
-LIMIT = 65_000
+LIMIT = 65_536  # GitHub's limit for a comment body, in characters
+LISTED = 20  # hosts or addresses named in one callout before "and N more"
+CELL = 300  # characters of one message, reason or lock holder in a callout
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _cell(text: str, width: int | None = None) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def _marker_value(value: str) -> str:
+    """A name as one word that cannot end the comment: anything but letters, digits and
+    ``_.-~`` percent-encoded, and no ``--`` run."""
+    return quote(value, safe="").replace("--", "-%2D")
+
+
+def marker(plan: Plan) -> str:
+    """The first line: ``<!-- backstaff-plan service=<service> destination=<dest or default> -->``."""
+    destination = _marker_value(plan.destination or "default")
+    return (
+        f"<!-- backstaff-plan service={_marker_value(plan.service)} destination={destination} -->"
+    )
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a, b, c`` or ``a, b, … and 17 more``: a callout never grows with the fleet."""
+    shown = ", ".join(items[:LISTED])
+    more = len(items) - LISTED
+    return shown if more <= 0 else f"{shown} and {more} more"
 
 
 def _attributes(changes: list[Change]) -> str:
@@ -32,64 +64,110 @@ def _attributes(changes: list[Change]) -> str:
     return "\n".join(parts)
 
 
-def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
+def _callouts(plan: Plan) -> list[str]:
+    """Each its own quoted paragraph, so none runs into the next; each bounded in length."""
+    callouts: list[str] = []
+    if plan.recorded is not None:
+        callouts.append(f"> :floppy_disk: **{_cell(recorded_note(plan.recorded), 4 * CELL)}**")
+    unread = plan.unread_hosts
+    if unread:
+        of = f" of {len(plan.hosts)}" if plan.hosts else ""
+        callouts.append(
+            f"> :x: **This plan is incomplete: {len(unread)}{of} host(s) could not be read"
+            f" ({_cell(_listed(unread))}); what would change there is unknown.**"
+        )
+    for host, message in plan.errors[:LISTED]:
+        callouts.append(f"> :x: **{_cell(host, CELL)} could not be read:** {_cell(message, CELL)}")
+    if len(plan.errors) > LISTED:
+        callouts.append(
+            f"> :x: **… and {len(plan.errors) - LISTED} more host(s) could not be read**"
+        )
+    if plan.lock:
+        holder = plan.lock.splitlines()[0] if plan.lock else ""
+        callouts.append(
+            f"> :lock: **The deploy lock is held** ({_cell(holder, CELL)}): apply will refuse."
+        )
+    destroys = [c for c in plan.changes if c.action is Action.DELETE]
+    if destroys:
+        named = [f"`{_cell(c.address, CELL)}` ({_cell(c.reasons[0] if c.reasons else '', CELL)})"
+                 for c in destroys]  # fmt: skip
+        callouts.append(f"> :warning: **{len(destroys)} to destroy:** " + _listed(named))
+    downtime = [f"`{_cell(c.address, CELL)}`" for c in plan.changes if c.downtime]
+    if downtime:
+        callouts.append("> :warning: **Downtime expected:** " + _listed(downtime))
+    callouts += [f"> {_cell(note, 2 * CELL)}" for note in plan.notes[:LISTED]]
+    return callouts
+
+
+def _block(host: str, changes: list[Change]) -> str:
+    rows = [
+        (f"`{c.action.symbol}`", f"`{c.address}`", _cell("; ".join(c.reasons))) for c in changes
+    ]
+    counts = ", ".join(
+        f"{sum(1 for c in changes if c.action is a)} to {word}"
+        for a, word in ((Action.CREATE, "add"), (Action.UPDATE, "change"),
+                        (Action.REPLACE, "replace"), (Action.DELETE, "destroy"))
+        if any(c.action is a for c in changes)
+    )  # fmt: skip
+    table = tabulate(
+        rows, headers=("", "Resource", "Why"), tablefmt="github", disable_numparse=True
+    )
+    attributes = _attributes(changes)
+    attributes = f"{attributes}\n" if attributes else ""
+    return (
+        f"<details><summary><code>{host}</code>: {counts}</summary>\n\n{table}\n\n"
+        f"{attributes}</details>\n"
+    )
+
+
+def _cut_note(shown: int, total: int) -> str:
+    return (
+        f"\n_… truncated: {total - shown} of {total} host(s) not shown (their details would not"
+        " fit in a comment; the summary above counts every host). Run `backstaff plan`, or"
+        " `backstaff show` on the saved plan, for the full plan._\n"
+    )
+
+
+def render_markdown(
+    plan: Plan, limit: int = LIMIT, masker: Callable[[str], str] = lambda text: text
+) -> str:
+    """``masker`` hides secret values; it is applied before measuring, so the masked text is
+    what stays within ``limit``. The marker line is masked too (a secret as short as ``ba``
+    would survive in ``backstaff``): masked the same way on every run, a workflow that takes
+    the first line of the output still finds its earlier comment."""
     destination = f", destination `{plan.destination}`" if plan.destination else ""
+    first = masker(marker(plan) + "\n\n")
     head = [
         f"**{summary_line(plan)}**",
         "",
         f"`{plan.service}` version `{plan.version}`{destination}",
         "",
     ]
-    callouts: list[str] = []  # each its own quoted paragraph, so none runs into the next
-    if not plan.complete:
-        callouts.append(f"> :x: **{_cell(plan.incomplete_note)}**")
-    for host, message in plan.errors:
-        callouts.append(f"> :x: **{host} could not be read:** {_cell(message)}")
-    if plan.lock:
-        holder = plan.lock.splitlines()[0] if plan.lock else ""
-        callouts.append(
-            f"> :lock: **The deploy lock is held** ({_cell(holder)}): apply will refuse."
-        )
-    destroys = [c for c in plan.changes if c.action is Action.DELETE]
-    if destroys:
-        callouts.append(f"> :warning: **{len(destroys)} to destroy:** "
-                    + ", ".join(f"`{c.address}` ({_cell(c.reasons[0])})" for c in destroys))  # fmt: skip
-    downtime = [c for c in plan.changes if c.downtime]
-    if downtime:
-        callouts.append(
-            "> :warning: **Downtime expected:** " + ", ".join(f"`{c.address}`" for c in downtime)
-        )
-    callouts += [f"> {note}" for note in plan.notes]
+    callouts = _callouts(plan)
     if callouts:
         head += ["\n>\n".join(callouts), ""]
     if not plan.has_changes:
         head.append(no_changes(plan))
-    blocks = []
-    for host in sorted({c.host for c in plan.changes}):
-        changes = [c for c in plan.changes if c.host == host]
-        rows = [
-            (f"`{c.action.symbol}`", f"`{c.address}`", _cell("; ".join(c.reasons))) for c in changes
-        ]
-        counts = ", ".join(
-            f"{sum(1 for c in changes if c.action is a)} to {word}"
-            for a, word in ((Action.CREATE, "add"), (Action.UPDATE, "change"),
-                            (Action.REPLACE, "replace"), (Action.DELETE, "destroy"))
-            if any(c.action is a for c in changes)
-        )  # fmt: skip
-        table = tabulate(
-            rows, headers=("", "Resource", "Why"), tablefmt="github", disable_numparse=True
-        )
-        attributes = _attributes(changes)
-        attributes = f"{attributes}\n" if attributes else ""
-        blocks.append(
-            f"<details><summary><code>{host}</code>: {counts}</summary>\n\n{table}\n\n"
-            f"{attributes}</details>\n"
-        )
-    text = "\n".join(head).rstrip() + "\n\n"
-    for index, block in enumerate(blocks):
-        if len(text) + len(block) > limit - 200:
-            text += (f"\n_… truncated: {len(blocks) - index} more host(s) not shown; run"
-                     " `backstaff plan` for the full plan._\n")  # fmt: skip
-            break
-        text += block
-    return text
+    top = "\n".join(head).rstrip() + "\n\n"
+    by_host: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        by_host.setdefault(change.host, []).append(change)
+    blocks = [_block(host, by_host[host]) for host in sorted(by_host)]
+
+    def text(shown: int) -> str:
+        cut = _cut_note(shown, len(blocks)) if shown < len(blocks) else ""
+        return top + "".join(blocks[:shown]) + cut
+
+    # the most blocks that fit, measured piece by piece as masked, then checked as a whole
+    sizes = [len(masker(block)) for block in blocks]
+    room = limit - len(first) - len(masker(top))
+    shown = len(blocks)
+    if sum(sizes) > room:
+        room -= len(_cut_note(len(blocks), len(blocks))) + 20
+        shown = 0
+        while shown < len(blocks) and room - sizes[shown] >= 0:
+            room -= sizes[shown]
+            shown += 1
+    while shown > 0 and len(first) + len(masker(text(shown))) > limit:
+        shown -= 1
+    return first + masker(text(shown))

@@ -8,7 +8,7 @@ import json
 from tabulate import tabulate
 
 from backstaff.planner.changes import Attribute, Change, Difference, Value
-from backstaff.planner.plan import Plan
+from backstaff.planner.plan import Plan, Recorded
 
 NOT_SHOWN = "(not shown)"
 FORCES = "  # forces replacement"
@@ -58,6 +58,28 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def age_text(seconds: int) -> str:
+    """``45s``, ``12m``, ``3h 5m``, ``2d 4h``."""
+    seconds = max(0, seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes}m"
+    if days == 0:
+        return f"{hours}h {minutes % 60}m"
+    return f"{days}d {hours % 24}h"
+
+
+def recorded_note(recorded: Recorded) -> str:
+    """One sentence for every rendering of a plan made from a ``refresh`` recording."""
+    return (
+        f"Planned from a recording, not from the hosts: {recorded.file}, recorded at"
+        f" {recorded.recorded_at} ({age_text(recorded.age_seconds)} old when planned)."
+        " Apply reads the hosts again and refuses if they changed."
+    )
+
+
 def no_changes(plan: Plan) -> str:
     if plan.complete:
         return "No changes. The hosts match the configuration."
@@ -71,6 +93,8 @@ def header(plan: Plan) -> str:
 
 def render_text(plan: Plan, verbose: bool = False) -> str:
     lines = [header(plan), ""]
+    if plan.recorded is not None:
+        lines += [f"! {recorded_note(plan.recorded)}", ""]
     for host, message in plan.errors:
         lines.append(f"! {host}: {message}")
     if plan.lock:
