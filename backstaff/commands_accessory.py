@@ -75,8 +75,19 @@ def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Pull the image, then stop, remove and boot the accessory again."""
     app, chosen = _chosen(ctx, name)
 
-    steps = _steps(ctx, chosen, lambda a, host: operations.accessory_reboot(app, a, host))
-    run_steps(ctx, app, steps, dry_run=dry_run)
+    run_steps(ctx, app, reboot_steps(ctx, app, chosen), dry_run=dry_run)
+
+
+def reboot_steps(ctx: AppContext, app: App, chosen: list[Accessory]) -> list[Step]:
+    """Kamal's ``accessory reboot``: per accessory and host, the log in to its registry (the
+    app's when it has none), then pull, stop, remove and boot."""
+    steps: dict[str, Step] = {}  # one log in per host and registry
+    for a in chosen:
+        for host in _hosts(ctx, a):
+            for step in (operations.accessory_registry_login(app, a, host),
+                         operations.accessory_reboot(app, a, host)):  # fmt: skip
+                steps.setdefault(step.id, step)
+    return list(steps.values())
 
 
 @accessory.command()
@@ -84,9 +95,9 @@ def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
 @DRY_RUN
 @pass_app
 def start(ctx: AppContext, name: str, dry_run: bool) -> None:
-    """Start the accessory container."""
+    """Start the accessory container (and deploy its kamal-proxy route, with proxy:)."""
     app, chosen = _chosen(ctx, name)
-    steps = _steps(ctx, chosen, operations.accessory_start)
+    steps = _steps(ctx, chosen, lambda a, host: operations.accessory_start(app, a, host))
     run_steps(ctx, app, steps, dry_run=dry_run)
 
 
@@ -95,7 +106,7 @@ def start(ctx: AppContext, name: str, dry_run: bool) -> None:
 @DRY_RUN
 @pass_app
 def stop(ctx: AppContext, name: str, dry_run: bool) -> None:
-    """Stop the accessory container."""
+    """Stop the accessory container (and remove its kamal-proxy route, with proxy:)."""
     app, chosen = _chosen(ctx, name)
     steps = _steps(ctx, chosen, operations.accessory_stop)
     run_steps(ctx, app, steps, dry_run=dry_run)
@@ -108,7 +119,7 @@ def stop(ctx: AppContext, name: str, dry_run: bool) -> None:
 def restart(ctx: AppContext, name: str, dry_run: bool) -> None:
     """Stop, then start the accessory container."""
     app, chosen = _chosen(ctx, name)
-    steps = _steps(ctx, chosen, operations.accessory_restart)
+    steps = _steps(ctx, chosen, lambda a, host: operations.accessory_restart(app, a, host))
     run_steps(ctx, app, steps, dry_run=dry_run)
 
 

@@ -10,6 +10,7 @@ import re
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from backstaff.context import AppContext
 from backstaff.executors.apply import Runtime, StepFailed
@@ -18,7 +19,7 @@ from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.git import git_config_value
 from backstaff.planner.commands import words
 from backstaff.planner.commands.app import env_file_content
-from backstaff.planner.commands.host import REGISTRY_PASSWORD, audit_append
+from backstaff.planner.commands.host import audit_append
 from backstaff.planner.model import Accessory, App
 from backstaff.planner.render import mask
 from backstaff.planner.steps import AccessoryTemplate, ErrorPages, LocalFile, SecretFile, Upload
@@ -79,13 +80,21 @@ def render_accessory_template(ctx: AppContext, accessory: Accessory, path: str) 
         raise StepFailed("; ".join(str(e) for e in exc.errors)) from None
 
 
+def config_value(data: dict[str, Any], path: str) -> str:
+    """The value at a config path (``accessories/db/registry/password``), "" when absent."""
+    value: Any = data
+    for key in path.split("/"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
 def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
     roles = {r.name: r for r in app.roles}
     accessories = {a.name: a for a in app.accessories}
 
     def secret(name: str) -> str:
-        if name == REGISTRY_PASSWORD:
-            return str((ctx.config.data.get("registry") or {}).get("password") or "")
+        if name.startswith("<") and name.endswith("/password>"):  # a literal in deploy.yml
+            return config_value(ctx.config.data, name[1:-1])
         return ctx.secrets[name]
 
     def render_upload(upload: Upload, host: str) -> bytes | dict[str, bytes]:

@@ -196,8 +196,12 @@ def _accessory(
     roles: dict[str, Role],
     timeouts: dict[str, int],
 ) -> Accessory:
-    registry = spec.get("registry") or {}
-    server = _optional_str(registry.get("server"))
+    registry = (
+        _registry(spec["registry"], f"accessories/{name}/registry")
+        if spec.get("registry")
+        else None
+    )
+    server = registry.server if registry else None
     image = str(spec["image"])
     return Accessory(
         name=str(name),
@@ -215,7 +219,7 @@ def _accessory(
         volumes=tuple(str(v) for v in spec.get("volumes") or []),
         network=str(spec.get("network") or "kamal"),
         proxy=build_proxy_route(spec["proxy"], **timeouts) if spec.get("proxy") else None,
-        registry_server=server,
+        registry=registry,
     )
 
 
@@ -257,7 +261,7 @@ def _port(value: Any) -> str | None:
     return port if ":" in port else f"{port}:{port}"
 
 
-def _registry(spec: dict[str, Any]) -> Registry:
+def _registry(spec: dict[str, Any], context: str = "registry") -> Registry:
     username, password = spec.get("username"), spec.get("password")
     return Registry(
         server=_optional_str(spec.get("server")),
@@ -266,6 +270,7 @@ def _registry(spec: dict[str, Any]) -> Registry:
         password_secret=str(password[0]) if isinstance(password, list) else None,
         password_plain_set=password is not None and not isinstance(password, list),
         local=is_local(spec),
+        context=context,
     )
 
 

@@ -137,6 +137,10 @@ def _accessory_nodes(nodes: _Nodes) -> None:
                 op.accessory_remove(change.name, str(service), change.host, (change.address,))
             )
         else:
+            if accessory.registry is not None and change.action is not Action.UPDATE:
+                # its own registry (Kamal's prepare): the image is pulled by docker run
+                nodes.add(op.accessory_registry_login(nodes.app, accessory, change.host,
+                                                      (change.address,)))  # fmt: skip
             nodes.add(op.accessory_boot(nodes.app, accessory, change.host, change.action,
                                         (change.address,)))  # fmt: skip
     nodes.collect("accessories", "every accessory booted", nodes.ids("accessory.boot"), 6)

@@ -125,7 +125,7 @@ class Accessory:
     volumes: tuple[str, ...]
     network: str
     proxy: ProxyRoute | None
-    registry_server: str | None
+    registry: Registry | None  # its own ``registry:`` (Kamal logs in to it before a boot)
 
     @cached_property
     def host_set(self) -> frozenset[str]:
@@ -140,6 +140,7 @@ class Registry:
     password_secret: str | None
     password_plain_set: bool  # a literal password in deploy.yml (never kept in the model)
     local: bool
+    context: str = "registry"  # its config path: where a literal password is read at run time
 
 
 @dataclass(frozen=True)

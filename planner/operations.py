@@ -59,13 +59,23 @@ def registry_login(app: App, host: str, changes: tuple[str, ...] = ()) -> Step:
                 stdin_secrets=host_cmd.login_stdin_secrets(registry), changes=changes)  # fmt: skip
 
 
-def _logout(app: App) -> Cmd:
-    return ("docker", "logout", *((Val(app.registry.server),) if app.registry.server else ()))
+def accessory_registry_login(
+    app: App, accessory: Accessory, host: str, changes: tuple[str, ...] = ()
+) -> Step:
+    """Kamal's accessory ``prepare``: a log in to the accessory's own ``registry:`` (the app's
+    registry when it has none) before its boot or reboot."""
+    if accessory.registry is None:
+        return registry_login(app, host, changes)
+    registry = accessory.registry
+    return Step(f"registry.login.{accessory.name}[{host}]", host, "login",
+                f"log in to {registry.server or 'Docker Hub'} for {accessory.name}", 3,
+                (host_cmd.login(registry),), stdin_secrets=host_cmd.login_stdin_secrets(registry),
+                changes=changes)  # fmt: skip
 
 
 def registry_logout(app: App, host: str) -> Step:
     return Step(f"registry.logout[{host}]", host, "logout", "log out of the registry", 5,
-                (_logout(app),))  # fmt: skip
+                (host_cmd.logout(app.registry),))  # fmt: skip
 
 
 def image_pull(app: App, host: str) -> Step:
@@ -370,11 +380,12 @@ def remove_app(app: App, host: str) -> Step:
     for accessory in app.accessories:
         if host in accessory.hosts:
             actions += [accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+                        *accessory_route_removal(accessory),
                         accessory_cmd.remove_container(accessory.service_name),
                         ("docker", "image", "rm", "--force", Val(accessory.image)),
                         ("rm", "-rf", Val(accessory.service_name))]  # fmt: skip
     if not app.registry.local:
-        actions.append(_logout(app))
+        actions.append(host_cmd.logout(app.registry))
     return Step(f"remove[{host}]", host, "remove", "remove everything of the app", 5,
                 tuple(actions), audit="Removed app")  # fmt: skip
 
@@ -430,10 +441,20 @@ def app_live(app: App, role: Role, host: str) -> Step:
                 (verbs.proxy_live(role),), audit=f"[{role.name}] Live mode")  # fmt: skip
 
 
+def accessory_route_removal(accessory: Accessory) -> tuple[Cmd, ...]:
+    """After an accessory with ``proxy:`` stops: its route out of kamal-proxy (Kamal's
+    accessory ``stop``). A route or kamal-proxy already gone is no failure here."""
+    if accessory.proxy is None:
+        return ()
+    return (proxy_cmd.remove(accessory.service_name) + (OR, TRUE),)
+
+
 def accessory_remove_all(accessory: Accessory, host: str) -> Step:
-    """``accessory remove``: the container, its image and its data directory."""
+    """``accessory remove``: stopped (its route removed), the container, its image and its
+    data directory."""
     actions: tuple[Cmd, ...] = (
         accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+        *accessory_route_removal(accessory),
         accessory_cmd.remove_container(accessory.service_name),
         ("docker", "image", "rm", "--force", Val(accessory.image)),
         ("rm", "-rf", Val(accessory.service_name)),
@@ -443,22 +464,28 @@ def accessory_remove_all(accessory: Accessory, host: str) -> Step:
                 audit=f"Remove {accessory.name} accessory container")  # fmt: skip
 
 
-def accessory_start(accessory: Accessory, host: str) -> Step:
+def accessory_start(app: App, accessory: Accessory, host: str) -> Step:
+    """Start the container, then (with ``proxy:``) its route to it, as Kamal's ``start``."""
+    actions = (accessory_cmd.start(accessory), *accessory_route(app, accessory))
     return Step(f"accessory.start.{accessory.name}[{host}]", host, "accessory",
-                f"start {accessory.name}", 5, (accessory_cmd.start(accessory),),
+                f"start {accessory.name}", 5, actions,
                 audit=f"Started {accessory.name} accessory")  # fmt: skip
 
 
 def accessory_stop(accessory: Accessory, host: str) -> Step:
+    """Stop the container (already stopped is fine, as in Kamal), then remove its route."""
+    actions = (accessory_cmd.stop(accessory.service_name) + (OR, TRUE),
+               *accessory_route_removal(accessory))  # fmt: skip
     return Step(f"accessory.stop.{accessory.name}[{host}]", host, "accessory",
-                f"stop {accessory.name}", 5, (accessory_cmd.stop(accessory.service_name),),
+                f"stop {accessory.name}", 5, actions,
                 audit=f"Stopped {accessory.name} accessory")  # fmt: skip
 
 
-def accessory_restart(accessory: Accessory, host: str) -> Step:
-    commands = (accessory_cmd.stop(accessory.service_name), accessory_cmd.start(accessory))
+def accessory_restart(app: App, accessory: Accessory, host: str) -> Step:
+    """Kamal's ``restart``: its ``stop`` then its ``start`` (the route removed, deployed)."""
+    stop, start = accessory_stop(accessory, host), accessory_start(app, accessory, host)
     return Step(f"accessory.restart.{accessory.name}[{host}]", host, "accessory",
-                f"restart {accessory.name}", 5, commands)  # fmt: skip
+                f"restart {accessory.name}", 5, stop.commands + start.commands)  # fmt: skip
 
 
 def proxy_verb(host: str, verb: str, commands: tuple[Cmd, ...], audit: str | None = None) -> Step:

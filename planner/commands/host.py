@@ -29,11 +29,21 @@ def login(registry: Registry) -> Cmd:
 
 def login_stdin_secrets(registry: Registry) -> tuple[str, ...]:
     """The secrets ``login`` reads from stdin, in order, one per line."""
-    password = registry.password_secret or REGISTRY_PASSWORD
+    password = registry.password_secret or plain_password(registry)
     return ((registry.username_secret,) if registry.username_secret else ()) + (password,)
 
 
-REGISTRY_PASSWORD = "<registry.password>"  # a password written in deploy.yml, not a secret name
+def plain_password(registry: Registry) -> str:
+    """The name standing for a password written in deploy.yml (not a secret): its config path
+    in angle brackets, read from the config only when the command runs."""
+    return f"<{registry.context}/password>"
+
+
+def logout(registry: Registry) -> Cmd:
+    return ("docker", "logout", *((Val(registry.server),) if registry.server else ()))
+
+
+REGISTRY_PASSWORD = "<registry/password>"  # the main registry's password written in deploy.yml
 
 
 def pull(app: App) -> tuple[Cmd, ...]:
