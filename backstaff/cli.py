@@ -84,7 +84,7 @@ from backstaff.commands_app import app  # noqa: E402
 from backstaff.commands_apply import apply, deploy, lock, redeploy, rollback, setup  # noqa: E402
 from backstaff.commands_build import build  # noqa: E402
 from backstaff.commands_ops import audit, prune, registry, remove, server  # noqa: E402
-from backstaff.commands_plan import details, drift, plan  # noqa: E402  (registers commands)
+from backstaff.commands_plan import details, drift, plan, refresh, show  # noqa: E402
 from backstaff.commands_proxy import proxy  # noqa: E402
 from backstaff.commands_secrets import secrets  # noqa: E402
 
@@ -94,6 +94,8 @@ for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, 
 cli.add_command(plan)
 cli.add_command(drift)
 cli.add_command(details)
+cli.add_command(show)
+cli.add_command(refresh)
 
 
 @cli.command("version")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,6 +17,13 @@ from backstaff.planner.model import App
 from backstaff.planner.render import mask, render
 from backstaff.planner.version import RUNNING
 from backstaff.planning import build_plan, gather_hosts, read_live, running_version
+from backstaff.recordings import (
+    load_recording,
+    recorded,
+    recorded_live,
+    write_recording,
+)
+from backstaff.saved_plans import load_saved
 
 pass_app = click.make_pass_decorator(AppContext)
 FORMATS = click.Choice(["text", "json", "markdown"])
@@ -34,20 +43,35 @@ def _exit(code: int) -> None:
     help="Also save the plan (JSON, with the live-state fingerprint) for `apply`.",
 )
 @click.option("--include-hosts", help="Also read these hosts (e.g. removed from the config).")
+@click.option(
+    "--live",
+    "live_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Plan from this recording (`backstaff refresh --out`); connect to nothing.",
+)
 @pass_app
 def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
-         include_hosts: str | None) -> None:  # fmt: skip
+         include_hosts: str | None, live_file: Path | None) -> None:  # fmt: skip
     """Show what would change on the hosts, without changing anything.
 
     With ``--version running``: the config at the version running now (what ``drift``
-    compares), to review a change of deploy.yml alone."""
+    compares), to review a change of deploy.yml alone. With ``--live FILE``: from the state
+    ``refresh`` recorded, with no connection (applying still reads the hosts)."""
     hosts = gather_hosts(ctx, include_hosts)
+    read: Callable[[App, list[str]], LiveState] = lambda app, hosts: read_live(ctx, app, hosts)  # noqa: E731
+    source = None
+    if live_file is not None:
+        recording = load_recording(
+            live_file, str(ctx.config.data["service"]), ctx.config.destination
+        )
+        source = recorded(live_file, recording)
+        read = lambda app, hosts: recorded_live(live_file, recording, hosts)  # noqa: E731
     if ctx.options.version == RUNNING:
-        app, live = _at_running_version(ctx, hosts)
+        app, live = _at_running_version(ctx, hosts, read)
     else:
         app = ctx.app
-        live = read_live(ctx, app, hosts)
-    result = build_plan(ctx, app, live)
+        live = read(app, hosts)
+    result = dataclasses.replace(build_plan(ctx, app, live), recorded=source)
     secrets = ctx.resolved_secret_values()
     if out is not None:
         # exactly what `apply PLAN` compares with the plan it makes then
@@ -59,11 +83,15 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
         _exit(ExitStatus.CHANGES)
 
 
-def _at_running_version(ctx: AppContext, hosts: list[str]) -> tuple[App, LiveState]:
+def _at_running_version(
+    ctx: AppContext,
+    hosts: list[str],
+    read: Callable[[App, list[str]], LiveState] | None = None,
+) -> tuple[App, LiveState]:
     """The config at the version running now (the primary role's current container), and the
     hosts as read (once: the read does not depend on the version)."""
     probe = build_desired(ctx.config, "current")
-    live = read_live(ctx, probe, hosts)
+    live = read(probe, hosts) if read else read_live(ctx, probe, hosts)
     if live.hosts and all(h.error for h in live.hosts):
         raise BackstaffError("; ".join(str(h.error) for h in live.hosts))
     return build_desired(ctx.config, running_version(probe, live)), live
@@ -134,3 +162,41 @@ def details(ctx: AppContext) -> None:
         if state.lock:
             click.echo(f"  Deploy lock: {state.lock.holder}")
         click.echo("")
+
+
+@click.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@pass_app
+def show(ctx: AppContext, plan_file: Path, fmt: str) -> None:
+    """Show a saved plan (`plan --out`) offline: no config, no SSH (-v: every command)."""
+    saved = load_saved(plan_file)  # written masked: no secret to mask again
+    click.echo(render(saved.plan, fmt, verbose=ctx.options.verbose), nl=False)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the recording here (JSON; env values as digests, no secret).",
+)
+@click.option("--include-hosts", help="Also read these hosts (e.g. removed from the config).")
+@pass_app
+def refresh(ctx: AppContext, out: Path, include_hosts: str | None) -> None:
+    """Read every host as `plan` does and record the live state, for `plan --live`.
+
+    Exit 1 when a host could not be read (the recording says which, and why)."""
+    probe = build_desired(ctx.config, "current")  # what is gathered does not depend on it
+    live = read_live(ctx, probe, gather_hosts(ctx, include_hosts))
+    recorded_at = write_recording(
+        out, str(ctx.config.data["service"]), ctx.config.destination, live
+    )
+    unread = [h for h in live.hosts if h.error]
+    for state in unread:
+        click.echo(f"! {state.host}: {state.error}", err=True)
+    if not ctx.options.quiet:
+        click.echo(f"Recorded {len(live.hosts) - len(unread)} of {len(live.hosts)} host(s)"
+                   f" at {recorded_at} in {out}")  # fmt: skip
+    if unread:
+        _exit(ExitStatus.ERROR)

@@ -28,5 +28,7 @@ def load_saved(path: Path) -> SavedPlan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return SavedPlan(data, plan_from_dict(data))
-    except (OSError, json.JSONDecodeError, PlanFormatError) as exc:
+    except OSError as exc:
+        raise BackstaffError(f"cannot read the plan {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, PlanFormatError) as exc:
         raise BackstaffError(f"cannot read the plan {path}: {exc}") from None

@@ -296,6 +296,8 @@ def first_difference(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> str 
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    if not isinstance(data, Mapping):
+        raise PlanFormatError("not a backstaff plan (written by `backstaff plan --out`)")
     if data.get("format_version") != FORMAT_VERSION:
         raise PlanFormatError(
             f"unsupported plan format_version {data.get('format_version')!r} (expected {FORMAT_VERSION})"
