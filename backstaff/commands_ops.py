@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import click
 
-from backstaff import exec_support
+from backstaff import exec_support, local_registry
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.planner import operations
+from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import verbs
+from backstaff.planner.commands.base import Cmd
+from backstaff.planner.commands.words import render
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import App
 
@@ -25,33 +29,90 @@ def _app(ctx: AppContext) -> App:
 
 @click.group()
 def registry() -> None:
-    """Log the hosts in to (or out of) the registry."""
+    """Log in to (or out of) the registry, here and on the hosts."""
+
+
+SKIP_LOCAL = click.option("-L", "--skip-local", is_flag=True, help="Skip the local login.")
+SKIP_REMOTE = click.option("-R", "--skip-remote", is_flag=True, help="Skip the hosts' login.")
 
 
 @registry.command()
+@SKIP_LOCAL
+@SKIP_REMOTE
 @DRY_RUN
 @pass_app
-def login(ctx: AppContext, dry_run: bool) -> None:
-    """Log every selected host in to the registry (the password goes on stdin)."""
+def setup(ctx: AppContext, skip_local: bool, skip_remote: bool, dry_run: bool) -> None:
+    """Run the local registry (localhost:PORT), or log in to the registry here and on every
+    selected host (the password on stdin)."""
     app = _app(ctx)
     if app.registry.local:
-        raise BackstaffError("a local registry (localhost:PORT) needs no login")
-    steps = [operations.registry_login(app, h) for h in ctx.selection.hosts]
-    run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
+        if not skip_local:
+            _local(ctx, host_cmd.local_registry_setup(app.registry.server or ""), dry_run)
+        return
+    if not skip_local:
+        _local(ctx, host_cmd.login(app.registry), dry_run,
+               lambda: local_registry.login_locally(ctx, app.registry))  # fmt: skip
+    if not skip_remote:
+        steps = [operations.registry_login(app, h) for h in ctx.selection.hosts]
+        run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
+
+
+@registry.command("remove")
+@SKIP_LOCAL
+@SKIP_REMOTE
+@DRY_RUN
+@pass_app
+def registry_remove(ctx: AppContext, skip_local: bool, skip_remote: bool, dry_run: bool) -> None:
+    """Remove the local registry (localhost:PORT), or log out of the registry here and on
+    every selected host."""
+    app = _app(ctx)
+    if app.registry.local:
+        if not skip_local:
+            command = host_cmd.local_registry_remove()
+            _local(ctx, command, dry_run,
+                   lambda: local_registry.run_container_command(ctx, command, tolerate=True))  # fmt: skip
+        return
+    if not skip_local:
+        _local(ctx, host_cmd.logout(app.registry), dry_run,
+               lambda: local_registry.logout_locally(ctx, app.registry))  # fmt: skip
+    if not skip_remote:
+        steps = [operations.registry_logout(app, h) for h in ctx.selection.hosts]
+        run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
+
+
+def _local(ctx: AppContext, command: Cmd, dry_run: bool,
+           run: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """One command run on this machine (shown first with --dry-run or -v)."""
+    if dry_run or ctx.options.verbose:
+        click.echo(f"  locally: {render(command)}")
+    if not dry_run:
+        (run or (lambda: local_registry.run_container_command(ctx, command)))()
 
 
 @registry.command()
+@SKIP_LOCAL
+@SKIP_REMOTE
 @DRY_RUN
-@pass_app
-def logout(ctx: AppContext, dry_run: bool) -> None:
-    """Log every selected host out of the registry."""
-    app = _app(ctx)
-    steps = [operations.registry_logout(app, h) for h in ctx.selection.hosts]
-    run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
+@click.pass_context
+def login(click_ctx: click.Context, **options: bool) -> None:
+    """Log in to the registry here and on every selected host (the password on stdin)."""
+    if _app(click_ctx.find_object(AppContext)).registry.local:
+        raise BackstaffError("Cannot use login command with a local registry."
+                             " Use `backstaff registry setup` instead.")  # fmt: skip
+    click_ctx.invoke(setup, **options)
 
 
-registry.add_command(login, "setup")
-registry.add_command(logout, "remove")
+@registry.command()
+@SKIP_LOCAL
+@SKIP_REMOTE
+@DRY_RUN
+@click.pass_context
+def logout(click_ctx: click.Context, **options: bool) -> None:
+    """Log out of the registry here and on every selected host."""
+    if _app(click_ctx.find_object(AppContext)).registry.local:
+        raise BackstaffError("Cannot use logout command with a local registry."
+                             " Use `backstaff registry remove` instead.")  # fmt: skip
+    click_ctx.invoke(registry_remove, **options)
 
 
 @click.group()

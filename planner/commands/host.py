@@ -43,6 +43,21 @@ def logout(registry: Registry) -> Cmd:
     return ("docker", "logout", *((Val(registry.server),) if registry.server else ()))
 
 
+LOCAL_REGISTRY = "kamal-docker-registry"
+
+
+def local_registry_setup(server: str) -> Cmd:
+    """Kamal's ``registry setup`` for ``localhost:PORT`` (run locally): start the registry
+    container, or run one (``registry:3``) published on the loopback only."""
+    port = server.partition(":")[2] or "5000"
+    return ("docker", "start", LOCAL_REGISTRY, OR, "docker", "run", "--detach", "-p",
+            Val(f"127.0.0.1:{port}:5000"), "--name", LOCAL_REGISTRY, "registry:3")  # fmt: skip
+
+
+def local_registry_remove() -> Cmd:
+    return ("docker", "stop", LOCAL_REGISTRY, AND, "docker", "rm", LOCAL_REGISTRY)
+
+
 REGISTRY_PASSWORD = "<registry/password>"  # the main registry's password written in deploy.yml
 
 

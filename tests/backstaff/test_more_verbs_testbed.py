@@ -37,10 +37,10 @@ def names(bed: Testbed, host: int, *filters: str) -> list[str]:
 
 
 def test_registry_server_and_setup(testbed: Testbed, capsys: pytest.CaptureFixture[str]) -> None:
-    ok(capsys, "registry", "login")
+    ok(capsys, "registry", "login", "-L")  # -L: the local docker client cannot log in to a plain-http registry off loopback
     config = Path(testbed.hosts[0].directory) / "root/.docker/config.json"
     assert "10.254.0.2:5000" in config.read_text()
-    ok(capsys, "registry", "logout")
+    ok(capsys, "registry", "logout", "-L")
     assert "10.254.0.2:5000" not in config.read_text()
     assert "h3" in ok(capsys, "-h", "10.254.0.13", "server", "exec", "hostname")
     ok(capsys, "server", "bootstrap")
