@@ -96,7 +96,7 @@ def _local(ctx: AppContext, command: Cmd, dry_run: bool,
 @click.pass_context
 def login(click_ctx: click.Context, **options: bool) -> None:
     """Log in to the registry here and on every selected host (the password on stdin)."""
-    if _app(click_ctx.find_object(AppContext)).registry.local:
+    if _app(click_ctx.ensure_object(AppContext)).registry.local:
         raise BackstaffError("Cannot use login command with a local registry."
                              " Use `backstaff registry setup` instead.")  # fmt: skip
     click_ctx.invoke(setup, **options)
@@ -109,7 +109,7 @@ def login(click_ctx: click.Context, **options: bool) -> None:
 @click.pass_context
 def logout(click_ctx: click.Context, **options: bool) -> None:
     """Log out of the registry here and on every selected host."""
-    if _app(click_ctx.find_object(AppContext)).registry.local:
+    if _app(click_ctx.ensure_object(AppContext)).registry.local:
         raise BackstaffError("Cannot use logout command with a local registry."
                              " Use `backstaff registry remove` instead.")  # fmt: skip
     click_ctx.invoke(registry_remove, **options)

@@ -14,6 +14,7 @@ import pytest
 from backstaff import applying, planning
 from tests.backstaff.test_exit_codes import REFUSED, Hosts, edit, run
 from tests.conftest import FIXTURES
+from tests.json_schemas import errors
 
 SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -48,6 +49,7 @@ def test_refresh_records_every_host_with_no_secret_value(
     data = refresh(capsys)
     text = Path("state.json").read_text()
     assert [secret for secret in SECRETS if secret in text] == []
+    assert errors("refresh", data) == []
     assert (data["format_version"], data["kind"]) == (1, "backstaff-refresh")
     assert (data["service"], data["destination"]) == ("tb", None)
     assert re.fullmatch(TIME, data["recorded_at"])
@@ -66,6 +68,7 @@ def test_refresh_names_an_unread_host_and_exits_1(
     data = json.loads(Path("state.json").read_text())
     assert data["hosts_read"] == HOSTS[:2]
     assert data["unread_hosts"] == [{"host": "10.254.0.13", "error": REFUSED}]
+    assert errors("refresh", data) == []
 
 
 def test_plan_live_gives_the_live_plan_without_connecting(
@@ -84,6 +87,7 @@ def test_plan_live_gives_the_live_plan_without_connecting(
     assert recorded["changes"] == live["changes"] and recorded["changes"]
     assert recorded["steps"] == live["steps"]
     assert recorded["live_fingerprint"] == live["live_fingerprint"]
+    assert errors("plan", live) == [] and errors("plan", recorded) == []
     assert live["live_source"] == {"kind": "hosts"}
     source = recorded["live_source"]
     assert (source["kind"], source["file"]) == ("recording", "state.json")

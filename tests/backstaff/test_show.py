@@ -11,6 +11,7 @@ import pytest
 from backstaff import applying, planning
 from tests.backstaff.test_exit_codes import Hosts, run
 from tests.conftest import FIXTURES
+from tests.json_schemas import errors
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_show_renders_a_saved_plan_as_plan_did(
     assert shown == planned and ("3 to replace" in shown or '"replace": 3' in shown)
     if fmt == "json":
         assert json.loads(shown) == json.loads(Path("plan.json").read_text())
+        assert errors("plan", json.loads(shown)) == []
 
 
 def test_show_defaults_to_text_and_shows_steps_with_v(

@@ -3,6 +3,7 @@ change with ``UPDATE_SNAPSHOTS=1 python -m pytest tests/planner/render``, then r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 
 from backstaff.planner.live import LiveHost, LiveState, value_digest
-from backstaff.planner.plan import Plan, make_plan, plan_from_dict, plan_to_dict
+from backstaff.planner.plan import Plan, Recorded, make_plan, plan_from_dict, plan_to_dict
 from backstaff.planner.render import render
 from tests.conftest import FIXTURES
+from tests.json_schemas import errors
 from tests.planner.scenarios import HOSTS, example, live
 
 SNAPSHOTS = FIXTURES / "plans"
@@ -104,16 +106,43 @@ def test_markdown(name: str) -> None:
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_json(name: str) -> None:
-    check(name, "json", render(build(name), "json"))
+    text = render(build(name), "json")
+    check(name, "json", text)
+    assert errors("plan", json.loads(text)) == []
+
+
+def recorded(name: str) -> Plan:
+    """The plan as ``plan --live state.json`` makes it from a recording two hours old."""
+    at = Recorded("state.json", "2026-12-04T01:00:00Z", 7260)
+    return dataclasses.replace(build(name), recorded=at)
+
+
+@pytest.mark.parametrize("suffix", ["txt", "md", "json"])
+def test_a_plan_from_a_recording_says_so(suffix: str) -> None:
+    fmt = {"txt": "text", "md": "markdown", "json": "json"}[suffix]
+    text = render(recorded("env-changed"), fmt)
+    check("env-changed-recorded", suffix, text)
+    if fmt == "json":
+        assert errors("plan", json.loads(text)) == []
+    else:
+        assert "state.json, recorded at 2026-12-04T01:00:00Z (2h 1m old when planned)" in text
+
+
+def test_every_json_snapshot_validates_against_the_plan_schema() -> None:
+    """Every JSON file among the snapshots, whichever test wrote it."""
+    snapshots = sorted(SNAPSHOTS.glob("*.json"))
+    assert len(snapshots) == len(SCENARIOS) + 1
+    for path in snapshots:
+        assert errors("plan", json.loads(path.read_text())) == [], path.name
 
 
 def test_verbose_text_lists_every_step_and_command() -> None:
     check("new-version-verbose", "txt", render(build("new-version"), "text", verbose=True))
 
 
-@pytest.mark.parametrize("name", ["fresh", "new-version-attributes"])
-def test_json_round_trip(name: str) -> None:
-    plan = build(name)
+@pytest.mark.parametrize("plan", [build("fresh"), build("new-version-attributes"),
+                                  recorded("env-changed")], ids=["fresh", "attributes", "recorded"])  # fmt: skip
+def test_json_round_trip(plan: Plan) -> None:
     assert plan_from_dict(json.loads(render(plan, "json"))) == plan
 
 
