@@ -11,19 +11,22 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
-import io
 import logging
 import os
 import shlex
 import socket
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paramiko
 
+from backstaff.executors import ssh_config, ssh_idle
 from backstaff.executors.known_hosts import (
     Entry,
     HostKeys,
@@ -32,6 +35,17 @@ from backstaff.executors.known_hosts import (
     Verdict,
     host_name,
     normalize,
+)
+from backstaff.executors.ssh_config import HostOptions
+from backstaff.executors.ssh_options import (
+    PREFERRED,
+    agent_keys,
+    configure_logging,
+    disabled_algorithms,
+    dns_message,
+    dns_retry_delay,
+    is_dns_error,
+    private_keys,
 )
 from backstaff.planner.model import SshSettings
 
@@ -168,16 +182,28 @@ class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
     first use) and refused otherwise; a changed, revoked or certificate-only host is refused."""
 
     def __init__(
-        self, known_hosts: Path, host: str, trust_new: bool, on_new_key: NewKeyCallback | None
+        self,
+        known_hosts: Path,
+        host: str,
+        trust_new: bool,
+        on_new_key: NewKeyCallback | None,
+        *,
+        name: str | None = None,
+        verify: bool = True,
     ) -> None:
         self.known_hosts = known_hosts
         self.host = host
         self.trust_new = trust_new
         self.on_new_key = on_new_key
+        self.name = name  # an ssh config's HostKeyAlias: the name known_hosts records
+        self.verify = verify  # False: StrictHostKeyChecking no (net-ssh's :never)
 
     def missing_host_key(
         self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
     ) -> None:
+        if not self.verify:
+            return
+        hostname = self.name or hostname
         try:
             verdict, found = KNOWN_HOSTS.check(
                 self.known_hosts, hostname, key, record_new=self.trust_new
@@ -235,8 +261,21 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
+class _DnsFailure(Exception):
+    """A host name did not resolve: retried as ``sshkit.dns_retries`` says."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class SshConnection:
-    """One host's connection; ``run`` executes a command string in the login directory."""
+    """One host's connection; ``run`` executes a command string in the login directory.
+
+    Settings come from deploy.yml's ``ssh`` first, then the ssh config files (``ssh.config``),
+    as net-ssh merges them under Kamal: Kamal always passes user and port, so the files'
+    ``User`` and ``Port`` never apply; their ``IdentityFile``, ``IdentitiesOnly`` and proxy only
+    when deploy.yml sets no ``keys``, ``keys_only`` or proxy."""
 
     def __init__(
         self,
@@ -248,6 +287,7 @@ class SshConnection:
         timeout: float = 30.0,
         key_data: tuple[str, ...] = (),
         on_new_key: NewKeyCallback | None = None,
+        jumps: int = 0,
     ) -> None:
         self.host = host
         self._on_new_key = on_new_key
@@ -256,66 +296,151 @@ class SshConnection:
         self._trust_new = trust_new_hosts
         self._timeout = timeout
         self._key_data = key_data
+        self._jumps = jumps
         self._client: paramiko.SSHClient | None = None
         self._jump: SshConnection | None = None
+        self._options: HostOptions | None = None
+        self._environment: dict[str, str] = {}
+        self._use_lock = threading.RLock()
+        self._busy = 0
+        self._pinned = False  # an interactive session holds it: never closed as idle
+        self._last_used = 0.0
+        configure_logging(settings.log_level)
+        ssh_idle.watch(self)
 
-    def _sock(self) -> Any:
+    def host_options(self) -> HostOptions:
+        """What the ssh config files say of this host (read once)."""
+        if self._options is None:
+            self._options = ssh_config.lookup(
+                self.host, ssh_config.config_files(self._settings.config)
+            )
+        return self._options
+
+    def _sock(self, address: str, timeout: float) -> Any:
         """A jump host (``ssh.proxy``), a ``ssh.proxy_command``, or ssh config's ProxyCommand/
-        ProxyJump when deploy.yml sets neither; None for a direct connection."""
+        ProxyJump when deploy.yml sets neither; a socket from the config's ``BindAddress``;
+        None for paramiko's own direct connection."""
         settings = self._settings
-        options = _ssh_config_options(self.host, settings)
+        options = self.host_options()
         port = settings.port
-        jump = settings.proxy or (options.get("proxyjump") if not settings.proxy_command else None)
+        configured = None if settings.proxy or settings.proxy_command else options.proxy
+        jump = settings.proxy or (
+            configured[1] if configured and configured[0] == "proxyjump" else None
+        )
         if jump:
-            user, _, address = jump.rpartition("@")
-            jump_host, _, jump_port = address.partition(":")
+            if self._jumps >= 8:
+                raise SshError(f"{self.host}: more than 8 jump hosts (a ProxyJump loop?)")
+            before, _, last = jump.rpartition(",")  # ProxyJump a,b: through a, then b
+            user, _, jump_address = last.strip().rpartition("@")
+            jump_host, _, jump_port = jump_address.partition(":")
             self._jump = SshConnection(
                 jump_host,
                 SshSettings(user=user or "root", port=int(jump_port or 22), keys=settings.keys,
-                            keys_only=settings.keys_only, config=settings.config),
+                            keys_only=settings.keys_only, config=settings.config,
+                            proxy=before.strip() or None, dns_retries=settings.dns_retries),
                 known_hosts=self._known_hosts, trust_new_hosts=self._trust_new,
                 timeout=self._timeout, key_data=self._key_data, on_new_key=self._on_new_key,
+                jumps=self._jumps + 1,
             )  # fmt: skip
             self._jump.connect()
             assert self._jump._client is not None
             transport = self._jump._client.get_transport()
             assert transport is not None
-            return transport.open_channel("direct-tcpip", (self.host, port), ("127.0.0.1", 0))
-        command = settings.proxy_command or options.get("proxycommand")
+            return transport.open_channel("direct-tcpip", (address, port), ("127.0.0.1", 0))
+        command = settings.proxy_command or (configured[1] if configured else None)
         if command:
-            command = command.replace("%h", self.host).replace("%p", str(port))
+            command = command.replace("%h", address).replace("%p", str(port))
             return paramiko.ProxyCommand(command.replace("%r", settings.user))
+        if options.bind_address:
+            return socket.create_connection(
+                (address, port), timeout, source_address=(options.bind_address, 0)
+            )
         return None
 
     def connect(self) -> None:
+        """Connect; a name that does not resolve is retried ``sshkit.dns_retries`` times with
+        SSHKit's backoff, each retry announced on stderr as SSHKit announces it."""
+        attempts = 0
+        while True:
+            try:
+                with self._use_lock:
+                    self._connect_once()
+                return
+            except _DnsFailure as failure:
+                attempts += 1
+                retries = self._settings.dns_retries
+                if attempts > retries:
+                    raise SshError(f"{self.host}: {self._describe(failure.cause)}") from None
+                delay = dns_retry_delay(attempts)
+                print(f"Retrying DNS for {self.host} (attempt {attempts}/{retries}) in"
+                      f" {delay:.2f}s: {dns_message(failure.cause)}", file=sys.stderr)  # fmt: skip
+                time.sleep(delay)
+
+    def _connect_once(self) -> None:
+        if self._client is not None:
+            return
+        settings, options = self._settings, self.host_options()
+        if "publickey" not in options.auth_methods:
+            raise SshError(
+                f"{self.host}: the ssh config turns public key authentication off for this host"
+                " (PubkeyAuthentication/PreferredAuthentications); backstaff authenticates"
+                " with keys only"
+            )
+        address = options.host_name or self.host
+        known_hosts = self._known_hosts
+        if known_hosts == DEFAULT_KNOWN_HOSTS.expanduser() and options.user_known_hosts_files:
+            known_hosts = Path(options.user_known_hosts_files[0]).expanduser()
+        verify = options.verify_host_key != "never"
+        name = host_name(options.host_key_alias or address, settings.port)
         client = paramiko.SSHClient()
-        settings = self._settings
         try:
-            recorded = KNOWN_HOSTS.lookup(self._known_hosts, host_name(self.host, settings.port))
+            recorded = KNOWN_HOSTS.lookup(known_hosts, name)
         except KnownHostsError as exc:
             raise SshError(f"{self.host}: {exc}") from None
         client.set_missing_host_key_policy(
-            _KnownHostsPolicy(self._known_hosts, self.host, self._trust_new, self._on_new_key)
-        )
-        # Ask for a key of a type known_hosts records for the host, as ssh does.
-        disabled = recorded.disabled_algorithms()
-        key_files: Any = [str(Path(k).expanduser()) for k in settings.keys] or None
-        try:
-            sock = self._sock()
-            client.connect(
-                self.host,
-                port=settings.port,
-                username=settings.user,
-                key_filename=key_files,  # paramiko accepts a list; its stubs say str
-                pkey=_first_key(self._key_data),
-                look_for_keys=not settings.keys_only,
-                allow_agent=not settings.keys_only,
-                timeout=self._timeout,
-                banner_timeout=self._timeout,
-                auth_timeout=self._timeout,
-                sock=sock,
-                disabled_algorithms={"keys": disabled} if disabled else None,
+            _KnownHostsPolicy(
+                known_hosts, self.host, self._trust_new and options.verify_host_key != "always",
+                self._on_new_key, name=name if options.host_key_alias else None, verify=verify,
             )
+        )  # fmt: skip
+        # Ask for a key of a type known_hosts records for the host, as ssh does.
+        disabled = recorded.disabled_algorithms() if verify else []
+        disabled_all = {
+            "keys": sorted(set(disabled) | set(disabled_algorithms(
+                "keys", options.host_key_algorithms, PREFERRED["keys"]))),
+            "ciphers": disabled_algorithms("ciphers", options.ciphers, PREFERRED["ciphers"]),
+            "macs": disabled_algorithms("macs", options.macs, PREFERRED["macs"]),
+        }  # fmt: skip
+        keys_only = settings.keys_only if settings.keys_only is not None else options.keys_only
+        files = [str(Path(k).expanduser()) for k in settings.keys or options.keys]
+        key_files: Any = [f for f in files if Path(f).is_file()] or None  # net-ssh skips missing
+        agent = options.identity_agent
+        data = private_keys(self._key_data)
+        extra = data[1:]
+        if agent and agent not in ("none", "SSH_AUTH_SOCK") and not keys_only:
+            extra += agent_keys(str(Path(os.path.expandvars(agent)).expanduser()))
+        timeout = options.timeout or self._timeout
+        try:
+            sock = self._sock(address, timeout)
+            try:
+                client.connect(
+                    address,
+                    port=settings.port,
+                    username=settings.user,
+                    key_filename=key_files,  # paramiko accepts a list; its stubs say str
+                    pkey=data[0] if data else None,
+                    look_for_keys=not keys_only,
+                    allow_agent=not keys_only and agent in (None, "SSH_AUTH_SOCK"),
+                    timeout=timeout,
+                    banner_timeout=timeout,
+                    auth_timeout=timeout,
+                    sock=sock,
+                    disabled_algorithms={k: v for k, v in disabled_all.items() if v} or None,
+                    compress=options.compression,
+                )
+            except paramiko.SSHException:
+                if not _authenticate(client, settings.user, extra):
+                    raise
         except HostKeyRefused as exc:
             client.close()
             raise SshError(f"{self.host}: {exc}") from None
@@ -324,25 +449,35 @@ class SshConnection:
             transport = client.get_transport()
             cause = getattr(transport, "saved_exception", None) if transport else None
             client.close()
+            if is_dns_error(cause or exc):
+                raise _DnsFailure(cause or exc) from None
             if disabled and "no acceptable host key" in str(cause or exc):
                 types = ", ".join(sorted({entry.key_type for entry in recorded.known}))
                 raise SshError(
                     f"{self.host}: host key changed: it offers none of the key types recorded"
-                    f" for it in {self._known_hosts} ({types}, {_lines(recorded.known)})."
+                    f" for it in {known_hosts} ({types}, {_lines(recorded.known)})."
                     " Refusing to connect"
                 ) from None
             raise SshError(f"{self.host}: {self._describe(cause or exc)}") from None
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
+        self._environment = {
+            **ssh_config.send_env(options.send_env, dict(os.environ)),
+            **options.set_env,
+        }
         self._client = client
+        self._last_used = time.monotonic()
 
     def _describe(self, exc: BaseException) -> str:
         """A failed connection in plain words: what the user can check or fix."""
         port = self._settings.port
         user = self._settings.user
         if isinstance(exc, paramiko.AuthenticationException):
-            keys = ", ".join(self._settings.keys) or "the default keys and the agent"
+            tried = list(self._settings.keys or self.host_options().keys)
+            if self._key_data:
+                tried.append(f"{len(self._key_data)} key(s) of ssh.key_data")
+            keys = ", ".join(tried) or "the default keys and the agent"
             return f"authentication failed as user {user} (tried {keys})"
         if "not found in known_hosts" in str(exc):
             return (
@@ -367,19 +502,55 @@ class SshConnection:
             return f"SSH handshake failed: {text}"
         return f"cannot connect on port {port}: {_network_reason(exc, self._timeout)}"
 
+    @contextmanager
+    def _use(self) -> Iterator[paramiko.SSHClient]:
+        """The connection for one use: a new one when the last was idle past
+        ``sshkit.pool_idle_timeout``, closed after the use when the timeout is 0 (no reuse)."""
+        with self._use_lock:
+            if self._client is not None and self._idle(time.monotonic()):
+                self.close()
+            client = self._connected()
+            self._busy += 1
+        try:
+            yield client
+        finally:
+            with self._use_lock:
+                self._busy -= 1
+                self._last_used = time.monotonic()
+                if self._settings.pool_idle_timeout <= 0 and not self._busy and not self._pinned:
+                    self.close()
+
+    def _idle(self, now: float) -> bool:
+        timeout = self._settings.pool_idle_timeout
+        return (
+            timeout > 0 and not self._busy and not self._pinned and now - self._last_used > timeout
+        )
+
+    def close_if_idle(self, now: float) -> None:
+        """Called by the idle reaper (executors/ssh_idle.py)."""
+        if not self._use_lock.acquire(blocking=False):
+            return  # connecting or in use right now
+        try:
+            if self._client is not None and self._idle(now):
+                self.close()
+        finally:
+            self._use_lock.release()
+
     def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
         """Run ``command``; ``stdin`` (e.g. a registry password) never touches the command line."""
-        client = self._connected()
-        try:
-            channel_in, stdout, stderr = client.exec_command(command, timeout=timeout)
-            if stdin is not None:
-                channel_in.write(stdin)
-                channel_in.channel.shutdown_write()
-            out = stdout.read().decode("utf-8", "replace")
-            err = stderr.read().decode("utf-8", "replace")
-            status = stdout.channel.recv_exit_status()
-        except (TimeoutError, EOFError, paramiko.SSHException, OSError) as exc:
-            raise SshError(f"{self.host}: connection lost: {exc}") from None
+        with self._use() as client:
+            try:
+                channel_in, stdout, stderr = client.exec_command(
+                    command, timeout=timeout, environment=self._environment or None
+                )
+                if stdin is not None:
+                    channel_in.write(stdin)
+                    channel_in.channel.shutdown_write()
+                out = stdout.read().decode("utf-8", "replace")
+                err = stderr.read().decode("utf-8", "replace")
+                status = stdout.channel.recv_exit_status()
+            except (TimeoutError, EOFError, paramiko.SSHException, OSError) as exc:
+                raise SshError(f"{self.host}: connection lost: {exc}") from None
         if status == -1:  # the channel closed without an exit status: the connection died
             self.close()
             raise SshError(f"{self.host}: connection lost while running a command")
@@ -421,7 +592,10 @@ class SshConnection:
     def upload(self, path: str, content: bytes, mode: int) -> None:
         """Write a file over SFTP (relative paths are in the login directory), created with
         ``mode`` before any byte is written, so a secret is never world-readable."""
-        client = self._connected()
+        with self._use() as client:
+            self._upload(client, path, content, mode)
+
+    def _upload(self, client: paramiko.SSHClient, path: str, content: bytes, mode: int) -> None:
         try:
             with client.open_sftp() as sftp:
                 with sftp.open(path, "wb") as handle:
@@ -434,11 +608,16 @@ class SshConnection:
     def open_session(self) -> paramiko.Channel:
         """A new session channel on this connection (an interactive command's: the caller
         asks for a pty and runs the command; executors/interactive.py)."""
-        transport = self._connected().get_transport()
+        with self._use_lock:
+            self._pinned = True  # the caller holds the session: never closed as idle
+            transport = self._connected().get_transport()
         try:
             if transport is None or not transport.is_active():
                 raise paramiko.SSHException("the connection is closed")
-            return transport.open_session(timeout=self._timeout)
+            channel = transport.open_session(timeout=self._timeout)
+            if self._environment:
+                channel.update_environment(self._environment)
+            return channel
         except (EOFError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: cannot open a session: {exc}") from None
 
@@ -453,6 +632,7 @@ class SshConnection:
         return self._client
 
     def close(self) -> None:
+        self._pinned = False
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -501,25 +681,17 @@ def _network_reason(exc: BaseException, timeout: float) -> str:
     return reason[0].lower() + reason[1:]
 
 
-def _ssh_config_options(host: str, settings: SshSettings) -> dict[str, Any]:
-    """What ssh config files say about ``host`` (``ssh.config``: true = ~/.ssh/config)."""
-    if settings.config is False:
-        return {}
-    files = ["~/.ssh/config"] if settings.config is True else list(settings.config)
-    config = paramiko.SSHConfig()
-    for name in files:
-        path = Path(name).expanduser()
-        if path.is_file():
-            with open(path, encoding="utf-8") as handle:
-                config.parse(handle)
-    return dict(config.lookup(host))
-
-
-def _first_key(key_data: tuple[str, ...]) -> paramiko.PKey | None:
-    for text in key_data:
-        for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-            try:
-                return key_class.from_private_key(io.StringIO(text))
-            except (paramiko.SSHException, ValueError):
-                continue
-    return None
+def _authenticate(client: paramiko.SSHClient, user: str, keys: list[paramiko.PKey]) -> bool:
+    """Try the keys paramiko was not given (the other ``key_data`` keys, an IdentityAgent's)
+    on the connection whose authentication failed, as net-ssh tries every key it has."""
+    transport = client.get_transport()
+    for key in keys:
+        if transport is None or not transport.is_active() or transport.is_authenticated():
+            break
+        try:
+            transport.auth_publickey(user, key)
+        except paramiko.AuthenticationException:
+            continue
+        except (paramiko.SSHException, EOFError, OSError):
+            break
+    return transport is not None and transport.is_authenticated()

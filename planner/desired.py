@@ -288,7 +288,7 @@ def _ssh(ssh: dict[str, Any], sshkit: dict[str, Any]) -> SshSettings:
         proxy_command=_optional_str(ssh.get("proxy_command")),
         keys=tuple(str(k) for k in ssh.get("keys") or []),
         key_data=tuple(str(k) for k in ssh.get("key_data") or []),
-        keys_only=bool(ssh.get("keys_only", False)),
+        keys_only=None if ssh.get("keys_only") is None else bool(ssh["keys_only"]),
         config=config
         if isinstance(config, bool)
         else tuple([config] if isinstance(config, str) else config),

@@ -151,7 +151,7 @@ class SshSettings:
     proxy_command: str | None = None
     keys: tuple[str, ...] = ()
     key_data: tuple[str, ...] = ()
-    keys_only: bool = False
+    keys_only: bool | None = None  # None: not set (an ssh config's IdentitiesOnly applies)
     config: tuple[str, ...] | bool = True
     log_level: str = "fatal"
     max_concurrent_starts: int = 30

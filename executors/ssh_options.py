@@ -1,0 +1,124 @@
+"""How Kamal's SSH settings become paramiko's: keys, algorithms, agent, DNS retries, logging.
+
+Small pieces executors/ssh.py composes: every ``key_data`` key (net-ssh tries each one), the
+``Ciphers``/``MACs``/``HostKeyAlgorithms`` lists of an ssh config as the algorithms paramiko
+may use, an ``IdentityAgent`` socket's keys, SSHKit's DNS retry (``sshkit.dns_retries``) and
+net-ssh's log levels (``ssh.log_level``) as paramiko's.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import re
+import socket
+import sys
+
+import paramiko
+
+# net-ssh's Logger levels (``ssh.log_level``) as Python's; Kamal's default is fatal: silent.
+LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "fatal": logging.CRITICAL,
+}
+
+_log_handler: logging.Handler | None = None
+
+
+def configure_logging(level: str) -> None:
+    """paramiko's log on stderr at ``ssh.log_level`` (as net-ssh's logger on STDERR); nothing
+    is added for ``fatal``, the default, so the CLI's quiet default is kept."""
+    global _log_handler
+    logger = logging.getLogger("paramiko")
+    if level == "fatal" or level not in LOG_LEVELS:
+        return
+    if _log_handler is None:
+        _log_handler = logging.StreamHandler(sys.stderr)
+        _log_handler.setFormatter(
+            logging.Formatter(
+                "%(levelname).1s, [%(asctime)s] %(levelname)s -- %(name)s: %(message)s"
+            )
+        )
+        logger.addHandler(_log_handler)
+        logger.propagate = False  # shown once, even with -v's root handler
+    logger.setLevel(min(LOG_LEVELS[level], logger.level or logging.CRITICAL))
+    _log_handler.setLevel(logger.level)
+
+
+def private_keys(key_data: tuple[str, ...]) -> list[paramiko.PKey]:
+    """Every key of ``ssh.key_data`` that parses (net-ssh loads each and tries them all)."""
+    keys: list[paramiko.PKey] = []
+    for text in key_data:
+        for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            try:
+                keys.append(key_class.from_private_key(io.StringIO(text)))
+                break
+            except (paramiko.SSHException, ValueError):
+                continue
+    return keys
+
+
+def agent_keys(path: str) -> list[paramiko.PKey]:
+    """The keys of the agent listening on ``path`` (an ssh config's ``IdentityAgent``)."""
+    agent = paramiko.agent.AgentSSH()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        agent._connect(sock)  # type: ignore[attr-defined]  # Agent() only reads $SSH_AUTH_SOCK
+    except OSError:
+        sock.close()
+        return []
+    return list(agent.get_keys())
+
+
+def disabled_algorithms(
+    kind: str, listed: tuple[str, ...] | None, preferred: tuple[str, ...]
+) -> list[str]:
+    """What paramiko must not use so that only ``listed`` remains (OpenSSH's ``+`` appends and
+    ``^`` reorders: nothing is removed; ``-`` removes the names given)."""
+    if not listed:
+        return []
+    text = ",".join(listed)
+    if text.startswith(("+", "^")):
+        return []
+    if text.startswith("-"):
+        removed = set(text[1:].split(","))
+        return [name for name in preferred if name in removed]
+    return [name for name in preferred if name not in listed]
+
+
+# What paramiko offers, in its order (class attributes it documents for disabled_algorithms).
+PREFERRED: dict[str, tuple[str, ...]] = {
+    kind: tuple(getattr(paramiko.Transport, f"_preferred_{kind}"))
+    for kind in ("ciphers", "macs", "keys")
+}
+
+# SSHKit's retry of a failed DNS lookup (Kamal's sshkit_with_ext.rb): the same errors, the
+# same backoff (0.1 s doubling, at most 2 s, plus up to 0.1 s of jitter).
+DNS_ERROR = re.compile(
+    r"getaddrinfo|Temporary failure in name resolution|Name or service not known"
+    r"|nodename nor servname provided|No address associated|failed to look up|resolve",
+    re.IGNORECASE,
+)
+
+
+def is_dns_error(exc: BaseException) -> bool:
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        return False
+    if isinstance(exc, socket.gaierror):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and is_dns_error(cause)
+
+
+def dns_retry_delay(attempt: int) -> float:
+    return min(0.1 * 2 ** (attempt - 1), 2.0) + random.random() * 0.1
+
+
+def dns_message(exc: BaseException) -> str:
+    """The resolver's words, as SSHKit's warning quotes them."""
+    return exc.strerror if isinstance(exc, socket.gaierror) and exc.strerror else str(exc)

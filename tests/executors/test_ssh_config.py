@@ -1,0 +1,225 @@
+"""ssh config files read as net-ssh reads them (``ssh.config``), then applied to a real sshd
+on the loopback with Kamal's precedence (deploy.yml's ssh settings first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backstaff.executors.ssh import SshConnection, SshError
+from backstaff.executors.ssh_config import DEFAULT_FILES, config_files, lookup, send_env
+from backstaff.planner.model import SshSettings
+from tests.executors import loopback_sshd
+from tests.executors.loopback_sshd import Sshd
+
+
+def _lookup(tmp_path: Path, text: str, host: str = "web1") -> Any:
+    (tmp_path / "config").write_text(text)
+    return lookup(host, [str(tmp_path / "config")])
+
+
+def test_files_of_ssh_config() -> None:
+    assert config_files(True) == list(DEFAULT_FILES)
+    assert DEFAULT_FILES == ("~/.ssh/config", "/etc/ssh_config", "/etc/ssh/ssh_config")
+    assert config_files(False) == []
+    assert config_files("a") == ["a"] and config_files(("a", "b")) == ["a", "b"]
+
+
+def test_host_patterns_first_value_wins_and_identity_files_add_up(tmp_path: Path) -> None:
+    options = _lookup(
+        tmp_path,
+        """
+Host db* !web2
+  HostName nope
+Host web? other
+  HostName %h.example.com
+  IdentityFile ~/.ssh/one
+  User deploy
+  Port 2222
+Host *
+  HostName too-late
+  IdentityFile ~/.ssh/two
+  IdentitiesOnly yes
+  ConnectTimeout 7
+""",
+    )
+    assert options.host_name == "web1.example.com"
+    assert options.keys == ("~/.ssh/one", "~/.ssh/two")
+    assert (options.user, options.port, options.keys_only, options.timeout) == (
+        "deploy",
+        2222,
+        True,
+        7,
+    )
+
+
+def test_negated_host_and_case(tmp_path: Path) -> None:
+    text = "Host WEB* !web2\n  HostName matched\n"
+    assert _lookup(tmp_path, text, "web1").host_name == "matched"
+    assert _lookup(tmp_path, text, "web2").host_name is None
+
+
+def test_lines_before_any_block_are_defaults(tmp_path: Path) -> None:
+    options = _lookup(
+        tmp_path,
+        """
+User early
+IdentityFile ~/.ssh/global
+Host web1
+  User late
+  IdentityFile ~/.ssh/web1
+""",
+    )
+    # net-ssh: a block's value beats a default; identity files: defaults first.
+    assert options.user == "late"
+    assert options.keys == ("~/.ssh/global", "~/.ssh/web1")
+
+
+def test_match_all_and_host(tmp_path: Path) -> None:
+    options = _lookup(
+        tmp_path,
+        """
+Match host db1,web*
+  User matched
+Match user someone
+  Port 1
+Match all
+  Compression yes
+""",
+    )
+    assert options.user == "matched"
+    assert options.port is None  # criteria other than host are not met (net-ssh)
+    assert options.compression is True
+
+
+def test_include_relative_to_the_first_file_with_globs(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.conf").write_text("Host web1\n  HostName from-a\n")
+    (tmp_path / "conf.d" / "b.conf").write_text("Host web1\n  HostName from-b\n  User from-b\n")
+    options = _lookup(tmp_path, "Include conf.d/*.conf\n")
+    assert (options.host_name, options.user) == ("from-a", "from-b")
+
+
+def test_proxy_jump_and_command_override_each_other(tmp_path: Path) -> None:
+    options = _lookup(tmp_path, "Host web1\n  ProxyJump bastion\n  ProxyCommand ssh -W %h:%p x\n")
+    assert options.proxy == ("proxyjump", "bastion")
+    assert _lookup(tmp_path, "Host web1\n  ProxyCommand none\n").proxy is None
+
+
+def test_translated_options(tmp_path: Path) -> None:
+    options = _lookup(
+        tmp_path,
+        """
+Host web1
+  StrictHostKeyChecking accept-new
+  UserKnownHostsFile /a /b
+  HostKeyAlias web
+  Ciphers aes256-ctr,aes128-ctr
+  MACs hmac-sha2-256
+  HostKeyAlgorithms ssh-ed25519
+  SendEnv LANG LC_*
+  SetEnv A=1 "B=two words"
+  BindAddress 127.0.0.1
+  IdentityAgent ~/agent.sock
+  PubkeyAuthentication no
+  ForwardAgent yes
+  RekeyLimit 1G
+""",
+    )
+    assert options.verify_host_key == "accept_new"
+    assert options.user_known_hosts_files == ("/a", "/b")
+    assert options.host_key_alias == "web"
+    assert options.ciphers == ("aes256-ctr", "aes128-ctr")
+    assert options.macs == ("hmac-sha2-256",) and options.host_key_algorithms == ("ssh-ed25519",)
+    assert options.set_env == {"A": "1", "B": "two words"}
+    assert send_env(options.send_env, {"LANG": "C", "LC_ALL": "C", "HOME": "/"}) == {
+        "LANG": "C", "LC_ALL": "C"}  # fmt: skip
+    assert (options.bind_address, options.identity_agent) == ("127.0.0.1", "~/agent.sock")
+    assert "publickey" not in options.auth_methods
+    assert options.not_applied == ("forwardagent", "rekeylimit")
+    assert _lookup(tmp_path, "StrictHostKeyChecking no\n").verify_host_key == "never"
+    assert _lookup(tmp_path, "StrictHostKeyChecking yes\n").verify_host_key == "always"
+
+
+def test_missing_files_are_skipped(tmp_path: Path) -> None:
+    assert lookup("web1", [str(tmp_path / "nothing")]).host_name is None
+
+
+# -- applied to a real sshd -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    server, process = loopback_sshd.start(tmp_path_factory.mktemp("sshd"))
+    yield server
+    process.terminate()
+    process.wait(10)
+
+
+def _config(tmp_path: Path, sshd: Sshd, extra: str = "") -> Path:
+    config = tmp_path / "ssh_config"
+    config.write_text(f"""Host web
+  HostName 127.0.0.1
+  User nobody
+  Port 1
+  IdentityFile {sshd.authorized}
+  IdentitiesOnly yes
+  UserKnownHostsFile {tmp_path}/config_known_hosts
+  SetEnv BST_FROM_CONFIG=yes
+{extra}""")
+    return config
+
+
+def test_config_applies_with_kamal_precedence(sshd: Sshd, tmp_path: Path) -> None:
+    """HostName, IdentityFile, IdentitiesOnly, UserKnownHostsFile and SetEnv apply; User and
+    Port do not (Kamal always passes its own, root and 22 by default)."""
+    settings = SshSettings(port=sshd.port, config=(str(_config(tmp_path, sshd)),))
+    with SshConnection("web", settings, known_hosts=Path("~/.ssh/known_hosts")) as ssh:
+        assert ssh.run("whoami; echo $BST_FROM_CONFIG").stdout == "root\nyes\n"
+    assert f"[127.0.0.1]:{sshd.port} ssh-ed25519" in (tmp_path / "config_known_hosts").read_text()
+
+
+def test_deploy_yml_keys_win_over_identity_file(sshd: Sshd, tmp_path: Path) -> None:
+    settings = SshSettings(port=sshd.port, keys=(str(sshd.stranger),), keys_only=True,
+                           config=(str(_config(tmp_path, sshd)),))  # fmt: skip
+    with pytest.raises(SshError, match="authentication failed as user root"):
+        SshConnection("web", settings, known_hosts=tmp_path / "kh").connect()
+
+
+def test_strict_host_key_checking_and_alias(sshd: Sshd, tmp_path: Path) -> None:
+    config = _config(tmp_path, sshd, "  StrictHostKeyChecking yes\n")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with pytest.raises(SshError, match="unknown host key and new hosts are not trusted"):
+        SshConnection("web", settings, known_hosts=tmp_path / "kh").connect()
+    config = _config(tmp_path, sshd, "  HostKeyAlias web-alias\n")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with SshConnection("web", settings, known_hosts=tmp_path / "kh") as ssh:
+        assert ssh.run("true").ok
+    # --known-hosts (here, the test's file) wins over the config's UserKnownHostsFile.
+    assert f"[web-alias]:{sshd.port} ssh-ed25519" in (tmp_path / "kh").read_text()
+
+
+def test_ciphers_limit_what_is_negotiated(sshd: Sshd, tmp_path: Path) -> None:
+    config = _config(tmp_path, sshd, "  Ciphers aes128-ctr\n  MACs hmac-sha2-512\n")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with SshConnection("web", settings, known_hosts=tmp_path / "kh") as ssh:
+        transport = ssh._client.get_transport()  # type: ignore[union-attr]
+        assert transport is not None
+        assert (transport.local_cipher, transport.local_mac) == ("aes128-ctr", "hmac-sha2-512")
+
+
+def test_public_key_authentication_off_is_refused(sshd: Sshd, tmp_path: Path) -> None:
+    config = _config(tmp_path, sshd, "  PubkeyAuthentication no\n")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with pytest.raises(SshError, match="turns public key authentication off"):
+        SshConnection("web", settings, known_hosts=tmp_path / "kh").connect()
+
+
+def test_config_false_reads_nothing(sshd: Sshd, tmp_path: Path) -> None:
+    _config(tmp_path, sshd)
+    settings = SshSettings(port=sshd.port, config=False, keys=(str(sshd.authorized),))
+    with pytest.raises(SshError, match="^web: cannot connect"):  # "web" is not resolved via config
+        SshConnection("web", settings, known_hosts=tmp_path / "kh", timeout=5).connect()

@@ -1,0 +1,167 @@
+"""Kamal's SSH options on a real sshd (loopback): every ``key_data`` key is tried,
+``ssh.log_level`` shows paramiko's protocol log, ``sshkit.pool_idle_timeout`` closes idle
+connections and ``sshkit.dns_retries`` retries a name that does not resolve."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backstaff.executors import ssh_idle
+from backstaff.executors.ssh import SshConnection, SshError
+from backstaff.planner.model import SshSettings
+from tests.executors import loopback_sshd
+from tests.executors.loopback_sshd import Sshd
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    server, process = loopback_sshd.start(tmp_path_factory.mktemp("sshd"))
+    yield server
+    process.terminate()
+    process.wait(10)
+
+
+def _settings(sshd: Sshd, **changes: Any) -> SshSettings:
+    return SshSettings(port=sshd.port, keys_only=True, config=False, **changes)
+
+
+def _connection(
+    sshd: Sshd, tmp_path: Path, key_data: tuple[str, ...] = (), **changes: Any
+) -> SshConnection:
+    return SshConnection("127.0.0.1", _settings(sshd, **changes), known_hosts=tmp_path / "kh",
+                         key_data=key_data, timeout=10)  # fmt: skip
+
+
+def _client_port(connection: SshConnection) -> str:
+    """The client's source port as sshd sees it: a new one means a new connection."""
+    return connection.run("echo $SSH_CONNECTION").stdout.split()[1]
+
+
+def test_every_key_data_key_is_tried(sshd: Sshd, tmp_path: Path) -> None:
+    wrong, right = sshd.stranger.read_text(), sshd.authorized.read_text()
+    with _connection(sshd, tmp_path, (wrong, right)) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+    with _connection(sshd, tmp_path, (wrong, wrong, right)) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+
+
+def test_key_data_without_the_right_key_names_what_was_tried(sshd: Sshd, tmp_path: Path) -> None:
+    wrong = sshd.stranger.read_text()
+    with pytest.raises(SshError) as failure:
+        _connection(sshd, tmp_path, (wrong, wrong)).connect()
+    assert str(failure.value) == (
+        "127.0.0.1: authentication failed as user root (tried 2 key(s) of ssh.key_data)"
+    )
+
+
+def test_idle_connection_is_closed_after_the_timeout(sshd: Sshd, tmp_path: Path) -> None:
+    ssh = _connection(sshd, tmp_path, (sshd.authorized.read_text(),), pool_idle_timeout=1)
+    first = _client_port(ssh)
+    assert _client_port(ssh) == first  # reused within the timeout
+    deadline = time.monotonic() + 1 + 2 * ssh_idle._SWEEP_SECONDS + 1
+    while ssh.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not ssh.connected  # closed by the reaper, not at the next use
+    assert _client_port(ssh) != first  # the next use connects again
+    ssh.close()
+
+
+def test_no_reuse_with_an_idle_timeout_of_zero(sshd: Sshd, tmp_path: Path) -> None:
+    ssh = _connection(sshd, tmp_path, (sshd.authorized.read_text(),), pool_idle_timeout=0)
+    ports = {_client_port(ssh) for _ in range(3)}
+    assert len(ports) == 3 and not ssh.connected
+
+
+def test_default_idle_timeout_reuses_the_connection(sshd: Sshd, tmp_path: Path) -> None:
+    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
+        assert len({_client_port(ssh) for _ in range(3)}) == 1
+
+
+def _failing_dns(monkeypatch: pytest.MonkeyPatch, name: str, failures: int) -> list[str]:
+    """``name`` fails to resolve ``failures`` times, then is the loopback (a DNS flake)."""
+    real = socket.getaddrinfo
+    calls: list[str] = []
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == name:
+            calls.append(host)
+            if len(calls) <= failures:
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return calls
+
+
+def test_dns_failure_is_retried(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = _failing_dns(monkeypatch, "flaky.test", failures=2)
+    settings = _settings(sshd, dns_retries=3)
+    with SshConnection("flaky.test", settings, known_hosts=tmp_path / "kh",
+                       key_data=(sshd.authorized.read_text(),)) as ssh:  # fmt: skip
+        assert ssh.run("echo in").stdout == "in\n"
+    assert len(calls) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" in ")[0] for line in lines] == [
+        "Retrying DNS for flaky.test (attempt 1/3)",
+        "Retrying DNS for flaky.test (attempt 2/3)",
+    ]
+    assert lines[0].endswith("s: Temporary failure in name resolution")
+
+
+def test_dns_retries_run_out(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = _failing_dns(monkeypatch, "gone.test", failures=99)
+    ssh = SshConnection("gone.test", _settings(sshd, dns_retries=2), known_hosts=tmp_path / "kh")
+    with pytest.raises(
+        SshError, match=r"^gone.test: cannot connect on port \d+: host name not found$"
+    ):
+        ssh.connect()
+    assert len(calls) == 3  # the first lookup and 2 retries
+    assert capsys.readouterr().err.count("Retrying DNS for gone.test") == 2
+    calls.clear()
+    with pytest.raises(SshError):
+        SshConnection(
+            "gone.test", _settings(sshd, dns_retries=0), known_hosts=tmp_path / "kh"
+        ).connect()
+    assert len(calls) == 1 and "Retrying" not in capsys.readouterr().err
+
+
+_CONNECT = """
+import sys
+from pathlib import Path
+from backstaff.executors.ssh import SshConnection
+from backstaff.planner.model import SshSettings
+settings = SshSettings(port=int(sys.argv[1]), keys_only=True, config=False, log_level=sys.argv[2])
+with SshConnection("127.0.0.1", settings, known_hosts=Path(sys.argv[3]),
+                   key_data=(Path(sys.argv[4]).read_text(),)) as ssh:
+    print(ssh.run("echo in").stdout, end="")
+"""
+
+
+@pytest.mark.parametrize("level", ["debug", "info", "fatal"])
+def test_log_level(sshd: Sshd, tmp_path: Path, level: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CONNECT, str(sshd.port), level, str(tmp_path / "kh"),
+         str(sshd.authorized)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout == "in\n"  # the log never goes to stdout
+    if level == "fatal":  # Kamal's default: silent
+        assert done.stderr == ""
+    elif level == "info":
+        assert "Authentication (publickey) successful!" in done.stderr
+        assert "kex algos" not in done.stderr
+    else:  # the protocol itself
+        assert "kex algos" in done.stderr and "DEBUG -- paramiko.transport" in done.stderr
