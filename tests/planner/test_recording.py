@@ -3,19 +3,20 @@ and a file that is not one is refused naming the field."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import pytest
 
-from backstaff.planner.live import LiveHost, LiveState
+from backstaff.planner.live import LiveContainer, LiveHost, LiveRoute, LiveState
 from backstaff.planner.recording import (
     Recording,
     RecordingFormatError,
     recording_from_dict,
     recording_to_dict,
 )
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.planner.scenarios import live
 
 SCENARIOS = sorted(p.name for p in (FIXTURES / "live").iterdir() if p.is_dir())
@@ -64,3 +65,18 @@ def test_a_bad_field_is_refused_by_name(change: object, said: str) -> None:
     change(data)  # type: ignore[operator]
     with pytest.raises(RecordingFormatError, match=re.escape(said)):
         recording_from_dict(data)
+
+
+def test_every_field_of_the_live_state_is_recorded() -> None:
+    """A field added to LiveHost, LiveContainer or LiveRoute must be added to the recording
+    (and its schema), or a plan from a recording would differ from the live one."""
+    host = live("deployed-v1").hosts[0]
+    data = recording_to_dict(Recording("tb", None, "t", LiveState((host,))))["live"][0]
+    assert set(data) == {f.name for f in dataclasses.fields(LiveHost)}
+    assert set(data["containers"][0]) == {f.name for f in dataclasses.fields(LiveContainer)}
+    assert set(data["routes"][0]) == {f.name for f in dataclasses.fields(LiveRoute)}
+    schema = json.loads((ROOT / "docs" / "schemas" / "refresh.schema.json").read_text())
+    defs = schema["$defs"]
+    assert set(defs["host"]["required"]) == set(data)
+    assert set(defs["container"]["required"]) == set(data["containers"][0])
+    assert set(defs["route"]["required"]) == set(data["routes"][0])
