@@ -40,10 +40,14 @@ def _finish(code: int) -> None:
         click.get_current_context().exit(code)
 
 
-def _build_unless(skip_push: bool, ctx: AppContext, dry_run: bool = False) -> None:
+NO_CACHE = click.option("--no-cache", is_flag=True, help="Build without using Docker's build cache.")
+
+
+def _build_unless(skip_push: bool, ctx: AppContext, dry_run: bool = False,
+                  no_cache: bool = False) -> None:  # fmt: skip
     """Kamal builds and pushes before taking the lock, unless -P/--skip-push."""
     if not skip_push and not dry_run:
-        build_and_push(ctx, ctx.app)
+        build_and_push(ctx, ctx.app, no_cache=no_cache)
 
 
 @click.command()
@@ -73,11 +77,12 @@ def _deploy_verb(name: str, doc: str, only: Callable[[Change], bool] | None = No
 
     @click.command(name, help=doc)
     @SKIP_PUSH
+    @NO_CACHE
     @JSON_EVENTS
     @DRY_RUN
     @pass_app
-    def verb(ctx: AppContext, skip_push: bool, fmt: str, dry_run: bool) -> None:
-        _build_unless(skip_push, ctx, dry_run)
+    def verb(ctx: AppContext, skip_push: bool, no_cache: bool, fmt: str, dry_run: bool) -> None:
+        _build_unless(skip_push, ctx, dry_run, no_cache)
         _finish(run_apply(ctx, ctx.app, command=name, auto_approve=True, json_events=fmt == "json",
                           dry_run=dry_run, only=only, prune=prune))  # fmt: skip
 

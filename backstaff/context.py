@@ -58,7 +58,7 @@ class AppContext:
             self.options.version,
             env_version,
             git,
-            builds_from_context="context" in builder,
+            builds_from_context=builder.get("context") is not None,
             random_hex=random_source.token_hex(8),
         )
 

@@ -1,0 +1,108 @@
+"""``build push|dev|create|remove`` and ``deploy --no-cache`` at the CLI, without a docker
+daemon: options as Kamal 2.11's, Kamal's buildx commands in the dry run, build secrets only
+by name, and Kamal's error when buildx is missing and the build needs it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backstaff.cli import main
+from backstaff.commands_build import resolve_builder
+from backstaff.context import AppContext, Options
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(FIXTURES / "example", tmp_path / "app")
+    monkeypatch.chdir(tmp_path / "app")
+    monkeypatch.delenv("VERSION", raising=False)
+    return tmp_path / "app"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def set_builder(project: Path, **builder: object) -> None:
+    path = project / "config" / "deploy.yml"
+    data = yaml.safe_load(path.read_text())
+    data["builder"] = {**data["builder"], **builder}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_push_dry_run_shows_kamals_buildx_build(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_builder(
+        project, arch=["amd64", "arm64"], secrets=["SECRET_TOKEN"], cache={"type": "registry"}
+    )
+    code, out, _ = run(
+        capsys, "--version", "v9", "build", "push", "--dry-run", "--output", "docker", "--no-cache"
+    )
+    assert code == 0
+    assert (
+        "would run: docker buildx build --output=type=docker --platform linux/amd64,linux/arm64"
+        in out
+    )
+    assert "--builder kamal-local-docker-container" in out and "--no-cache" in out
+    assert "--cache-to type=registry,ref=10.254.0.2:5000/tb/app-build-cache" in out
+    # build secrets: named on the command line, the value only in the build's environment
+    assert "--secret id=SECRET_TOKEN" in out and "s3cr3t" not in out
+    assert "Docker buildx plugin is not installed locally" in out  # none on this machine
+
+
+def test_clone_announced_in_a_git_repository(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--version", "v9", "build", "push", "--dry-run")
+    assert code == 0 and "would clone HEAD" not in out  # not a git repository: builds from .
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    code, out, _ = run(capsys, "--version", "v9", "build", "push", "--dry-run")
+    assert code == 0 and "would clone HEAD into " in out and "/kamal-clones/tb-" in out
+    set_builder(project, context=".")
+    code, out, _ = run(capsys, "--version", "v9", "build", "push", "--dry-run")
+    assert code == 0 and "would clone HEAD" not in out
+
+
+def test_buildx_missing_is_kamals_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default docker-container driver needs buildx (Kamal refuses to start without it);
+    backstaff falls back to docker build only for the docker driver."""
+    code, _, err = run(capsys, "--version", "v9", "build", "push")
+    assert code == 1 and "Docker buildx plugin is not installed locally" in err
+    assert "Traceback" not in err
+
+
+def test_options_as_in_kamal(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for verb in ("deploy", "redeploy", "setup"):
+        code, out, _ = run(capsys, verb, "--help")
+        assert code == 0 and "--no-cache" in out, verb
+    code, out, _ = run(capsys, "build", "push", "--help")
+    assert "--output" in out and "--no-cache" in out and "registry" in out
+    code, out, _ = run(capsys, "build", "dev", "--help")
+    assert "--output" in out and "docker" in out and "--no-cache" in out
+    # Kamal's `build deliver` takes neither (Thor: called with arguments ["--no-cache"])
+    code, _, err = run(capsys, "build", "deliver", "--no-cache")
+    assert code == 2 and "--no-cache" in err
+
+
+def test_ssh_variables_expand_from_the_local_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kamal's shell expands ``$SSH_AUTH_SOCK`` in ``builder.ssh``; backstaff does the same,
+    and nothing else in it."""
+    set_builder(project, ssh="default=$SSH_AUTH_SOCK,key=${KEY_PATH}:$(id)")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/run/agent.sock")
+    monkeypatch.setenv("KEY_PATH", "/k")
+    options = Options(config_file=Path("config/deploy.yml"), destination=None, hosts=None,
+                      roles=None, primary=False, version="v1", verbose=False, quiet=False,
+                      skip_hooks=False)  # fmt: skip
+    ctx = AppContext(options)
+    assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/agent.sock,key=/k:$(id)"
