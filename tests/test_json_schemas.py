@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backstaff import planning
+from backstaff.cli import main
 from backstaff.console import ConsoleReporter
 from backstaff.executors.apply import StepResult
 from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.recording import Recording, recording_to_dict
 from backstaff.planner.steps import Step
+from tests.backstaff.test_exit_codes import Hosts
 from tests.conftest import FIXTURES
 from tests.json_schemas import SCHEMAS, errors
 from tests.planner.scenarios import live
@@ -111,3 +116,20 @@ def test_apply_events_validate(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     for event in broken:
         assert errors("events", copy.deepcopy(event)) != [], event
+
+
+def test_drift_json_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``drift --format json`` prints a plan too: drifted and not."""
+    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VERSION", raising=False)
+    monkeypatch.setattr(planning, "gather", Hosts().gather)
+    for expected in (0, 2):
+        code = main(["drift", "--format", "json"])
+        data = json.loads(capsys.readouterr().out)
+        assert code == expected and data["has_changes"] is bool(expected)
+        assert errors("plan", data) == []
+        deploy = tmp_path / "config" / "deploy.yml"
+        deploy.write_text(deploy.read_text().replace("TB_MODE: testbed", "TB_MODE: drifted"))
