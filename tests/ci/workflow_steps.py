@@ -7,8 +7,10 @@ that starts reading a new value cannot pass unnoticed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.conftest import ROOT
 
 GITHUB = ROOT / "ci" / "github"
 STANDIN_BIN = Path(__file__).parent / "github" / "bin"  # the stand-in gh
+INSTALL = 'python -m pip install "$BACKSTAFF_PIP"'
 EXPRESSION = re.compile(r"\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
 
 
@@ -50,6 +53,9 @@ class Runner:
     context: dict[str, Any]
     path_first: tuple[Path, ...] = (STANDIN_BIN,)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # backstaff is installed here already (editable): the install step is skipped, saving
+    # seconds per run (were it run, PIP_NO_INDEX keeps it from downloading anything)
+    skip_install: bool = True
 
     def __post_init__(self) -> None:
         self.workspace = self.root / "workspace"
@@ -61,11 +67,19 @@ class Runner:
         self.github_env = self.root / "github_env"
         self.github_env.touch()
 
+    def stop_agents(self) -> None:
+        """Ends the ssh-agents the job's steps started (their ids are in GITHUB_ENV)."""
+        for line in self.github_env.read_text().splitlines():
+            if line.startswith("SSH_AGENT_PID="):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(line.partition("=")[2]), signal.SIGTERM)
+
     def base_env(self) -> dict[str, str]:
         path = os.pathsep.join([*map(str, self.path_first), os.environ["PATH"]])
         env = {"PATH": path, "HOME": str(self.home), "CI": "true", "GITHUB_ACTIONS": "true",
                "RUNNER_TEMP": str(self.temp), "GITHUB_WORKSPACE": str(self.workspace),
-               "GITHUB_ENV": str(self.github_env), "LANG": "C.UTF-8"}  # fmt: skip
+               "GITHUB_ENV": str(self.github_env), "LANG": "C.UTF-8",
+               "PIP_NO_INDEX": "1"}  # fmt: skip
         for line in self.github_env.read_text().splitlines():
             key, _, value = line.partition("=")
             env[key] = value
@@ -77,7 +91,7 @@ class Runner:
         job_data = data["jobs"][job]
         results = []
         for step in job_data["steps"]:
-            if "run" not in step:
+            if "run" not in step or (self.skip_install and step["run"].strip() == INSTALL):
                 continue
             # untrusted values reach a script through env:, never pasted into its text
             assert "${{" not in step["run"], f"{workflow_file} {job}: an expression in run:"

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.ci.conftest import Project
+from tests.ci.github.conftest import checkout
 from tests.ci.github.standin import BOT, GitHub
-from tests.ci.workflow_steps import GITHUB, Runner
+from tests.ci.workflow_steps import Runner
 
 REPO = "acme/shop"
 PR = 7
@@ -45,10 +46,8 @@ def runner(root: Path, gh: GitHub, plan: str) -> Runner:
         }},
     }}  # fmt: skip
     run = Runner(root, context, extra_env=gh.env)
-    # what actions/checkout (sparse, the default branch) and actions/download-artifact leave
-    (run.workspace / ".github").mkdir(exist_ok=True)
-    (run.workspace / ".github" / "backstaff").symlink_to(GITHUB / "scripts")
-    write_artifact(run, plan)
+    checkout(run, project=False)  # sparse: the default branch's .github/backstaff only
+    write_artifact(run, plan)  # what actions/download-artifact leaves
     return run
 
 
