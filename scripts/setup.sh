@@ -4,11 +4,14 @@
 # (the images), iproute2 (network namespaces), apache2-utils (htpasswd); ruby and ruby-dotenv:
 # deploy.yml ERB beyond backstaff's built-in evaluator is rendered by Ruby's own ERB, as Kamal
 # does (Kamal bundles dotenv, so `require "dotenv"` works there too); tmux: the interactive
-# exec tests (`exec -i`) type into a real terminal and read its screen back; then the package.
+# exec tests (`exec -i`) type into a real terminal and read its screen back; jq: the shipped CI
+# scripts (ci/) read GitHub's and GitLab's JSON with it, and their tests run them; shellcheck:
+# .ci/run checks those scripts, and actionlint checks the workflows' run: blocks with it; then
+# the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git curl ruby ruby-dotenv tmux"
+packages="docker.io openssh-server openssh-client busybox-static docker-registry iproute2 apache2-utils git curl ruby ruby-dotenv tmux jq shellcheck"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq
