@@ -40,6 +40,8 @@ image: tb/app
 servers:
   web:
 {hosts}
+builder:
+  arch: amd64
 registry:
   server: 10.254.0.2:5000
   username: tb

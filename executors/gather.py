@@ -5,6 +5,7 @@ An unreachable host is reported with its error and the other hosts still report.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -75,10 +76,11 @@ class ConnectionPool:
 
 def gather(app: App, hosts: Iterable[str], pool: ConnectionPool) -> LiveState:
     hosts = list(dict.fromkeys(hosts))
+    token = secrets.token_hex(16)  # marks the script's own lines; no host value can know it
 
     def one(host: str) -> LiveHost:
         try:
-            result = pool.get(host).run(gather_script(app, host), timeout=120)
+            result = pool.get(host).run(gather_script(app, host, token), timeout=120)
         except SshError as exc:
             return LiveHost(host, error=str(exc).removeprefix(f"{host}: "))
         return parse_host(host, result.stdout)

@@ -153,17 +153,23 @@ def parse_host(host: str, text: str) -> LiveHost:
     if not docker or docker.startswith("!"):
         return LiveHost(host, docker_version=None, registry_login=False, lock_known="lock" in sections,
                         lock=parse_lock(sections.get("lock", "")))  # fmt: skip
+    envkeys = parse_envkeys(sections["envkeys"]) if "envkeys" in sections else None
+    if "inspect" in sections:  # one docker inspect of everything (since issue #14)
+        objects = parse_inspect(sections["inspect"], host, envkeys)
+    else:  # the answer of the gather script before issue #14, one section per docker call
+        objects = _Objects(
+            tuple(sorted(n for n in sections.get("networks", "").split() if n)),
+            parse_containers(sections.get("containers", ""), host, envkeys),
+            parse_images(sections.get("images", "")),
+            parse_image_env(sections.get("image_env", "")),
+        )
     return LiveHost(
         host=host,
         docker_version=docker.splitlines()[0],
-        networks=tuple(sorted(n for n in sections.get("networks", "").split() if n)),
-        containers=parse_containers(
-            sections.get("containers", ""),
-            host,
-            parse_envkeys(sections["envkeys"]) if "envkeys" in sections else None,
-        ),
-        images=parse_images(sections.get("images", "")),
-        image_env=parse_image_env(sections.get("image_env", "")),
+        networks=objects.networks,
+        containers=objects.containers,
+        images=objects.images,
+        image_env=objects.image_env,
         routes=parse_routes(sections.get("proxy", "")),
         registry_login=_count(sections.get("registry", "")),
         envfiles=parse_envfiles(sections.get("envfiles", "")),
@@ -197,6 +203,53 @@ def parse_containers(
 
 
 EnvKeys = tuple[tuple[str, int, tuple[str, ...]], ...]  # (env file, written at, names)
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """What docker answered about a host's objects."""
+
+    networks: tuple[str, ...]
+    containers: tuple[LiveContainer, ...]
+    images: tuple[tuple[str, str], ...]
+    image_env: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def parse_inspect(text: str, host: str = "", envkeys: EnvKeys | None = None) -> _Objects:
+    """The ``inspect`` section: one ``docker inspect`` JSON object a line, of the containers,
+    the images they run, the latest tag and the ``kamal`` network. A container has ``State``,
+    an image ``RepoTags``, a network ``IPAM``; a line that is none of these is skipped. The
+    images are the inspected images' tags. (docker inspect takes a name for a container before
+    a network: were a container named ``kamal``, the network would read as missing, and
+    creating it again is a tolerated failure.)"""
+    containers: dict[str, LiveContainer] = {}
+    networks: set[str] = set()
+    images: set[tuple[str, str]] = set()
+    image_env: dict[str, tuple[str, ...]] = {}
+    for line in text.split("\n"):
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("Id"), str):
+            continue
+        if "State" in item:
+            container = _container(item, host, envkeys)
+            if container:
+                containers[container.id] = container
+        elif "RepoTags" in item:
+            image_id = item["Id"]
+            images.update((str(tag), image_id) for tag in item.get("RepoTags") or ())
+            env = (item.get("Config") or {}).get("Env") or []
+            image_env[image_id] = tuple(sorted(str(e).partition("=")[0] for e in env))
+        elif "IPAM" in item and item.get("Name"):
+            networks.add(str(item["Name"]))
+    return _Objects(
+        tuple(sorted(networks)),
+        tuple(sorted(containers.values(), key=lambda c: (c.created, c.name))),
+        tuple(sorted(images)),
+        tuple(sorted(image_env.items())),
+    )
 
 
 def _clear_env(

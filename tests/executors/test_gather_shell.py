@@ -1,24 +1,27 @@
 """The real gather script, run by real shells on this machine against a fake ``docker`` that
-replays a recorded test-bed answer (fixtures/live/lock-held), with hostile values on the
-"host": lock messages, lock files, proxy output and env file names that hold marker lines,
-NULs and invalid UTF-8. The parsed state must be the recorded one whatever they hold, by
-both of the script's paths (concurrent through named pipes, and sequential)."""
+replays a recorded test-bed answer (fixtures/live/inspect-deployed-v1), with hostile values on
+the "host": lock messages, lock files, proxy output and env file names that hold marker lines,
+NULs and invalid UTF-8. The parsed state must be the recorded one whatever they hold, also
+where no temporary file or named pipe can be made; docker is asked at most three times."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backstaff.planner.facts import CONTENT, MARKER, gather_script
-from backstaff.planner.live import UNREADABLE_LOCK, LiveHost, parse_host
-from tests.planner.gather_output import LOCK_HOST, kamal_lock_file, recorded_sections
+from backstaff.planner.facts import CONTENT, MARKER, NETWORK, gather_script
+from backstaff.planner.live import UNREADABLE_LOCK, LiveHost, parse_host, split_sections
+from tests.conftest import FIXTURES
+from tests.planner.gather_output import kamal_lock_file
 from tests.planner.scenarios import example
 
 SHELLS = [
@@ -27,18 +30,17 @@ SHELLS = [
     if shutil.which(shell[0])
 ]
 FAKE_DOCKER = """#!/bin/sh
-# FAKE DOCKER for tests: replays recorded answers from $FAKE_REPLIES.
+# FAKE DOCKER for tests: replays recorded answers from $FAKE_REPLIES, logs every call.
 R=$FAKE_REPLIES
+printf '%s\\n' "$*" >> "$R/calls"
 case "$1" in
-  version) cat "$R/docker" ;;
-  network) cat "$R/networks" ;;
-  ps) cat "$R/ids" ;;
-  inspect) cat "$R/containers" ;;
-  image) case "$2" in ls) cat "$R/images" ;; *) cat "$R/image_env" ;; esac ;;
+  ps) cat "$R/ps" ;;
+  inspect) cat "$R/inspect" ;;
   exec) cat "$R/proxy" ;;
   *) exit 1 ;;
 esac
 """
+RECORDED = FIXTURES / "live" / "inspect-deployed-v1" / "10.254.0.11.txt"
 ENV_FILE = ".kamal/apps/tb/env/roles/web.env"
 ENV_TEXT = "SECRET_TOKEN=s3cr3t\n"
 HOSTILE = (
@@ -48,25 +50,35 @@ HOSTILE = (
 DETAILS = b"Locked by: Alice at 2026-11-22T21:08:59Z\nVersion: v1\nMessage: " + HOSTILE
 
 
-def _host(root: Path, *, proxy: bytes | None = None, sequential: bool = False) -> Path:
+def _replies(replies: Path) -> None:
+    """What docker answers on the recorded host: ``docker ps`` (each container's id and the
+    image reference it runs, as docker prints them), the inspect lines, the proxy's table."""
+    sections = split_sections(RECORDED.read_text())
+    objects = [json.loads(line) for line in sections["inspect"].splitlines()]
+    ps = "".join(f"{o['Id']} {o['Config']['Image']}\n" for o in objects if "State" in o)
+    (replies / "ps").write_text(ps)
+    (replies / "inspect").write_text(sections["inspect"] + "\n")
+    (replies / "proxy").write_text(sections["proxy"] + "\n")
+
+
+def _host(root: Path, *, proxy: bytes | None = None, no_temporary: bool = False) -> Path:
     """A fake host's home: the fake docker, its replies, a docker login, an env file."""
     home, bin_dir, replies = root / "home", root / "bin", root / "replies"
     for directory in (home / ".docker", home / ".kamal/apps/tb/env/roles", bin_dir, replies):
         directory.mkdir(parents=True, exist_ok=True)
-    sections = recorded_sections()
-    for name in ("docker", "networks", "containers", "image_env", "images", "proxy"):
-        (replies / name).write_text(sections[name] + "\n")
-    ids = [line.split('"')[3] for line in sections["containers"].splitlines() if '"Id"' in line]
-    (replies / "ids").write_text("".join(f"{i}\n" for i in ids))
+    _replies(replies)
     if proxy is not None:
         (replies / "proxy").write_bytes(proxy)
     (bin_dir / "docker").write_text(FAKE_DOCKER)
     (bin_dir / "docker").chmod(0o755)
-    if sequential:  # no temporary directory: the script's fallback path
-        (bin_dir / "mktemp").write_text("#!/bin/sh\nexit 1\n")
-        (bin_dir / "mktemp").chmod(0o755)
+    if no_temporary:  # neither a temporary file nor a named pipe can be made
+        for tool in ("mktemp", "mkfifo"):
+            (bin_dir / tool).write_text("#!/bin/sh\nexit 1\n")
+            (bin_dir / tool).chmod(0o755)
     (home / ".docker/config.json").write_text('{"auths": {"10.254.0.2:5000": {}}}\n')
     (home / ENV_FILE).write_text(ENV_TEXT)
+    written = int(split_sections(RECORDED.read_text())["envkeys"].split()[0])
+    os.utime(home / ENV_FILE, (written, written))  # as recorded: the containers' --env is read
     return home
 
 
@@ -86,32 +98,47 @@ def _gather(shell: list[str], home: Path) -> LiveHost:
         "FAKE_REPLIES": str(home.parent / "replies"),
         "LANG": "C.UTF-8",
     }
+    (home.parent / "replies" / "calls").write_text("")
     done = subprocess.run(
-        [*shell, "-c", gather_script(app, app.primary_host)],
+        [*shell, "-c", gather_script(app, app.primary_host, "t0ken")],
         cwd=home, env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    calls = (home.parent / "replies" / "calls").read_text().splitlines()
+    assert len(calls) <= 3, calls  # issue #14: at most three docker calls, whatever runs
+    inspected = next(c for c in calls if c.startswith("inspect"))
+    for line in (home.parent / "replies" / "ps").read_text().splitlines():
+        container, image = line.split()
+        assert f" {container} " in inspected and f" {image} " in inspected
+    assert inspected.endswith(f" {app.latest_image} {NETWORK}")
     return parse_host(app.primary_host, done.stdout.decode("utf-8", "replace"))
 
 
-def _assert_recorded_state(host: LiveHost) -> None:
-    recorded = parse_host("10.254.0.11", LOCK_HOST.read_text())
+def _assert_recorded_state(host: LiveHost, clear_env: bool = True) -> None:
+    """The recorded state; ``clear_env=False``: the env files' names could not all be read, so
+    no container's --env value may be taken (and none is)."""
+    recorded = parse_host("10.254.0.11", RECORDED.read_text())
+    if not clear_env:
+        assert all(c.clear_env == () for c in host.containers)
+        unread = tuple(replace(c, clear_env=()) for c in recorded.containers)
+        recorded = replace(recorded, containers=unread)
     assert host.error is None and host.docker_version == recorded.docker_version
     assert host.networks == recorded.networks and host.images == recorded.images
     assert host.containers == recorded.containers and len(host.containers) == 2
+    assert host.image_id(example().latest_image) == recorded.containers[1].image_id
     assert host.image_env == recorded.image_env and host.image_env
     assert host.registry_login is True and host.lock_known
     assert host.envfile_digest(ENV_FILE) == hashlib.sha256(ENV_TEXT.encode()).hexdigest()
 
 
-@pytest.mark.parametrize("sequential", [False, True], ids=["pipes", "sequential"])
+@pytest.mark.parametrize("no_temporary", [False, True], ids=["tmp", "no-tmp"])
 @pytest.mark.parametrize("shell", SHELLS)
-def test_hostile_kamal_lock_message(shell: list[str], sequential: bool, tmp_path: Path) -> None:
-    home = _host(tmp_path, sequential=sequential)
+def test_hostile_kamal_lock_message(shell: list[str], no_temporary: bool, tmp_path: Path) -> None:
+    home = _host(tmp_path, no_temporary=no_temporary)
     _lock(home, kamal_lock_file(DETAILS).encode())
     host = _gather(shell, home)
     _assert_recorded_state(host)
-    assert host.routes == parse_host("h", LOCK_HOST.read_text()).routes and host.routes
+    assert host.routes == parse_host("h", RECORDED.read_text()).routes and host.routes
     assert host.lock is not None and host.lock.details == DETAILS.decode("utf-8", "replace")
 
 
@@ -123,7 +150,7 @@ def test_hostile_lock_file_and_proxy_output(shell: list[str], tmp_path: Path) ->
     _lock(home, HOSTILE)
     (home / ".kamal/apps/tb/env/roles" / f"x\n{MARKER} end\n.env").write_text("X=1\n")
     host = _gather(shell, home)
-    _assert_recorded_state(host)
+    _assert_recorded_state(host, clear_env=False)
     assert host.routes is None  # not a kamal-proxy table
     assert host.lock == parse_host("h", f"\n{MARKER} lock\n|!held\n|!\n\n{MARKER} end\n").lock
     assert host.lock is not None and host.lock.details == UNREADABLE_LOCK

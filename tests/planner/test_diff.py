@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from backstaff.planner.changes import Action, Change
 from backstaff.planner.diff import diff
 from tests.planner.scenarios import example, live
@@ -265,3 +267,20 @@ def test_accessory_files_directories_labels_and_network() -> None:
         "files": ("changed", ("/etc/cache.conf",), ("/etc/other.conf",), False, True),
         "directories": ("removed", ("/data",), None, False, True),
     }
+
+
+def _without_ids(changes: tuple[Change, ...]) -> list[tuple[Any, ...]]:
+    return [
+        (c.action, c.address, c.reasons, tuple(kv for kv in c.before if kv[0] != "id"), c.after)
+        for c in changes
+    ]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_one_inspect_answer_plans_as_the_answer_before_it(version: str) -> None:
+    """Issue #14: the same hosts read by the three-docker-call gather plan the same changes
+    as read by the older one (captures made on the test bed, same scenario)."""
+    assert _without_ids(diff(example(version), live("inspect-deployed-v1"))) == _without_ids(
+        diff(example(version), live("deployed-v1"))
+    )
+    assert diff(example(version), live("inspect-fresh")) == diff(example(version), live("fresh"))

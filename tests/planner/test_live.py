@@ -263,3 +263,33 @@ def test_options_network_and_logging_as_inspect_shows_them() -> None:
     assert web.log_options == (("max-size", "10m"),)
     options = dict(web.options)
     assert options["memory"] == "0" and options["cap-add"] == "" and options["init"] == "false"
+
+
+# Issue #14: the gather asks docker three times; its ONE inspect answer holds every fact.
+
+
+def test_one_inspect_answer_reads_every_fact() -> None:
+    """A real capture of the new script (setup v1 by backstaff on the test bed)."""
+    state = live("inspect-deployed-v1")
+    h1, h3 = state.host("10.254.0.11"), state.host("10.254.0.13")
+    assert h1.error is None and h1.docker_version == "answering" and h1.networks == ("kamal",)
+    web, proxy = h1.container("tb-web-v1"), h1.container("kamal-proxy")
+    assert web is not None and proxy is not None and web.running
+    assert h1.image_id("10.254.0.2:5000/tb/app:latest") == web.image_id
+    assert h1.image_id("basecamp/kamal-proxy:v0.9.2") == proxy.image_id
+    assert {image for image, _ in h1.image_env} == {web.image_id, proxy.image_id}
+    assert dict(web.clear_env)["TB_GREETING"] == "hello" and web.options
+    assert h1.routes and h1.routes[0].target == f"{web.short_id}:80"
+    assert h1.registry_login is True and h1.envfile_digest(".kamal/apps/tb/env/roles/web.env")
+    assert h1.lock_known and h1.lock is None and not h3.lock_known
+    cache = h3.container("tb-cache")
+    assert cache is not None and cache.mounts and h3.routes is None  # no proxy there
+    fresh = live("inspect-fresh").host("10.254.0.12")
+    assert fresh.docker_version and fresh.networks == () and fresh.containers == ()
+    assert fresh.routes is None and fresh.registry_login is False
+
+
+def test_inspect_lines_of_any_kind_never_raise() -> None:
+    text = '[1]\n{"Id": 3}\nnot json\n{"Id": "x", "State": {}}\n{"Id": "n", "IPAM": {}, "Name": "kamal"}'
+    host = parse_host("h", script_output({"docker": "answering", "inspect": text}))
+    assert host.containers == () and host.networks == ("kamal",) and host.images == ()

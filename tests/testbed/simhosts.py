@@ -38,10 +38,12 @@ from tests.testbed import _wait_for as wait_for
 ROOT = Path(__file__).resolve().parents[2]
 STATE = Path(os.environ.get("BACKSTAFF_SIM_DIR", "/tmp/bsf"))
 BRIDGE, BRIDGE_ADDRESS, PREFIX = "bsf0", "10.254.64.1", 24
-RECORDED = ROOT / "fixtures" / "live" / "deployed-v1" / "10.254.0.11.txt"
+RECORDED = ROOT / "fixtures" / "live" / "inspect-deployed-v1" / "10.254.0.11.txt"
 RECORDED_ADDRESS = "10.254.0.11"
 MAX_HOSTS = 240
-SECRET_TOKEN = "sim-secret-token"  # the value the simulated hosts' env files were written with
+# The secret the recorded containers were started with (the example's), in the simulated
+# hosts' env files too, so that the simulated fleet plans no change.
+SECRET_TOKEN = "s3cr3t-token-123"
 
 
 @dataclass(frozen=True)
@@ -70,19 +72,22 @@ def recorded_sections(address: str) -> dict[str, str]:
 
 
 def _replies(address: str) -> dict[str, str]:
-    """What each docker command of the gather script answers (see files/sim-docker)."""
+    """What each docker command of the gather script answers (see files/sim-docker): ``docker
+    ps`` as docker prints it for the recorded containers (the reference each runs when docker
+    still resolves it to the container's image, else the image id), the inspect lines, the
+    proxy's table; and the short ids Kamal's ``docker ps`` gets."""
     sections = recorded_sections(address)
-    containers = json.loads(sections["containers"] or "[]")
+    objects = [json.loads(line) for line in sections["inspect"].splitlines() if line.strip()]
+    tags = {tag: o["Id"] for o in objects if "RepoTags" in o for tag in o["RepoTags"] or ()}
+    containers = [o for o in objects if "State" in o]
+    ps = ""
+    for c in containers:
+        reference = c["Config"]["Image"]
+        ps += f"{c['Id']} {reference if tags.get(reference) == c['Image'] else c['Image']}\n"
     return {
-        "version": sections["docker"],
-        "networks": sections["networks"],
-        "ids-full": "".join(c["Id"] + "\n" for c in containers),
+        "ps": ps,
         "ids-short": "".join(c["Id"][:12] + "\n" for c in containers),
-        "inspect": sections["containers"],
-        "container-images": "".join(c["Image"] + "\n" for c in containers),
-        "image-env": sections["image_env"],
-        "images": sections["images"],
-        "proxy-running": "true\n",
+        "inspect": sections["inspect"],
         "proxy": sections["proxy"],
     }
 
