@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 import click
@@ -27,10 +28,10 @@ def _app(ctx: AppContext) -> tuple[App, list[str]]:
 
 
 def _run(ctx: AppContext, verb: str, build: Callable[[App], tuple[Cmd, ...]], audit: str | None = None,
-         dry_run: bool = False, sequential: bool = False) -> None:  # fmt: skip
+         dry_run: bool = False, sequential: bool = False, lock: bool = True) -> None:  # fmt: skip
     app, hosts = _app(ctx)
     steps = [operations.proxy_verb(h, verb, build(app), audit) for h in hosts]
-    run_steps(ctx, app, steps, dry_run=dry_run, sequential=sequential)
+    run_steps(ctx, app, steps, dry_run=dry_run, sequential=sequential, lock=lock)
 
 
 @click.group()
@@ -130,36 +131,48 @@ def boot_config() -> None:
 
 
 @boot_config.command("set")
-@click.option("--publish/--no-publish", default=True, help="Publish the ports on the host.")
+@click.option("--publish/--no-publish", default=True, help="Publish the proxy ports on the host.")
+@click.option("--publish-host-ip", multiple=True,
+              help="Host IP address to bind HTTP/HTTPS to (repeatable; all interfaces if none).")  # fmt: skip
 @click.option("--http-port", type=int, default=80, show_default=True)
 @click.option("--https-port", type=int, default=443, show_default=True)
 @click.option("--log-max-size", default="10m", show_default=True)
-@click.option("--registry", default=None)
-@click.option("--repository", default="basecamp/kamal-proxy", show_default=True)
-@click.option("--image-version", default=None)
-@click.option("--docker-options", multiple=True, help="Extra docker run options (repeatable).")
+@click.option("--registry", default=None, help="Registry of the proxy image.")
+@click.option("--repository", default=None, help="Repository of the proxy image (basecamp).")
+@click.option("--image-version", default=None, help="Version of the proxy to run.")
+@click.option(
+    "--metrics-port", type=int, default=None, help="Port to report prometheus metrics on."
+)
+@click.option("--debug/--no-debug", default=False, help="Run the proxy in debug mode.")
+@click.option("--docker-options", multiple=True,
+              help="Docker option=value for the proxy container (repeatable).")  # fmt: skip
 @DRY_RUN
 @pass_app
-def boot_config_set(ctx: AppContext, publish: bool, http_port: int, https_port: int, log_max_size: str,
-                    registry: str | None, repository: str, image_version: str | None,
-                    docker_options: tuple[str, ...], dry_run: bool) -> None:  # fmt: skip
-    """Write the boot files; applied by the next `proxy reboot`."""
-    words = [
-        ("--log-max-size", log_max_size),
-        ("--registry", registry or ""),
-        ("--repository", repository),
-        ("--image-version", image_version or ""),
-    ]
+def boot_config_set(ctx: AppContext, publish: bool, publish_host_ip: tuple[str, ...],
+                    http_port: int, https_port: int, log_max_size: str, registry: str | None,
+                    repository: str | None, image_version: str | None, metrics_port: int | None,
+                    debug: bool, docker_options: tuple[str, ...], dry_run: bool) -> None:  # fmt: skip
+    """Write the boot files (removing those left at the default); the next `proxy reboot`
+    runs kamal-proxy from them."""
+    click.echo("The proxy boot_config command is deprecated - set the config in the deploy YAML"
+               " at proxy/run instead", err=True)  # fmt: skip
+    for ip in publish_host_ip:
+        try:
+            ipaddress.ip_address(ip.strip("[]"))
+        except ValueError:
+            raise BackstaffError(f"Invalid publish IP address: {ip}") from None
+    words = [("--log-max-size", log_max_size), ("--registry", registry or ""),
+             ("--repository", repository or ""), ("--image-version", image_version or "")]  # fmt: skip
     words += [("--docker-options", o) for o in docker_options]
     for flag, value in words:
         if value and not SAFE.fullmatch(value):
             raise BackstaffError(f"{flag}: {value!r} must be one plain word (letters, digits and"
                                  " _@%+=:,./-): the boot files are split into words again at boot")  # fmt: skip
-    options = f"--publish {http_port}:80 --publish {https_port}:443 " if publish else ""
-    options += f"--log-opt max-size={log_max_size}" + "".join(f" --{o}" for o in docker_options)
-    image = f"{registry}/{repository}" if registry else repository
-    writes = proxy_cmd.write_boot_files(options, image, image_version)
-    _run(ctx, "boot_config", lambda a: writes, dry_run=dry_run)
+    config = proxy_cmd.BootConfig(publish, publish_host_ip, http_port, https_port, log_max_size,
+                                  registry, repository, image_version, metrics_port, debug,
+                                  docker_options)  # fmt: skip
+    writes = proxy_cmd.write_boot_files(proxy_cmd.boot_files(config))
+    _run(ctx, "boot_config", lambda a: writes, dry_run=dry_run, lock=False)  # Kamal: no lock
 
 
 @boot_config.command("get")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from backstaff.planner.commands import logs as log_words
 from backstaff.planner.commands.base import Cmd, optionize
 from backstaff.planner.commands.words import (
@@ -188,14 +190,22 @@ def boot(app: App) -> Cmd:
 
 
 def reboot(app: App) -> tuple[Cmd, ...]:
-    """Kamal's ``proxy reboot``: stop, prune the old container, run with the current settings."""
+    """Kamal's ``proxy reboot``: stop, prune the old container, run with the current settings
+    (``proxy.run``, or the boot files ``proxy boot_config set`` wrote)."""
     return (
         ("docker", "container", "stop", CONTAINER),
         ("docker", "container", "prune", "--force", "--filter",
          "label=org.opencontainers.image.title=kamal-proxy"),
         make_apps_config_directory(),
-        RUN_PREFIX + run_args(app),
+        run(app),
     )  # fmt: skip
+
+
+def run(app: App) -> Cmd:
+    """Kamal's proxy ``run``: from ``proxy.run``, else from the boot files (``boot_config``)."""
+    if app.proxy_run.from_config:
+        return RUN_PREFIX + run_args(app)
+    return BOOT_FROM_FILES + RUN_PREFIX
 
 
 BOOT_FILES = ("options", "image", "image_version", "run_command")
@@ -241,17 +251,69 @@ def remove_all(force: bool) -> tuple[Cmd, ...]:
     )
 
 
-def write_boot_files(options: str, image: str, image_version: str | None) -> tuple[Cmd, ...]:
-    """``proxy boot_config set``: the words in these files are split again at boot (as in
-    Kamal), so the CLI validates them as plain words first."""
-    writes: tuple[Cmd, ...] = (
-        ("mkdir", "-p", ".kamal/proxy"),
-        ("echo", Val(options), Raw(">"), ".kamal/proxy/options"),
-        ("echo", Val(image), Raw(">"), ".kamal/proxy/image"),
+DEFAULT_BOOT_OPTIONS = "--publish 80:80 --publish 443:443 --log-opt max-size=10m"
+DEFAULT_IMAGE = "basecamp/kamal-proxy"
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    """What ``proxy boot_config set`` was given (Kamal's options and defaults)."""
+
+    publish: bool = True
+    publish_host_ips: tuple[str, ...] = ()
+    http_port: int = 80
+    https_port: int = 443
+    log_max_size: str = "10m"
+    registry: str | None = None
+    repository: str | None = None
+    image_version: str | None = None
+    metrics_port: int | None = None
+    debug: bool = False
+    docker_options: tuple[str, ...] = ()
+
+
+def boot_files(config: BootConfig) -> dict[str, str | None]:
+    """Each boot file's content as Kamal 2.11 uploads it (no trailing newline), or None where
+    the value is the default and Kamal removes the file."""
+    words: list[str] = []
+    if config.publish:
+        for ip in config.publish_host_ips or ("",):
+            bracketed = f"[{ip}]" if ":" in ip and not ip.startswith("[") else ip  # IPv6
+            prefix = f"{bracketed}:" if ip else ""
+            words += ["--publish", f"{prefix}{config.http_port}:80",
+                      "--publish", f"{prefix}{config.https_port}:443"]  # fmt: skip
+    if config.log_max_size:
+        words += ["--log-opt", f"max-size={config.log_max_size}"]
+    if config.metrics_port:
+        words.append(f"--expose={config.metrics_port}")
+    words += [f"--{option}" for option in config.docker_options]
+    options = " ".join(words)
+    image = "/".join(
+        p for p in (config.registry, config.repository or "basecamp", "kamal-proxy") if p
     )
-    if image_version:
-        writes += (("echo", Val(image_version), Raw(">"), ".kamal/proxy/image_version"),)
-    return writes
+    run = (["--debug"] if config.debug else []) + (
+        ["--metrics-port", f'"{config.metrics_port}"'] if config.metrics_port else []
+    )  # Kamal's optionize: the value dumped as a Ruby string, quotes and all
+    return {
+        "options": None if options == DEFAULT_BOOT_OPTIONS else options,
+        "image": None if image == DEFAULT_IMAGE else image,
+        "image_version": config.image_version or None,
+        "run_command": " ".join(["kamal-proxy", "run", *run]) if run else None,
+    }
+
+
+def write_boot_files(files: dict[str, str | None]) -> tuple[Cmd, ...]:
+    """``proxy boot_config set``: each file written with exactly its content, or removed. The
+    words in them are split again at boot (as in Kamal), so the CLI takes only plain words."""
+    commands: list[Cmd] = [("mkdir", "-p", ".kamal/proxy")]
+    for name in BOOT_FILES:
+        content = files[name]
+        path = f".kamal/proxy/{name}"
+        if content is None:
+            commands.append(("rm", "-f", path))
+        else:
+            commands.append(("printf", "%s", Val(content), Raw(">"), path))
+    return tuple(commands)
 
 
 SHOW_BOOT_FILES = Raw(
