@@ -103,9 +103,24 @@ def follow_on_host(ctx: AppContext, app: App, host: str, command: Cmd) -> None:
         click.get_current_context().exit(status)
 
 
+def step_order(
+    steps: list[Step], *, sequential: bool = False, parallel: bool = False
+) -> dict[str, tuple[str, ...]]:
+    """What each step waits for: the one before it on its host (Kamal's host-first
+    ``on_roles``), before it anywhere (``sequential``), or nothing (``parallel``: each role of
+    a host on its own, as ``boot.parallel_roles``)."""
+    depends: dict[str, tuple[str, ...]] = {}
+    previous: dict[str, str] = {}
+    for item in steps:
+        key = "all" if sequential else item.id if parallel else item.host
+        depends[item.id] = (previous[key],) if key in previous else ()
+        previous[key] = item.id
+    return depends
+
+
 def run_steps(
     ctx: AppContext, app: App, steps: list[Step], *, dry_run: bool, lock: bool = True,
-    sequential: bool = False, hooks: GroupHooks | None = None,
+    sequential: bool = False, hooks: GroupHooks | None = None, parallel: bool = False,
 ) -> None:  # fmt: skip
     """Show the steps; unless --dry-run, run them (hosts in parallel) inside the lock;
     ``hooks`` around groups of them (proxy reboot's)."""
@@ -113,12 +128,7 @@ def run_steps(
         click.echo("Nothing to do.")
         return
     chain = list(steps)
-    depends: dict[str, tuple[str, ...]] = {}
-    previous: dict[str, str] = {}
-    for item in steps:
-        key = "all" if sequential else item.host
-        depends[item.id] = (previous[key],) if key in previous else ()
-        previous[key] = item.id
+    depends = step_order(steps, sequential=sequential, parallel=parallel)
     if lock and app.primary_host:
         acquire, release = operations.lock_acquire(app), operations.lock_release(app)
         for item in steps:

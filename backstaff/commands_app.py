@@ -61,7 +61,7 @@ def start(ctx: AppContext, dry_run: bool) -> None:
     """Start the most recent app container and point the proxy at it."""
     a = _app(ctx)
     steps = [operations.app_start(a, role, host) for role, host in _pairs(ctx, a)]
-    run_steps(ctx, a, steps, dry_run=dry_run)
+    run_steps(ctx, a, steps, dry_run=dry_run, parallel=a.boot.parallel_roles)
 
 
 @app.command()
@@ -71,7 +71,7 @@ def stop(ctx: AppContext, dry_run: bool) -> None:
     """Take the app out of the proxy and stop its current container."""
     a = _app(ctx)
     steps = [operations.app_stop(a, role, host) for role, host in _pairs(ctx, a)]
-    run_steps(ctx, a, steps, dry_run=dry_run)
+    run_steps(ctx, a, steps, dry_run=dry_run, parallel=a.boot.parallel_roles)
 
 
 @app.command()

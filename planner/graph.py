@@ -5,7 +5,8 @@ table, keyed by step kind: what each kind of step waits for. An edge to a step t
 exist is an error, never silently dropped.
 
 Order: lock first; per host docker → network → login → image pull; proxy before routes;
-accessories before the app; the primary role before the others; ``boot.limit`` groups one
+accessories before the app; the primary role before the others; the roles of a host one after
+another unless ``boot.parallel_roles``; ``boot.limit`` groups one
 after another (with ``boot.wait``); deletes (accessories included), tagging and pruning after
 every boot; lock last. ``lexicographical_topological_sort`` on (phase, id) makes the order
 deterministic.
@@ -45,6 +46,7 @@ class _Nodes:
         self.collected: dict[str, list[str]] = {}  # a barrier's name -> [its id] or what it joins
         self.boot_group: dict[str, int] = {}  # app.boot step id -> its boot group
         self.primary_boots: dict[int, list[str]] = defaultdict(list)
+        self.previous_role: dict[str, str] = {}  # app.boot id -> the boot before it on its host
         self.group_count = 0
 
     def add(self, step: Step) -> str:
@@ -147,24 +149,35 @@ def _accessory_nodes(nodes: _Nodes) -> None:
 
 
 def _boot_nodes(nodes: _Nodes, boots: list[Change]) -> None:
+    """The boots, group by group. Without ``boot.parallel_roles`` the roles of a host boot one
+    after another (Kamal's host-first ``on_roles``: primary role first, then by name); with
+    it, each role boots on its own, waiting only for the primary role's barrier."""
     app = nodes.app
     roles = {role.name: role for role in app.roles}
+    rank = {role.name: i for i, role in enumerate(app.roles)}  # primary first, then by name
     order = {host: i for i, host in enumerate(_boot_host_order(app))}
     groups = boot_groups(app, {c.host for c in boots})
     nodes.group_count = len(groups)
     for index, group in enumerate(groups, start=1):
         in_group = set(group)
         ids = []
-        for change in sorted(boots, key=lambda c: (order.get(c.host, 0), c.name)):
+        last_on_host: dict[str, str] = {}
+        for change in sorted(boots, key=lambda c: (order.get(c.host, 0), rank[c.name])):
             if change.host in in_group:
                 role = roles[change.name]
                 step_id = nodes.add(op.app_boot(app, role, change.host, dict(change.before),
                                                 (change.address,)))  # fmt: skip
                 nodes.boot_group[step_id] = index
                 ids.append(step_id)
+                if change.host in last_on_host and not app.boot.parallel_roles:
+                    nodes.previous_role[step_id] = last_on_host[change.host]
+                last_on_host[change.host] = step_id
                 if role.primary:
                     nodes.primary_boots[index].append(step_id)
-        nodes.collect(f"primary.{index}", "the primary role booted", nodes.primary_boots[index], 7)
+        if not any(nodes.primary_boots[g] for g in range(1, index)):  # the barrier's group
+            nodes.collect(
+                f"primary.{index}", "the primary role booted", nodes.primary_boots[index], 7
+            )
         if index < len(groups):
             nodes.collect(f"group.{index}", f"boot group {index} done", ids, 7)
             if app.boot.wait:
@@ -192,8 +205,14 @@ def _app_boot(nodes: _Nodes, step: Step) -> list[str]:
         wait = nodes.ids("boot.wait", None)
         previous = [w for w in wait if w == f"boot.wait.{group - 1}[local]"]
         after += previous or nodes.collected[f"group.{group - 1}"]
-    if step.id not in nodes.primary_boots[group]:
+    # The primary role's barrier (Kamal's Healthcheck::Barrier, one for the whole boot): the
+    # other roles wait for it in the first group where the primary role boots; once open, it
+    # stays open for the later groups, which wait for the previous group anyway.
+    barrier = next((g for g in range(1, group + 1) if nodes.primary_boots[g]), None)
+    if barrier == group and step.id not in nodes.primary_boots[group]:
         after += nodes.collected[f"primary.{group}"]
+    if step.id in nodes.previous_role:
+        after.append(nodes.previous_role[step.id])
     return after
 
 

@@ -10,7 +10,7 @@ from backstaff.planner.diff import diff
 from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
-from tests.planner.scenarios import example, live
+from tests.planner.scenarios import HOSTS, example, live
 
 
 def steps_of(app: App, state: LiveState) -> tuple[list[str], Any]:
@@ -192,3 +192,50 @@ def test_assets_are_ready_on_every_host_before_any_boot() -> None:
     )
     workers = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
     assert not any("assets" in line for line in workers)  # no proxy: no assets (Kamal's assets?)
+
+
+def _three_roles(parallel: bool, limit: int | None = None) -> Any:
+    """web on h1 and h2 (primary), jobs on every host, workers on h3; v2 over deployed v1."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["servers"]["jobs"] = {"hosts": list(HOSTS), "cmd": "tb-worker 7"}
+        data["boot"] = {"parallel_roles": parallel, **({"limit": limit} if limit else {})}
+
+    return steps_of(example("v2", change), live("deployed-v1"))[1]
+
+
+def _path(graph: Any, a: str, b: str) -> bool:
+    return bool(nx.has_path(graph, a, b) or nx.has_path(graph, b, a))
+
+
+def test_roles_of_a_host_boot_one_after_another_by_default() -> None:
+    """Kamal's on_roles without parallel_roles: hosts in parallel, on each host its roles in
+    turn (primary first, then by name)."""
+    graph = _three_roles(parallel=False)
+    h1, h3 = HOSTS[0], HOSTS[2]
+    assert f"app.boot.jobs[{h3}]" in set(graph.predecessors(f"app.boot.workers[{h3}]"))
+    assert nx.has_path(graph, f"app.boot.web[{h1}]", f"app.boot.jobs[{h1}]")
+
+
+def test_parallel_roles_boot_each_role_on_its_own() -> None:
+    """boot.parallel_roles: a thread per role; only the primary role's barrier orders them."""
+    graph = _three_roles(parallel=True)
+    h1, h2, h3 = HOSTS
+    assert not _path(graph, f"app.boot.jobs[{h3}]", f"app.boot.workers[{h3}]")
+    for host in (h3,):  # the barrier: every other role after the primary role's boots
+        for role in ("jobs", "workers"):
+            assert nx.has_path(graph, f"app.boot.web[{h1}]", f"app.boot.{role}[{host}]")
+            assert nx.has_path(graph, f"app.boot.web[{h2}]", f"app.boot.{role}[{host}]")
+
+
+def test_barrier_is_opened_once_for_every_boot_group() -> None:
+    """boot.limit 1 (h1, h2, h3 in turn): the barrier opens in h1's group; in h2's group the
+    roles boot in turn by default, and side by side with parallel_roles."""
+    h1, h2, _ = HOSTS
+    serial = _three_roles(parallel=False, limit=1)
+    assert f"app.boot.web[{h2}]" in set(serial.predecessors(f"app.boot.jobs[{h2}]"))
+    parallel = _three_roles(parallel=True, limit=1)
+    assert not _path(parallel, f"app.boot.web[{h2}]", f"app.boot.jobs[{h2}]")
+    for graph in (serial, parallel):
+        assert nx.has_path(graph, f"app.boot.web[{h1}]", f"app.boot.jobs[{h1}]")
+        assert nx.has_path(graph, f"app.boot.jobs[{h1}]", f"app.boot.web[{h2}]")  # groups in turn
