@@ -13,6 +13,7 @@ from backstaff.planner.plan import (
     first_difference,
     plan_from_dict,
 )
+from backstaff.planner.recording import KIND as RECORDING
 from backstaff.planner.render import render
 
 
@@ -27,6 +28,10 @@ def load_saved(path: Path) -> SavedPlan:
     """The plan file as written (compared field by field) and as read (its version)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("kind") == RECORDING:
+            raise PlanFormatError(
+                f"it is a recording of the hosts: plan from it with `plan --live {path}`"
+            )
         return SavedPlan(data, plan_from_dict(data))
     except OSError as exc:
         raise BackstaffError(f"cannot read the plan {path}: {exc.strerror or exc}") from None

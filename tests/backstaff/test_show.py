@@ -66,6 +66,10 @@ def test_show_defaults_to_text_and_shows_steps_with_v(
         (json.dumps({"format_version": 2}), "unsupported plan format_version 2 (expected 3)"),
         (json.dumps({"format_version": 3}), "not a backstaff plan: 'changes'"),
         ("\udcff", "cannot read the plan"),
+        (
+            json.dumps({"kind": "backstaff-refresh", "format_version": 1}),
+            "it is a recording of the hosts: plan from it with `plan --live plan.json`",
+        ),
     ],
 )
 def test_a_bad_or_old_plan_file_is_one_clear_line(
