@@ -92,9 +92,11 @@ def test_5_build_push_and_deploy(testbed: Testbed, project: Path, capsys: pytest
     data = yaml.safe_load(config.read_text())
     data["builder"]["driver"] = "docker"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
-    code, _, err = backstaff(capsys, "--version", "built1", "deploy")
+    code, out, err = backstaff(capsys, "--version", "built1", "deploy", "--no-cache")
     assert code == 0, err
     assert fetch("10.254.0.11") == (200, "tb built")
+    assert "docker build --platform linux/amd64 -t 10.254.0.2:5000/tb/app:built1" in out
+    assert "--no-cache ." in out  # deploy --no-cache reaches the build, as in Kamal
 
 
 def test_5b_hooks_and_json_events(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
