@@ -64,6 +64,23 @@ def _attributes(changes: list[Change]) -> str:
     return "\n".join(parts)
 
 
+def _counted_callouts(plan: Plan) -> list[str]:
+    """The callouts as counts only, when even the bounded ones would not fit (huge host
+    names, messages or notes, or masking that lengthens them)."""
+    destroys = sum(1 for c in plan.changes if c.action is Action.DELETE)
+    downtime = sum(1 for c in plan.changes if c.downtime)
+    found = [
+        (plan.recorded is not None, ":floppy_disk: **Planned from a recording, not from the hosts.**"),
+        (bool(plan.errors), f":x: **This plan is incomplete: {len(plan.errors)} host(s) could not be read.**"),
+        (bool(plan.lock), ":lock: **The deploy lock is held**: apply will refuse."),
+        (bool(destroys), f":warning: **{destroys} to destroy.**"),
+        (bool(downtime), f":warning: **Downtime expected** ({downtime} resource(s))."),
+        (bool(plan.notes), f"{len(plan.notes)} note(s)."),
+        (True, "_Details of these callouts are too long for a comment: run `backstaff plan`._"),
+    ]  # fmt: skip
+    return [f"> {text}" for shown, text in found if shown]
+
+
 def _callouts(plan: Plan) -> list[str]:
     """Each its own quoted paragraph, so none runs into the next; each bounded in length."""
     callouts: list[str] = []
@@ -74,7 +91,7 @@ def _callouts(plan: Plan) -> list[str]:
         of = f" of {len(plan.hosts)}" if plan.hosts else ""
         callouts.append(
             f"> :x: **This plan is incomplete: {len(unread)}{of} host(s) could not be read"
-            f" ({_cell(_listed(unread))}); what would change there is unknown.**"
+            f" ({_listed([_cell(h, CELL) for h in unread])}); what would change there is unknown.**"
         )
     for host, message in plan.errors[:LISTED]:
         callouts.append(f"> :x: **{_cell(host, CELL)} could not be read:** {_cell(message, CELL)}")
@@ -128,6 +145,22 @@ def _cut_note(shown: int, total: int) -> str:
     )
 
 
+def _top(plan: Plan, callouts: list[str]) -> str:
+    """The summary, the service and version, the callouts."""
+    destination = f", destination `{_cell(plan.destination, CELL)}`" if plan.destination else ""
+    head = [
+        f"**{summary_line(plan)}**",
+        "",
+        f"`{_cell(plan.service, CELL)}` version `{_cell(plan.version, CELL)}`{destination}",
+        "",
+    ]
+    if callouts:
+        head += ["\n>\n".join(callouts), ""]
+    if not plan.has_changes:
+        head.append(no_changes(plan))
+    return "\n".join(head).rstrip() + "\n\n"
+
+
 def render_markdown(
     plan: Plan, limit: int = LIMIT, masker: Callable[[str], str] = lambda text: text
 ) -> str:
@@ -135,20 +168,10 @@ def render_markdown(
     what stays within ``limit``. The marker line is masked too (a secret as short as ``ba``
     would survive in ``backstaff``): masked the same way on every run, a workflow that takes
     the first line of the output still finds its earlier comment."""
-    destination = f", destination `{plan.destination}`" if plan.destination else ""
     first = masker(marker(plan) + "\n\n")
-    head = [
-        f"**{summary_line(plan)}**",
-        "",
-        f"`{plan.service}` version `{plan.version}`{destination}",
-        "",
-    ]
-    callouts = _callouts(plan)
-    if callouts:
-        head += ["\n>\n".join(callouts), ""]
-    if not plan.has_changes:
-        head.append(no_changes(plan))
-    top = "\n".join(head).rstrip() + "\n\n"
+    top = _top(plan, _callouts(plan))
+    if len(first) + len(masker(top)) > limit // 2:  # leave room for host details
+        top = _top(plan, _counted_callouts(plan))
     by_host: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_host.setdefault(change.host, []).append(change)

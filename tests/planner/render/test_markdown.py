@@ -106,3 +106,20 @@ def test_masking_happens_before_the_limit_is_measured() -> None:
 def test_everything_fits_without_a_cut_note() -> None:
     text = render_markdown(_fleet(10))
     assert "truncated" not in text and text.count("<details>") == 8
+
+
+def test_callouts_too_long_for_the_comment_become_counts() -> None:
+    """Huge host names, messages and notes: the callouts shrink to counts, the summary stays."""
+    long = "x" * 5_000
+    plan = dataclasses.replace(
+        _fleet(40),
+        errors=tuple((f"{long}-{i}", long) for i in range(40)),
+        notes=tuple(long for _ in range(40)),
+    )
+    text = render_markdown(plan, limit=20_000)
+    assert len(text) <= 20_000
+    assert "**Plan: 0 to add, 0 to change, 32 to replace, 32 to destroy.**" in text
+    assert "This plan is incomplete: 40 host(s) could not be read." in text
+    assert ":warning: **32 to destroy.**" in text and "40 note(s)." in text
+    assert "too long for a comment" in text and "<details>" in text
+    assert len(render_markdown(plan)) <= LIMIT
