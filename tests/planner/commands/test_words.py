@@ -22,7 +22,19 @@ from backstaff.planner.commands import app as app_cmd
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import proxy as proxy_cmd
 from backstaff.planner.commands import verbs
-from backstaff.planner.commands.words import Cat, Raw, UnsafeWord, Val, render
+from backstaff.planner.commands.words import (
+    Cat,
+    Raw,
+    Runtime,
+    Sub,
+    UnsafeWord,
+    Val,
+    from_json,
+    quote,
+    render,
+    to_json,
+    values,
+)
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import App
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
@@ -213,6 +225,60 @@ def test_a_literal_with_shell_meaning_is_never_rendered() -> None:
     )
     with pytest.raises(UnsafeWord):
         render(("echo", Val("a\0b")))
+
+    with pytest.raises(UnsafeWord, match="NUL byte"):
+        quote("\0")
+    with pytest.raises(UnsafeWord, match="'a b' has shell meaning: it must be a Val or a Raw"):
+        render(("a b",))
+
+
+# Unbalanced or half-written shell syntax too: the shell must parse the word and give it back.
+HARD = ["${HOME", "$(", "$(id", "`", "`id", "$((1+1))", "${x:=$(id)}", "'", "''", "a'b'c",
+        "\\", "\\'", "\n", "a\nb", "\t", "!x", "-n", "", " ", "a b", "é😀", "$", "\"\"", "*"]  # fmt: skip
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_quote_gives_every_shell_the_text_back(shell: str, tmp_path: Path) -> None:
+    command = "printf '%s\\0' " + " ".join(quote(text) for text in HARD)
+    done = subprocess.run([shell, "-c", command], capture_output=True, cwd=tmp_path,
+                          timeout=20, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split("\0")[:-1] == HARD
+
+
+def test_plain_text_stays_unquoted_and_anything_else_is_one_quoted_word() -> None:
+    assert quote("registry.example.com/app:v1.2_3@x%y+z=w,k-") == (
+        "registry.example.com/app:v1.2_3@x%y+z=w,k-"
+    )
+    assert quote("a b") == "'a b'"
+    assert quote("") == "''"
+    assert quote("it's") == "'it'\\''s'"
+
+
+def test_runtime_values_are_filled_in_joined_and_substituted_words() -> None:
+    command = ("echo", Runtime("lock"), Cat((Raw('"$PWD"'), Runtime("lock"))),
+               Sub(("echo", Runtime("lock"))))  # fmt: skip
+    assert render(command, lambda name: f"{name} at 12:00") == (
+        "echo 'lock at 12:00' \"$PWD\"'lock at 12:00' \"$(echo 'lock at 12:00')\""
+    )
+    assert render(command) == 'echo <lock> "$PWD"<lock> "$(echo <lock>)"'
+
+
+def test_words_round_trip_through_a_plan_file_and_nothing_else_is_a_word() -> None:
+    command = ("docker", Val("a b"), Raw("&&"), Sub(("id", Val("-u"))),
+               Cat((Raw('"$PWD"'), Val("/x"))), Runtime("lock"))  # fmt: skip
+    assert to_json(command) == [
+        "docker", {"value": "a b"}, {"shell": "&&"}, {"output_of": ["id", {"value": "-u"}]},
+        {"joined": [{"shell": '"$PWD"'}, {"value": "/x"}]}, {"runtime": "lock"},
+    ]  # fmt: skip
+    assert from_json(to_json(command)) == command
+    assert values(command) == ["a b", "-u", "/x"]
+    for item in (3, None, {}, {"value": 1}, {"shell": ["&&"]}, {"output_of": "id"},
+                 {"joined": "x"}, {"runtime": 2}, {"value": "a", "shell": "b"}, {"other": "x"}):  # fmt: skip
+        with pytest.raises(ValueError, match="not a command word"):
+            from_json([item])
+    with pytest.raises(TypeError, match="not a command word"):
+        render((3,))  # type: ignore[arg-type]
 
 
 SOURCES = [
