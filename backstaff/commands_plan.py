@@ -14,6 +14,7 @@ from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.planner.desired import build_desired
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
+from backstaff.planner.plan import Recorded
 from backstaff.planner.render import mask, render
 from backstaff.planner.version import RUNNING
 from backstaff.planning import build_plan, gather_hosts, read_live, running_version
@@ -58,14 +59,7 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
     compares), to review a change of deploy.yml alone. With ``--live FILE``: from the state
     ``refresh`` recorded, with no connection (applying still reads the hosts)."""
     hosts = gather_hosts(ctx, include_hosts)
-    read: Callable[[App, list[str]], LiveState] = lambda app, hosts: read_live(ctx, app, hosts)  # noqa: E731
-    source = None
-    if live_file is not None:
-        recording = load_recording(
-            live_file, str(ctx.config.data["service"]), ctx.config.destination
-        )
-        source = recorded(live_file, recording)
-        read = lambda app, hosts: recorded_live(live_file, recording, hosts)  # noqa: E731
+    read, source = _reader(ctx, live_file)
     if ctx.options.version == RUNNING:
         app, live = _at_running_version(ctx, hosts, read)
     else:
@@ -83,10 +77,24 @@ def plan(ctx: AppContext, fmt: str, detailed_exitcode: bool, out: Path | None,
         _exit(ExitStatus.CHANGES)
 
 
+Reader = Callable[[App, list[str]], LiveState]
+
+
+def _reader(ctx: AppContext, live_file: Path | None) -> tuple[Reader, Recorded | None]:
+    """How the plan gets the hosts' state: over SSH, or from a recording (then no
+    connection, no pre-connect hook), and where it came from."""
+    if live_file is None:
+        return (lambda app, hosts: read_live(ctx, app, hosts)), None
+    service = str(ctx.config.data["service"])
+    recording = load_recording(live_file, service, ctx.config.destination)
+    source = recorded(live_file, recording)
+    return (lambda _, hosts: recorded_live(live_file, recording, hosts)), source
+
+
 def _at_running_version(
     ctx: AppContext,
     hosts: list[str],
-    read: Callable[[App, list[str]], LiveState] | None = None,
+    read: Reader | None = None,
 ) -> tuple[App, LiveState]:
     """The config at the version running now (the primary role's current container), and the
     hosts as read (once: the read does not depend on the version)."""
