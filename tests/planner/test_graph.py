@@ -6,6 +6,7 @@ from typing import Any
 
 import networkx as nx
 
+from backstaff.planner.commands.words import render
 from backstaff.planner.diff import diff
 from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
@@ -73,6 +74,10 @@ def test_boot_step_commands_in_kamal_order() -> None:
         lines[4]
         == "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
     )
+    # a failed boot (health check) stops the new container, never the old one
+    assert [render(cmd) for cmd in step.on_failure] == [
+        "docker container ls --all --filter 'name=^tb-web-v2$' --quiet | xargs docker stop"
+    ]
 
 
 def test_redeploy_of_the_running_version_renames_first() -> None:
