@@ -13,7 +13,9 @@ KNOWN_ARCHES = ("amd64", "arm64", "arm/v7", "arm/v6", "386", "ppc64le", "s390x",
 RULE = section(
     {
         "arch": nested(["array", "text"], doc="amd64, arm64 or a list of both (required)"),
-        "remote": text(doc="remote builder, e.g. ssh://docker@builder"),
+        "remote": text(
+            doc="remote builder for the arches the local docker is not, e.g. ssh://docker@builder"
+        ),
         "local": flag(doc="false to build only on the remote builder"),
         "pack": section(
             {"builder": text(doc="buildpacks builder image"), "buildpacks": array(text())},
@@ -26,13 +28,13 @@ RULE = section(
                 "image": text(doc="cache image (registry type)"),
             }
         ),
-        "context": text(doc="build context; builds from the working tree when set"),
+        "context": text(doc="build context (the working tree); unset: a clean git clone of HEAD"),
         "dockerfile": text(doc="Dockerfile path (default Dockerfile)"),
         "target": text(doc="multi-stage build target"),
         "args": free_hash(doc="--build-arg NAME: value"),
         "secrets": array(text(), doc="secret names passed as build secrets"),
         "ssh": text(doc="--ssh value, e.g. default=$SSH_AUTH_SOCK"),
-        "driver": text(doc="buildx driver (default docker-container)"),
+        "driver": text(doc="buildx driver: docker-container (default), docker, cloud ORG/BUILDER"),
         "provenance": text(doc="--provenance value"),
         "sbom": flag(doc="--sbom"),
     },
