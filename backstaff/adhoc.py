@@ -19,6 +19,7 @@ from backstaff.planner.model import App
 from backstaff.planner.render import mask
 from backstaff.planner.steps import Step
 from backstaff.planning import connection_pool
+from backstaff.registry_tunnel import registry_tunnels
 from backstaff.runtime import make_runtime
 
 LOG_OPTIONS = (
@@ -147,10 +148,12 @@ def run_steps(
     pool = connection_pool(ctx, app)
     try:
         runtime = make_runtime(ctx, app, pool, "Automatic deploy lock")
-        results = apply_steps(
-            tuple(chain), depends, runtime, ConsoleReporter(False, ctx.options.quiet),
-            before_step=hooks.before if hooks else None, after_step=hooks.after if hooks else None,
-        )  # fmt: skip
+        with registry_tunnels(ctx, app, chain):
+            results = apply_steps(
+                tuple(chain), depends, runtime, ConsoleReporter(False, ctx.options.quiet),
+                before_step=hooks.before if hooks else None,
+                after_step=hooks.after if hooks else None,
+            )  # fmt: skip
     finally:
         pool.close()
     failed = [r for r in results if r.status == "failed"]

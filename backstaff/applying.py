@@ -25,6 +25,7 @@ from backstaff.planner.plan import Plan, SavedPlan
 from backstaff.planner.render import render
 from backstaff.planner.steps import Step
 from backstaff.planning import build_plan, connection_pool, gather_hosts
+from backstaff.registry_tunnel import registry_tunnels
 from backstaff.runtime import make_runtime, now
 from backstaff.saved_plans import check_saved
 
@@ -112,10 +113,11 @@ def run_apply(
                 step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
             boot_hooks.after(step)
 
-        results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
-                              ConsoleReporter(json_events, ctx.options.quiet),
-                              parallelism=app.ssh.max_concurrent_starts, after_step=after,
-                              before_step=boot_hooks.before)  # fmt: skip
+        with registry_tunnels(ctx, app, plan.steps):  # a localhost:PORT registry's pulls
+            results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
+                                  ConsoleReporter(json_events, ctx.options.quiet),
+                                  parallelism=app.ssh.max_concurrent_starts, after_step=after,
+                                  before_step=boot_hooks.before)  # fmt: skip
         failed = [r for r in results if r.status == "failed"]
         interrupted = any(r.status == "interrupted" for r in results)
         acquire = next((r for r in results if r.step.id.startswith("lock.acquire")), None)

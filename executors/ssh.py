@@ -26,7 +26,7 @@ from typing import Any
 
 import paramiko
 
-from backstaff.executors import ssh_config, ssh_idle
+from backstaff.executors import port_forward, ssh_config, ssh_idle
 from backstaff.executors.known_hosts import (
     Entry,
     HostKeys,
@@ -620,6 +620,22 @@ class SshConnection:
             return channel
         except (EOFError, paramiko.SSHException, OSError) as exc:
             raise SshError(f"{self.host}: cannot open a session: {exc}") from None
+
+    def forward_remote(self, port: int) -> None:
+        """The host's 127.0.0.1:``port`` reaches localhost:``port`` here (Kamal's
+        ``ssh.forward.remote(port, "localhost", port, "127.0.0.1")``) until ``close``."""
+        with self._use_lock:
+            self._pinned = True  # the tunnel holds this connection: never closed as idle
+            transport = self._connected().get_transport()
+        try:
+            if transport is None or not transport.is_active():
+                raise paramiko.SSHException("the connection is closed")
+            transport.request_port_forward("127.0.0.1", port, handler=port_forward.handler(port))
+        except (EOFError, paramiko.SSHException, OSError) as exc:
+            raise SshError(
+                f"{self.host}: cannot forward port {port} to the local registry"
+                f" (is 127.0.0.1:{port} taken on the host, or forwarding off in its sshd?): {exc}"
+            ) from None
 
     @property
     def connected(self) -> bool:

@@ -19,7 +19,7 @@ RULE = section(
     doc="where images are pushed to and pulled from",
 )
 
-LOCAL = re.compile(r"^localhost(:|$)")
+LOCAL = re.compile(r"^localhost[:$]")  # Kamal's test, as written: "localhost" alone is not local
 
 
 def is_local(registry: dict[str, Any]) -> bool:
@@ -31,7 +31,16 @@ def validate(value: Any, path: str) -> list[ConfigError]:
     if errors:
         return errors
     if is_local(value):
-        return []
+        port = str(value["server"]).split(":", 1)[1]
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            errors.append(
+                ConfigError(
+                    join(path, "server"),
+                    f"a local registry is localhost:PORT, '{port}' is not a port number"
+                    " (Kamal would forward port 0 to the hosts)",
+                )
+            )
+        return errors
     for key in ("username", "password"):
         credential = value.get(key)
         where = join(path, key)

@@ -201,6 +201,20 @@ def test_a_local_registry_needs_no_credentials() -> None:
     ]
 
 
+def test_local_registry_is_localhost_and_a_port() -> None:
+    """Kamal's ``local?`` is ``/^localhost[:$]/``: "localhost" alone is a remote registry
+    (credentials required); a port that is not a number would be forwarded as port 0."""
+    base = {k: v for k, v in BASE.items() if k != "registry"}
+    assert errors_for({"registry": {"server": "localhost"}}, base=base)[0] == (
+        "registry/username: is required"
+    )
+    assert errors_for({"registry": {"server": "localhost:abc"}}, base=base) == [
+        "registry/server: a local registry is localhost:PORT, 'abc' is not a port number"
+        " (Kamal would forward port 0 to the hosts)"
+    ]
+    assert errors_for({"registry": {"server": "localhost:65535"}}, base=base) == []
+
+
 def test_accessories_without_servers_are_enough() -> None:
     base = {k: v for k, v in BASE.items() if k != "servers"}
     assert errors_for({"accessories": {"db": {"image": "pg", "host": "1.1.1.9"}}}, base=base) == []
