@@ -42,6 +42,15 @@ def test_same_command_as_kamal(build) -> None:  # type: ignore[no-untyped-def]
     assert words(command) in recorded("02-deploy-P-v2"), command
 
 
+def test_the_lock_is_the_directory_kamal_takes() -> None:
+    """``mkdir`` fails when the directory exists: a lock taken by ``kamal lock acquire`` (or a
+    Kamal deploy) stops backstaff's acquire, and backstaff's stops Kamal's."""
+    ours = words(join(host.lock_acquire(example("v2"))))
+    (kamal,) = (w for w in recorded("02-deploy-P-v2") if w[-1].endswith("/details"))
+    assert ours[:3] == kamal[:3] == ("mkdir", ".kamal/lock-tb", "&&")
+    assert ours[-2:] == kamal[-2:]
+
+
 def test_accessory_run_matches_kamal_setup() -> None:
     a = example("v1")
     command = join(accessory.run(a, a.accessories[0], "10.254.0.13"))
