@@ -486,6 +486,11 @@ class SshConnection:
             )
         if isinstance(exc, paramiko.SSHException):
             text = str(exc)
+            if "No authentication methods available" in text:
+                return (
+                    f"authentication failed as user {user} (no key to try: none in ssh.keys,"
+                    " ssh.key_data or the ssh config's IdentityFile, no default key, no agent)"
+                )
             silent = "No existing session" in text  # start_client gave up waiting
             if silent or ("protocol banner" in text and "timed out" in text):
                 return (

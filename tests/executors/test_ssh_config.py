@@ -3,6 +3,8 @@ on the loopback with Kamal's precedence (deploy.yml's ssh settings first)."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,43 @@ def test_config_false_reads_nothing(sshd: Sshd, tmp_path: Path) -> None:
     settings = SshSettings(port=sshd.port, config=False, keys=(str(sshd.authorized),))
     with pytest.raises(SshError, match="^web: cannot connect"):  # "web" is not resolved via config
         SshConnection("web", settings, known_hosts=tmp_path / "kh", timeout=5).connect()
+
+
+def test_identity_agent_of_the_config(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IdentityAgent: the keys of that agent (a real ssh-agent), not $SSH_AUTH_SOCK's."""
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():
+            assert time.monotonic() < deadline, "ssh-agent did not start"
+            time.sleep(0.05)
+        subprocess.run(["ssh-add", "-q", str(sshd.authorized)], check=True,
+                       env={"SSH_AUTH_SOCK": str(socket_path)})  # fmt: skip
+        config = tmp_path / "agent_config"
+        config.write_text(f"Host web\n  HostName 127.0.0.1\n  IdentityAgent {socket_path}\n")
+        settings = SshSettings(port=sshd.port, config=(str(config),))
+        with SshConnection("web", settings, known_hosts=tmp_path / "kh") as ssh:
+            assert ssh.run("echo in").stdout == "in\n"
+        config.write_text("Host web\n  HostName 127.0.0.1\n  IdentityAgent none\n")
+        with pytest.raises(SshError, match="authentication failed"):
+            SshConnection("web", settings, known_hosts=tmp_path / "kh").connect()
+    finally:
+        agent.terminate()
+        agent.wait(10)
+
+
+def test_proxy_jump_through_several_hosts(sshd: Sshd, tmp_path: Path) -> None:
+    """ProxyJump a,b: through a, then b, then the host (here all three are the same sshd)."""
+    hop = f"root@127.0.0.1:{sshd.port}"
+    config = tmp_path / "jump_config"
+    config.write_text(f"Host target\n  HostName 127.0.0.1\n  ProxyJump {hop},{hop}\n")
+    settings = SshSettings(port=sshd.port, keys=(str(sshd.authorized),), keys_only=True,
+                           config=(str(config),))  # fmt: skip
+    with SshConnection("target", settings, known_hosts=tmp_path / "kh") as ssh:
+        hops = ssh.run("echo $SSH_CONNECTION").stdout.split()
+        assert hops[0] == "127.0.0.1" and ssh._jump is not None and ssh._jump._jump is not None
