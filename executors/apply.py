@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.ssh import Result, SshError
-from backstaff.planner.commands.words import Cmd, render
-from backstaff.planner.steps import Step, Upload
+from backstaff.planner.commands.words import AND, OR, SEMI, Cmd, Raw, Val, render
+from backstaff.planner.steps import EnvFile, Step, Upload
 
 TOLERATED = (("docker network create", "already exists"),)
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -76,33 +76,63 @@ def _run_local(command: str) -> Result:
 
 FAILED_MARKER = "@@backstaff-failed@@"
 
+Action: TypeAlias = Cmd | Upload
 
-def _batches(step: Step) -> list[Upload | list[Cmd]]:
-    """The step's actions, consecutive commands joined into batches that go as one remote
-    command. An upload, a command whose failure may be tolerated, and the commands of a step
-    that feeds a secret on stdin each stay on their own."""
-    batches: list[Upload | list[Cmd]] = []
+
+def _batches(step: Step) -> list[Upload | list[Action]]:
+    """The step's actions, consecutive ones joined into batches that go as one remote command.
+    An env file upload joins its batch too, its content on the batch's stdin (one a batch), so
+    a boot is one round trip. Other uploads (SFTP), a command whose failure may be tolerated,
+    and the actions of a step that feeds a secret on stdin each stay on their own."""
+    batches: list[Upload | list[Action]] = []
     for action in step.commands:
-        alone = isinstance(action, Upload) or bool(step.stdin_secrets) or _tolerable(action)
+        inline = isinstance(action, Upload) and _inline(action) and not step.stdin_secrets
+        alone = (isinstance(action, Upload) and not inline) or bool(step.stdin_secrets)
+        alone = alone or (not isinstance(action, Upload) and _tolerable(action))
         last = batches[-1] if batches else None
-        if not alone and isinstance(last, list) and not _tolerable(last[0]):
-            last.append(action)  # type: ignore[arg-type]
+        joins = isinstance(last, list) and not any(
+            not isinstance(a, Upload) and _tolerable(a) for a in last
+        )
+        if inline and isinstance(last, list):
+            joins = joins and not any(isinstance(a, Upload) for a in last)
+        if not alone and joins and isinstance(last, list):
+            last.append(action)
+        elif isinstance(action, Upload) and not inline:
+            batches.append(action)
         else:
-            batches.append(action if isinstance(action, Upload) else [action])
+            batches.append([action])
     return batches
+
+
+def _inline(upload: Upload) -> bool:
+    """An env file: text, small, rendered per host; it can go on the batch's stdin."""
+    return isinstance(upload.source, EnvFile)
 
 
 def _tolerable(command: Cmd) -> bool:
     return any(render(command).startswith(prefix) for prefix, _ in TOLERATED)
 
 
-def batch_script(commands: list[str], audit: str | None = None) -> str:
+def _write_stdin(upload: Upload) -> Cmd:
+    """The shell that writes the batch's stdin to ``upload.path``: into a new file made 0600
+    (umask 077) before any byte is written, then given its mode and moved over the old one, so
+    the file is never half written; a failed write (a full disk) removes the new file and
+    fails the batch before the commands after it."""
+    new = Val(upload.path + ".backstaff-new")
+    return (Raw("("), "umask", "077", AND, "cat", Raw(">"), new, AND, "chmod", Val(upload.mode),
+            new, AND, "mv", "-f", new, Val(upload.path), Raw(")"), OR, Raw("{"), "rm", "-f", new,
+            SEMI, "false", SEMI, Raw("}"))  # fmt: skip
+
+
+def batch_script(commands: list[str], audit: str | None = None, stdin_for: int = -1) -> str:
     """One shell script running ``commands`` in order; the first to fail stops it, and its
-    index and status go to stderr after a marker. An audit line first, its status ignored."""
-    lines = [f"{{ {audit}\n}}" if audit else ""]
+    index and status go to stderr after a marker. An audit line first, its status ignored.
+    Only command ``stdin_for`` reads the script's stdin; the others read nothing."""
+    lines = [f"{{ {audit}\n}} </dev/null" if audit else ""]
     for index, command in enumerate(commands):
+        stdin = "" if index == stdin_for else " </dev/null"
         lines.append(
-            f'{{ {command}\n}} || {{ s=$?; echo "{FAILED_MARKER} {index} $s" >&2; exit $s; }}'
+            f'{{ {command}\n}}{stdin} || {{ s=$?; echo "{FAILED_MARKER} {index} $s" >&2; exit $s; }}'
         )
     return "\n".join(line for line in lines if line) + "\n"
 
@@ -114,7 +144,7 @@ def run_step(step: Step, runtime: Runtime) -> None:
         return runtime.pool.get(step.host).run(command, timeout=900, stdin=stdin)
 
     audit = runtime.audit_command(step.audit) if step.audit and step.host != "local" else None
-    stdin = "".join(runtime.secret(name) + "\n" for name in step.stdin_secrets) or None
+    secrets = "".join(runtime.secret(name) + "\n" for name in step.stdin_secrets) or None
     value = _runtime_value(runtime)
     batches = _batches(step)
     if audit is not None and (not batches or isinstance(batches[0], Upload)):
@@ -128,15 +158,26 @@ def run_step(step: Step, runtime: Runtime) -> None:
                 path = f"{batch.path}/{name}" if name else batch.path
                 runtime.pool.get(step.host).upload(path, data, int(batch.mode, 8))
             continue
-        texts = [render(command, value) for command in batch]
-        if len(texts) == 1 and audit is None:
-            result, failed = execute(texts[0], stdin), batch[0]
+        # a step feeding secrets has one action a batch (see _batches): it reads them
+        stdin, texts, stdin_for = secrets, [], (0 if secrets else -1)
+        for index, action in enumerate(batch):
+            if isinstance(action, Upload):
+                content = runtime.render_upload(action, step.host)
+                assert isinstance(content, bytes)  # an env file (see _inline)
+                stdin, stdin_for = content.decode(), index
+                texts.append(render(_write_stdin(action)))
+            else:
+                texts.append(render(action, value))
+        failed: Action = batch[0]
+        if len(texts) == 1 and audit is None and not isinstance(failed, Upload):
+            result = execute(texts[0], stdin)
         else:
-            result = execute(batch_script(texts, audit), stdin)
+            result = execute(batch_script(texts, audit, stdin_for), stdin)
             failed, result = _failed_command(batch, result)
         audit = None
-        if result.ok or any(
-            render(failed).startswith(c) and m in result.stderr for c, m in TOLERATED
+        if result.ok or (
+            not isinstance(failed, Upload)
+            and any(render(failed).startswith(c) and m in result.stderr for c, m in TOLERATED)
         ):
             continue
         for cleanup in step.on_failure:
@@ -144,13 +185,13 @@ def run_step(step: Step, runtime: Runtime) -> None:
                 execute(render(cleanup, value))
             except SshError:
                 pass
-        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
-        raise StepFailed(
-            runtime.mask(f"`{render(failed)}` exited {result.exit_status}: " + " / ".join(detail))
-        )
+        detail = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-5:])
+        if isinstance(failed, Upload):  # worded as an SFTP upload's failure
+            raise StepFailed(runtime.mask(f"{step.host}: upload of {failed.path} failed: {detail}"))
+        raise StepFailed(runtime.mask(f"`{render(failed)}` exited {result.exit_status}: {detail}"))
 
 
-def _failed_command(batch: list[Cmd], result: Result) -> tuple[Cmd, Result]:
+def _failed_command(batch: list[Action], result: Result) -> tuple[Action, Result]:
     """Which command of a batch failed (from the marker line), and the result without it."""
     if result.ok:
         return batch[-1], result
