@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from backstaff.executors.apply import Runtime, StepResult, apply_steps
-from backstaff.executors.ssh import Result
-from backstaff.planner.steps import Step
+from backstaff.executors.ssh import Result, SshError
+from backstaff.planner.commands.words import AND, Raw, Val
+from backstaff.planner.commands.words import Runtime as WordRuntime
+from backstaff.planner.steps import ErrorPages, SecretFile, Step, Upload
 
 
 @dataclass
@@ -162,3 +166,86 @@ def test_the_audit_line_goes_first_with_the_commands() -> None:
     apply_steps((STEPS[0], audited, *STEPS[2:]), DEPENDS, run_time, Reporter())
     batch = next(c for c in host.ran if "booting" in c)
     assert batch.index("AUDIT") < batch.index("echo booting")
+
+
+@dataclass
+class ShHost:
+    """A host whose commands really run: ``sh`` in a directory of its own; SFTP writes there."""
+
+    home: Path
+    ran: list[tuple[str, str | None]] = field(default_factory=list)
+    uploads: list[tuple[str, bytes, int]] = field(default_factory=list)
+    unreachable_for: str | None = None  # a command holding this raises SshError
+
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
+        self.ran.append((command, stdin))
+        if self.unreachable_for and self.unreachable_for in command:
+            raise SshError("h: connection lost")
+        done = subprocess.run(["sh", "-c", command], input=stdin or "", capture_output=True,
+                              text=True, cwd=self.home, check=False)  # fmt: skip
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    def upload(self, path: str, data: bytes, mode: int) -> None:
+        self.uploads.append((path, data, mode))
+
+
+def _one(step: Step, host: ShHost, **changes: object) -> StepResult:
+    run_time = runtime(host)  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(run_time, name, value)
+    (result,) = apply_steps((step,), {}, run_time, Reporter())
+    return result
+
+
+def test_other_uploads_go_by_sftp_one_file_each_with_their_mode(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    pages = Upload("p", "0644", ErrorPages("public"))
+    cert = Upload("c.pem", "0640", SecretFile("CERT"))
+    step = Step("proxy.files[h]", "h", "proxy", "files", 4, (pages, cert),
+                audit="[proxy] files")  # fmt: skip
+    contents = {"p": {"500.html": b"five", "404.html": b"four"}, "c.pem": b"pem"}
+    result = _one(step, host, render_upload=lambda upload, h: contents[upload.path],
+                  audit_command=lambda message: f"echo {message!r} >> audit")  # fmt: skip
+    assert result.status == "ok", result.error
+    assert host.uploads == [("p/500.html", b"five", 0o644), ("p/404.html", b"four", 0o644),
+                            ("c.pem", b"pem", 0o640)]  # fmt: skip
+    assert host.ran == [("echo '[proxy] files' >> audit", None)]  # the audit line, alone, first
+
+
+def test_the_lock_details_are_filled_in_when_the_step_runs(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    step = Step("lock.acquire[h]", "h", "lock", "lock", 0,
+                (("mkdir", "lk", AND, "echo", WordRuntime("lock details"), Raw(">"), "lk/d"),))  # fmt: skip
+    assert _one(step, host, lock_details="Locked by: me $(x)").status == "ok"
+    assert (tmp_path / "lk" / "d").read_text() == "Locked by: me $(x)\n"
+
+
+def test_a_failure_names_its_command_with_the_last_lines_masked(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    lines = "; ".join(f"echo line{n} sekret >&2" for n in range(1, 8))
+    step = Step("app.boot.web[h]", "h", "app", "boot", 7, (("sh", "-c", Val(f"{lines}; exit 4")),))
+    result = _one(step, host, mask=lambda text: text.replace("sekret", "[REDACTED]"))
+    assert result.status == "failed" and result.error is not None
+    what, _, detail = result.error.partition(" exited 4: ")
+    assert what.startswith("`sh -c 'echo line1 [REDACTED]")
+    assert detail == " / ".join(f"line{n} [REDACTED]" for n in range(3, 8))
+    quiet = Step("app.boot.web[h]", "h", "app", "boot", 7, (("sh", "-c", Val("echo out; exit 2")),))
+    assert _one(quiet, ShHost(tmp_path)).error == "`sh -c 'echo out; exit 2'` exited 2: out"
+
+
+def test_a_cleanup_that_cannot_reach_the_host_leaves_the_step_failure(tmp_path: Path) -> None:
+    host = ShHost(tmp_path, unreachable_for="stop-new")
+    step = Step("app.boot.web[h]", "h", "app", "boot", 7, (("false",),),
+                on_failure=(("echo", "stop-new"), ("touch", "second-cleanup")))  # fmt: skip
+    result = _one(step, host)
+    assert result.status == "failed" and result.error == "`false` exited 1: "
+    assert (tmp_path / "second-cleanup").exists()
+
+
+def test_a_local_step_runs_here_never_on_a_host(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    target = tmp_path / "built"
+    step = Step("build[local]", "local", "build", "build", 1, (("touch", Val(str(target))),),
+                audit="[build] built")  # fmt: skip
+    assert _one(step, host).status == "ok"
+    assert target.exists() and host.ran == []  # no audit line either: nothing ran remotely
