@@ -144,7 +144,7 @@ def test_nested_command_takes_them(project: Path, capsys: pytest.CaptureFixture[
     assert main(["secrets", "print", "-d", "staging"]) == 0
     assert "SECRET_TOKEN=staged" in capsys.readouterr().out
     assert main(["build", "push", "--dry-run", "--version", "v9"]) == 0
-    assert "docker push 10.254.0.2:5000/tb/app:v9" in capsys.readouterr().out
+    assert "-t 10.254.0.2:5000/tb/app:v9" in capsys.readouterr().out
 
 
 def test_verbose_after_the_command_shows_the_traceback(
