@@ -20,6 +20,7 @@ from backstaff.planner.changes import Change
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import words
 from backstaff.planner.graph import boot_groups
+from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.plan import Plan, SavedPlan
 from backstaff.planner.render import render
@@ -48,8 +49,14 @@ def current_plan(
     *,
     pull: bool = True,
     prune: bool = True,
+    check: Callable[[LiveState], None] | None = None,
 ) -> Plan:
+    """The plan from one read of the hosts; ``check`` looks at that read first (rollback: the
+    version's containers are there), so a verb reads the hosts once, on the connections it
+    applies with."""
     live = gather(app, gather_hosts(ctx), pool)
+    if check is not None:
+        check(live)
     return build_plan(ctx, app, live, only, pull=pull, prune=prune)
 
 
@@ -67,13 +74,15 @@ def run_apply(
     dry_run: bool = False,
     pull: bool = True,
     prune: bool = True,
+    check: Callable[[LiveState], None] | None = None,
 ) -> int:
     """Plan, show, confirm, then walk the steps. Returns the exit status. ``only``, ``pull``
-    and ``prune`` narrow the plan to what a Kamal verb does (redeploy, rollback)."""
+    and ``prune`` narrow the plan to what a Kamal verb does (redeploy, rollback); ``check``
+    refuses on what the hosts hold (see ``current_plan``)."""
     pool = connection_pool(ctx, app)  # runs pre-connect first
     try:
         started = time.monotonic()
-        plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune)
+        plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune, check=check)
         if saved is not None:
             # equal in every field: the fresh plan is what runs, never the file's steps
             check_saved(saved, plan, ctx.resolved_secret_values())

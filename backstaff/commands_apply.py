@@ -19,8 +19,9 @@ from backstaff.planner.commands.base import join
 from backstaff.planner.commands.words import render
 from backstaff.planner.desired import build_desired
 from backstaff.planner.diff import current_container
+from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
-from backstaff.planning import connection_pool, gather_hosts, read_live
+from backstaff.planning import connection_pool
 from backstaff.runtime import lock_details
 from backstaff.saved_plans import load_saved
 
@@ -112,27 +113,32 @@ def rollback(ctx: AppContext, version: str, fmt: str, dry_run: bool) -> None:
     """Go back to VERSION, whose containers must still be on the hosts (as `kamal rollback`):
     booted from the image already there (nothing pulled, nothing pruned)."""
     app = build_desired(ctx.config, version)
-    live = read_live(ctx, app, gather_hosts(ctx))
     selected_hosts, selected_roles = set(ctx.selection.hosts), set(ctx.selection.roles)
-    for role in app.roles:
-        if role.name not in selected_roles:
-            continue
-        for host in role.hosts:
-            if host not in selected_hosts:
+
+    def available(live: LiveState) -> None:
+        """The version's container on every selected host of every selected role."""
+        for role in app.roles:
+            if role.name not in selected_roles:
                 continue
-            state = live.host(host)
-            if state.error:
-                raise BackstaffError(f"{host}: {state.error}")
-            if state.container(role.container_name(version)) is None and not (
-                (current := current_container(app, role, state))
-                and current.name == role.container_name(version)
-            ):
-                raise BackstaffError(
-                    f"The app version '{version}' is not available as a container on {host}"
-                    " (use `backstaff app containers` for available versions)"
-                )
+            for host in role.hosts:
+                if host not in selected_hosts:
+                    continue
+                state = live.host(host)
+                if state.error:
+                    raise BackstaffError(f"{host}: {state.error}")
+                if state.container(role.container_name(version)) is None and not (
+                    (current := current_container(app, role, state))
+                    and current.name == role.container_name(version)
+                ):
+                    raise BackstaffError(
+                        f"The app version '{version}' is not available as a container on {host}"
+                        " (use `backstaff app containers` for available versions)"
+                    )
+
+    # one read of the hosts for the check and the plan, on the connections it applies with
     _finish(run_apply(ctx, app, command="rollback", auto_approve=True, json_events=fmt == "json",
-                      dry_run=dry_run, only=app_only, pull=False, prune=False))  # fmt: skip
+                      dry_run=dry_run, only=app_only, pull=False, prune=False,
+                      check=available))  # fmt: skip
 
 
 @click.group()
