@@ -20,7 +20,12 @@ from backstaff.hooks import hook, hook_env, invoked, pre_connect
 from backstaff.planner import operations
 from backstaff.planner.commands import build as build_cmd
 from backstaff.planner.commands.base import join
-from backstaff.planner.commands.host import REGISTRY_PASSWORD, login, login_stdin_secrets
+from backstaff.planner.commands.host import (
+    REGISTRY_PASSWORD,
+    local_registry_setup,
+    login,
+    login_stdin_secrets,
+)
 from backstaff.planner.commands.words import Cmd
 from backstaff.planner.model import App
 
@@ -102,7 +107,11 @@ def build_and_push(ctx: AppContext, app: App, dry_run: bool = False, *, output: 
     if b.kind == "pack" and not available(("pack", "--version")):
         raise BackstaffError("pack is not installed locally (builder.pack builds with it)")
     try:
-        if b.login_locally and not app.registry.local:
+        if b.login_locally and app.registry.local:  # Kamal starts the local registry
+            command = local_registry_setup(app.registry.server or "")
+            _say(ctx, f"  $ {join(command)}")
+            run_local(command, cwd=str(ctx.cwd))
+        elif b.login_locally:
             plain = str((ctx.config.data.get("registry") or {}).get("password"))
             stdin = "".join(
                 (plain if name == REGISTRY_PASSWORD else ctx.secrets[name]) + "\n"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from backstaff.planner.commands import build as build_cmd
+from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands.base import join
 from backstaff.planner.commands.words import Cmd
 from backstaff.planner.desired import build_desired
@@ -123,13 +124,19 @@ def test_build_push_as_kamal(case: str, index: int) -> None:
     # the builder check, then (remote builders: the stand-in's inspect fails) remove + create
     inspect = build_cmd.inspect_builder(b)
     others = [theirs(c) for c in commands
-              if not c.startswith(("git ", "docker --version", "docker login")) and c != build_line and c]  # fmt: skip
+              if not c.startswith(("git ", "docker --version", "docker login", "docker start")) and c != build_line and c]  # fmt: skip
     expected = [ours(inspect)] if inspect else []
     if b.kind in ("remote", "hybrid"):
         expected += [ours(build_cmd.remove(b)), ours(build_cmd.create(b))]
     assert others[: len(expected)] == expected
-    # Kamal logs in locally except for remote builders (backstaff: the password on stdin)
-    assert any(c.startswith("docker login") for c in commands) == b.login_locally
+    # Kamal logs in locally except for remote builders (backstaff: the password on stdin), and
+    # starts the local registry instead for a localhost:PORT one
+    local = b.app.registry.local
+    assert any(c.startswith("docker login") for c in commands) == (b.login_locally and not local)
+    setup = [theirs(c) for c in commands if c.startswith("docker start")]
+    assert setup == (
+        [ours(host_cmd.local_registry_setup(b.app.registry.server or ""))] if local else []
+    )
 
 
 SETUPS = [(case, i) for case in CASES for i, (run, _, _) in enumerate(recorded_runs(case))
