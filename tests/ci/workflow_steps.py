@@ -85,9 +85,14 @@ class Runner:
             env[key] = value
         return {**env, **self.extra_env}
 
-    def run_job(self, workflow_file: str, job: str) -> list[subprocess.CompletedProcess[str]]:
-        """Every `run:` step of the job in order; stops at the first that fails, as a job does."""
+    def run_job(
+        self, workflow_file: str, job: str, settings: dict[str, str] | None = None
+    ) -> list[subprocess.CompletedProcess[str]]:
+        """Every `run:` step of the job in order; stops at the first that fails, as a job does.
+        ``settings``: values of the workflow's top `env:`, as a user sets them in the copy."""
         data = workflow(workflow_file)
+        assert set(settings or {}) <= set(data.get("env", {})), "not a setting of the workflow"
+        data["env"] = {**data.get("env", {}), **(settings or {})}
         job_data = data["jobs"][job]
         results = []
         for step in job_data["steps"]:

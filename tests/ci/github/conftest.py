@@ -46,7 +46,6 @@ def ed25519_key(root: Path) -> str:
 
 def ssh_context(root: Path) -> dict[str, Any]:
     return {
-        "vars": {"BACKSTAFF_DESTINATION": "", "BACKSTAFF_PLAN_VERSION": "",
-                 "BACKSTAFF_KNOWN_HOSTS": "10.254.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"},
+        "vars": {"BACKSTAFF_KNOWN_HOSTS": "10.254.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"},
         "secrets": {"BACKSTAFF_SSH_KEY": ed25519_key(root)},
     }  # fmt: skip

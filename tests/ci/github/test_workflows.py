@@ -48,6 +48,8 @@ def test_the_recorded_plan_job_holds_no_secret_and_no_write_token() -> None:
     jobs = workflow("backstaff-plan.yml")["jobs"]
     recorded, live = jobs["recorded"], jobs["live"]
     assert "secrets." not in str(recorded) and "environment" not in recorded
+    # nor a variable: GitHub gives a fork's run none, so its settings are in the file
+    assert "vars." not in str(recorded["steps"]) + str(workflow("backstaff-plan.yml")["env"])
     assert recorded["permissions"] == {"contents": "read", "actions": "read"}
     # forks always take the recording; the live job only for this repository's branches
     assert "head.repo.full_name != github.repository ||" in recorded["if"]
