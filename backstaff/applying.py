@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -115,11 +116,28 @@ def run_apply(
         boot_hooks = GroupHooks(ctx, app, "pre-app-boot", "post-app-boot", env,
                                 [[s for s in boots if s.host in g] for g in groups])  # fmt: skip
 
+        installs = {s.id for s in plan.steps if s.kind == "docker"}
+        installed: set[str] = set()
+        guard = threading.Lock()
+
+        def docker_setup() -> None:
+            step_hook(ctx, app, "docker-setup", {**env, "KAMAL_RECORDED_AT": now()})
+
         def after(step: Step) -> None:
             if step.id.startswith("lock.acquire"):
+                if command == "setup" and not installs:  # Kamal's setup: server bootstrap first
+                    docker_setup()
                 step_hook(ctx, app, "pre-deploy", {**env, "KAMAL_RECORDED_AT": now()})
             if step.kind == "docker":
-                step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
+                pool.get(step.host).close()  # a new session: the docker group counts (Kamal HUPs)
+                if command == "setup":
+                    with guard:
+                        installed.add(step.id)
+                        last = installed == installs
+                    if last:  # once, after docker is on every host
+                        docker_setup()
+                else:
+                    step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
             boot_hooks.after(step)
 
         with registry_tunnels(ctx, app, plan.steps):  # a localhost:PORT registry's pulls

@@ -11,6 +11,7 @@ from backstaff import exec_support, local_registry
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import verbs
@@ -164,10 +165,15 @@ def server() -> None:
 @DRY_RUN
 @pass_app
 def bootstrap(ctx: AppContext, dry_run: bool) -> None:
-    """Install docker where it is missing (needs root and curl or wget)."""
+    """Install docker where it is missing (root, or sudo for usermod; curl or wget), add the
+    SSH user to the docker group, then run the docker-setup hook (inside the lock, as Kamal)."""
     app = _app(ctx)
-    steps = [operations.docker_bootstrap(h) for h in ctx.selection.hosts]
-    run_steps(ctx, app, steps, dry_run=dry_run, lock=False)
+    hosts = ctx.selection.hosts
+    steps = [operations.docker_bootstrap(h) for h in hosts]
+    # KAMAL_SUBCOMMAND: none, as the real Kamal 2.11 gives this hook
+    hooks = GroupHooks(ctx, app, None, "docker-setup",
+                       hook_env(ctx, app, "server", None, hosts), [steps])  # fmt: skip
+    run_steps(ctx, app, steps, dry_run=dry_run, hooks=hooks)
 
 
 @server.command("exec", context_settings={"ignore_unknown_options": True})

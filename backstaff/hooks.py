@@ -127,7 +127,7 @@ class GroupHooks:
     its steps succeeded, each with ``KAMAL_HOSTS`` the group's hosts. Pass ``before``/``after``
     to ``apply_steps``."""
 
-    def __init__(self, ctx: AppContext, app: App, pre: str, post: str, env: dict[str, str],
+    def __init__(self, ctx: AppContext, app: App, pre: str | None, post: str, env: dict[str, str],
                  groups: list[list[Step]]) -> None:  # fmt: skip
         self.ctx, self.app, self.pre, self.post, self.env = ctx, app, pre, post, env
         self.group_of = {step.id: index for index, group in enumerate(groups) for step in group}
@@ -144,7 +144,7 @@ class GroupHooks:
 
     def before(self, step: Step) -> None:
         index = self.group_of.get(step.id)
-        if index is None:
+        if index is None or self.pre is None:  # None: only a post hook (docker-setup)
             return
         with self.locks[index]:  # the group's other steps wait until its pre hook ran
             if index in self.failed:

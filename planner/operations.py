@@ -16,7 +16,7 @@ from backstaff.planner.commands import app as app_cmd
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands import proxy as proxy_cmd
 from backstaff.planner.commands import verbs
-from backstaff.planner.commands.words import OR, PIPE, Cmd, Raw, Val
+from backstaff.planner.commands.words import OR, Cmd, Raw, Val
 from backstaff.planner.model import Accessory, App, ProxyRoute, Role
 from backstaff.planner.steps import (
     AccessoryTemplate,
@@ -28,10 +28,6 @@ from backstaff.planner.steps import (
     Upload,
 )
 
-DOCKER_INSTALL: Cmd = (
-    "sh", "-c", Val("curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\""),
-    PIPE, "sh",
-)  # fmt: skip
 TRUE = "true"
 
 
@@ -43,8 +39,10 @@ def _hex(*parts: str) -> str:
 
 
 def docker_install(host: str, changes: tuple[str, ...] = ()) -> Step:
-    return Step(f"host.docker[{host}]", host, "docker", "install docker", 1, (DOCKER_INSTALL,),
-                changes=changes)  # fmt: skip
+    """Docker missing: installed as ``server bootstrap`` does (the SSH user in the docker
+    group); the executor reconnects afterwards so the group counts, as Kamal's HUP does."""
+    return Step(f"host.docker[{host}]", host, "docker", "install docker", 1,
+                (host_cmd.docker_bootstrap(host),), changes=changes)  # fmt: skip
 
 
 def network_create(host: str, changes: tuple[str, ...] = ()) -> Step:
@@ -347,10 +345,9 @@ def prune_what(app: App, host: str, what: str) -> Step:
 
 
 def docker_bootstrap(host: str) -> Step:
-    """``server bootstrap``: install docker where ``docker -v`` fails."""
-    command: Cmd = ("docker", "-v", OR, Raw("("), *DOCKER_INSTALL, Raw(")"))
+    """``server bootstrap``: install docker where ``docker -v`` fails (Kamal's commands)."""
     return Step(f"server.bootstrap[{host}]", host, "server", "install docker if missing", 5,
-                (command,))  # fmt: skip
+                (host_cmd.docker_bootstrap(host),))  # fmt: skip
 
 
 REMOVE_PROXY_IF_UNUSED = Raw(

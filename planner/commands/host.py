@@ -14,6 +14,34 @@ USERNAME_READ = Raw('"$u"')
 PRUNE_IMAGES_KEEP = "<none>"
 
 
+DOCKER_INSTALL: Cmd = (
+    "sh", "-c", Val("curl -fsSL https://get.docker.com || wget -O - https://get.docker.com || echo \"exit 1\""),
+    PIPE, "sh",
+)  # fmt: skip
+# Kamal's docker.rb checks, as it runs them
+SUPERUSER = Raw('[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null')
+ROOT = Raw('[ "${EUID:-$(id -u)}" -eq 0 ]')
+IN_DOCKER_GROUP = Raw('id -nG "${USER:-$(id -un)}" | grep -qw docker')
+ADD_TO_DOCKER_GROUP = Raw('sudo -n usermod -aG docker "${USER:-$(id -un)}"')
+NOT_INSTALLABLE = (
+    "Docker is not installed on {host} and can't be automatically installed without having"
+    " root access and either `wget` or `curl`. Install Docker manually:"
+    " https://docs.docker.com/engine/install/"
+)
+
+
+def docker_bootstrap(host: str) -> Cmd:
+    """Kamal's ``server bootstrap`` on one host: where ``docker -v`` fails, install docker
+    (with root or sudo for usermod), then add a non-root SSH user to the docker group; with
+    neither, fail with Kamal's message."""
+    return (
+        "docker", "-v", OR, Raw("{ if"), SUPERUSER, Raw("; then"),
+        "echo", Val(f"Missing Docker on {host}. Installing…"), AND, *DOCKER_INSTALL, AND,
+        Raw("{"), ROOT, OR, IN_DOCKER_GROUP, OR, ADD_TO_DOCKER_GROUP, Raw("; }"),
+        Raw("; else"), "echo", Val(NOT_INSTALLABLE.format(host=host)), Raw(">&2; exit 1; fi; }"),
+    )  # fmt: skip
+
+
 def network_create() -> Cmd:
     return ("docker", "network", "create", "kamal")
 
