@@ -133,11 +133,10 @@ def rename(role: Role, version: str, new_name: str) -> Cmd:
 
 
 def status(role: Role, version: str) -> Cmd:
-    return pipe(
-        container_id(role, version),
-        ("xargs", "docker", "inspect", "--format",
-         Val("{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}")),
-    )  # fmt: skip
+    """The container's health, else its state: one docker call, by its exact name."""
+    return ("docker", "container", "inspect", "--format",
+            Val("{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"),
+            Val(role.container_name(version)))  # fmt: skip
 
 
 def wait_ready(role: Role, version: str, readiness_delay: int, deploy_timeout: int) -> Cmd:
