@@ -10,7 +10,7 @@ import click
 from backstaff import __version__
 from backstaff.aliases import expand as expand_aliases
 from backstaff.context import AppContext, Options
-from backstaff.errors import EXPECTED, ExitStatus, report
+from backstaff.errors import EXPECTED, BackstaffError, ExitStatus, report
 from backstaff.global_options import root_options, spread
 from backstaff.init_files import init_project
 from backstaff.planner.config_view import config_view, render_config_view
@@ -52,10 +52,20 @@ def validate(app: AppContext) -> None:
         )
 
 
+BUNDLE_REFUSED = (
+    "init --bundle is not supported: Kamal's --bundle runs `bundle add kamal` and `bundle"
+    " binstubs kamal` to put the Kamal Ruby gem in the Gemfile and make bin/kamal; backstaff is"
+    " a Python package (pin it in your requirements instead). Nothing was created."
+)
+
+
 @cli.command()
+@click.option("--bundle", is_flag=True, help="Kamal's Gemfile binstub: refused (see the message).")
 @pass_app
-def init(app: AppContext) -> None:
+def init(app: AppContext, bundle: bool) -> None:
     """Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites)."""
+    if bundle:
+        raise BackstaffError(BUNDLE_REFUSED)
     for path, created in init_project(app.cwd):
         if created:
             click.echo(f"Created {path}")

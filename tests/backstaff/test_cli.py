@@ -108,6 +108,17 @@ def test_init_never_overwrites(
     assert "Created" not in out
 
 
+def test_init_bundle_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal's --bundle adds its Ruby gem to the Gemfile: refused, with the reason."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "init", "--bundle")
+    assert code == 1 and out == ""
+    assert "init --bundle is not supported" in err and "bundle add kamal" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_init_template_is_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
