@@ -81,3 +81,21 @@ def test_a_fork_gets_a_plan_from_the_recorded_state(tmp_path: Path, runners: lis
     assert [r.returncode for r in results] == [0], results[-1].stderr
     assert gh.writes() == [("POST", f"repos/{REPO}/issues/12/comments")]
     assert [(c["user"], c["body"]) for c in gh.state()["comments"]] == [(BOT, markdown)]
+
+
+def test_a_branch_of_the_repository_plans_live_when_opted_in(
+    tmp_path: Path, runners: list[Runner]
+) -> None:
+    """The `live` job: the key into an agent (never printed), then the hosts read (replayed)."""
+    context: dict[str, Any] = {"github": {"repository": REPO}, **ssh_context(tmp_path)}
+    run = Runner(tmp_path / "live", context)
+    runners.append(run)
+    run.path_first = (ROOT / "tests" / "ci" / "bin", *run.path_first)
+    checkout(run)
+    results = run.run_job("backstaff-plan.yml", "live", {"PLAN_VERSION": "v2"})
+    assert [r.returncode for r in results] == [0, 0], results[-1].stderr
+    key = context["secrets"]["BACKSTAFF_SSH_KEY"].split("\n")[1]
+    assert all(key not in r.stdout + r.stderr for r in results)
+    markdown = (run.temp / "backstaff-plan" / "plan.md").read_text()
+    assert markdown.split("\n")[0] == MARKER and "new version v1 → v2" in markdown
+    assert "Planned from a recording" not in markdown

@@ -137,3 +137,19 @@ def test_the_merge_request_plan_job_holds_no_ssh() -> None:
     assert "ssh-agent" not in str(jobs["backstaff-plan"]["script"])
     assert "environment" not in jobs["backstaff-plan"]
     assert jobs["backstaff-plan-live"]["environment"]["name"] == "backstaff-plan"
+
+
+def test_a_branch_of_the_project_plans_live_when_opted_in(
+    tmp_path: Path, gitlab: tuple[GitLab, str]
+) -> None:
+    _, url = gitlab
+    key = ed25519_key(tmp_path / "key")
+    branch = project(tmp_path / "checkout")
+    live = run_job("backstaff-plan-live", branch,
+                   ci(url, CI_MERGE_REQUEST_IID="3", BACKSTAFF_PLAN_VERSION="v2",
+                      BACKSTAFF_SSH_KEY=key, BACKSTAFF_KNOWN_HOSTS="10.254.0.11 ssh-ed25519 AAAA"),
+                   path_first=(REPLAYED,))  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    assert key.split("\n")[1] not in live.stdout + live.stderr
+    markdown = (branch / "plan.md").read_text()
+    assert markdown.split("\n")[0] == MARKER and "new version v1 → v2" in markdown
