@@ -337,12 +337,14 @@ class SshConnection:
                 jump_host,
                 SshSettings(user=user or "root", port=int(jump_port or 22), keys=settings.keys,
                             keys_only=settings.keys_only, config=settings.config,
-                            proxy=before.strip() or None, dns_retries=settings.dns_retries),
+                            proxy=before.strip() or None, dns_retries=settings.dns_retries,
+                            pool_idle_timeout=settings.pool_idle_timeout),
                 known_hosts=self._known_hosts, trust_new_hosts=self._trust_new,
                 timeout=self._timeout, key_data=self._key_data, on_new_key=self._on_new_key,
                 jumps=self._jumps + 1,
             )  # fmt: skip
             self._jump.connect()
+            self._jump._pinned = True  # it carries this connection: closed with it, never alone
             assert self._jump._client is not None
             transport = self._jump._client.get_transport()
             assert transport is not None

@@ -165,3 +165,15 @@ def test_log_level(sshd: Sshd, tmp_path: Path, level: str) -> None:
         assert "kex algos" not in done.stderr
     else:  # the protocol itself
         assert "kex algos" in done.stderr and "DEBUG -- paramiko.transport" in done.stderr
+
+
+def test_a_jump_host_is_not_closed_under_a_connection_in_use(sshd: Sshd, tmp_path: Path) -> None:
+    """The jump host's connection is never idle on its own: it carries the host's."""
+    ssh = _connection(sshd, tmp_path, pool_idle_timeout=1, keys=(str(sshd.authorized),),
+                      proxy=f"root@127.0.0.1:{sshd.port}")  # fmt: skip
+    first = _client_port(ssh)
+    deadline = time.monotonic() + 1 + 2 * ssh_idle._SWEEP_SECONDS + 0.5
+    while time.monotonic() < deadline:
+        assert _client_port(ssh) == first  # used every 0.3 s: the same connection throughout
+        time.sleep(0.3)
+    ssh.close()
