@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
@@ -76,3 +77,21 @@ def test_the_config_port_is_not_used(sshd: Sshd, tmp_path: Path, tool: str) -> N
     _, out, err = _run(_project(tmp_path, sshd, closed), tool)
     expected = f"127.0.0.1:{closed}" if tool == "kamal" else f"cannot connect on port {closed}"
     assert "refused" in out + err and expected in out + err
+
+
+@pytest.mark.parametrize("tool", ["backstaff", "kamal"])
+def test_every_key_data_key_is_tried(sshd: Sshd, tmp_path: Path, tool: str) -> None:
+    """key_data [a key the host refuses, the right one]: both get in with the second."""
+    project = _project(tmp_path, sshd, sshd.port)
+    keys = [sshd.stranger.read_text(), sshd.authorized.read_text()]
+    data = yaml.safe_load((project / "config" / "deploy.yml").read_text())
+    data["servers"] = ["127.0.0.1"]
+    data["ssh"] = {"port": sshd.port, "config": False, "keys_only": True, "key_data": keys}
+    (project / "config" / "deploy.yml").write_text(yaml.safe_dump(data))
+    env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK",)}
+    done = subprocess.run(
+        [sys.executable, "-m", tool, "server", "exec", "whoami"], cwd=project, capture_output=True,
+        text=True, timeout=120, env={**env, "VERSION": "v1", "BACKSTAFF_KNOWN_HOSTS": str(tmp_path / "kh")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("App Host: 127.0.0.1\nroot")
