@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import traceback
 
+import click
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backstaff import errors
-from backstaff.errors import BackstaffError, report, watch_secrets
+from backstaff.errors import BackstaffError, ExitStatus, report, watch_secrets
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from tests.schemas.test_masking import secret_sets, survivors
 
@@ -53,3 +55,27 @@ def test_a_finished_context_is_no_longer_watched() -> None:
     assert errors.known_secrets() == ["s3cr3t"]
     del source
     assert errors.known_secrets() == []
+
+
+def test_every_live_context_is_watched() -> None:
+    errors._SOURCES.clear()
+    first, second = Source(["one"]), Source(["two"])
+    watch_secrets(first.read)
+    watch_secrets(second.read)
+    assert errors.known_secrets() == ["one", "two"]
+
+
+def test_an_error_is_one_red_line_and_its_traceback_only_when_verbose(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    errors._SOURCES.clear()
+    try:
+        raise KeyError("boom")
+    except KeyError as caught:
+        exc = caught
+    with click.Context(click.Command("x"), color=True):
+        assert report(exc, verbose=False) == ExitStatus.ERROR
+    assert capsys.readouterr().err == click.style("  ERROR (KeyError): 'boom'", fg="red") + "\n"
+    assert report(exc, verbose=True) == ExitStatus.ERROR
+    err = capsys.readouterr().err
+    assert err == "  ERROR (KeyError): 'boom'\n" + "".join(traceback.format_exception(exc))

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 
-from backstaff import applying, planning
+from backstaff import __version__, applying, cli, planning
 from backstaff.cli import main
+from backstaff.errors import BackstaffError
 from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.model import App
 from tests.conftest import FIXTURES
@@ -126,3 +129,37 @@ def test_errors_and_usage(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1 and "YAML syntax error" in err and "Traceback" not in err
     assert run(capsys, "no-such-command")[0] == 2
     assert run(capsys, "plan", "--format", "nope")[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "said"),
+    [
+        (KeyboardInterrupt(), 130, "Interrupted.\n"),
+        (click.exceptions.Abort(), 130, "Aborted.\n"),
+        (RuntimeError("boom"), 1, "  ERROR (RuntimeError): boom\n"),
+        (BackstaffError("refused"), 1, "  ERROR: refused\n"),
+    ],
+    ids=["ctrl-c", "abort", "unexpected", "expected"],
+)
+def test_main_turns_every_way_out_into_a_status_and_a_line_on_stderr(
+    raised: BaseException, code: int, said: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    def fail(args: list[str], commands: set[str]) -> list[str]:
+        raise raised
+
+    monkeypatch.setattr(cli, "expand_aliases", fail)
+    assert run(capsys, "version") == (code, "", said)
+    verbose = run(capsys, "-v", "version")
+    assert verbose[0] == code
+    if code == 1:  # an error's traceback only with -v
+        assert verbose[2].startswith(said + "Traceback (most recent call last):")
+
+
+def test_main_reads_the_command_line_and_names_the_program_in_usage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["anything", "version"])
+    assert main(None) == 0 and capsys.readouterr().out == f"{__version__}\n"
+    code, _, err = run(capsys, "plan", "--format", "nope")
+    assert code == 2 and err.startswith("Usage: backstaff plan [OPTIONS]")
