@@ -7,11 +7,12 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
-from backstaff.planner.plan import PlanFormatError, first_difference, plan_from_dict
+from backstaff.planner.plan import PlanFormatError, config_digest, first_difference, plan_from_dict
 from backstaff.planner.render import render
 from tests.planner.render.test_snapshots import build
 
@@ -112,4 +113,16 @@ def test_stale_and_other_config_have_their_own_words() -> None:
     )
     assert first_difference({**fresh, "config_digest": "x"}, fresh) == (
         "this plan was made for another config or destination"
+    )
+
+
+def test_the_config_digest_is_the_config_whatever_its_key_order() -> None:
+    config = {"service": "tb", "env": {"clear": {"A": "1", "B": "2"}}}
+    reordered = {"env": {"clear": {"B": "2", "A": "1"}}, "service": "tb"}
+    assert config_digest(config, None) == config_digest(reordered, None)
+    assert config_digest(config, None) != config_digest(config, "staging")
+    assert config_digest(config, None) != config_digest({**config, "service": "tc"}, None)
+    # YAML gives dates and times too
+    assert config_digest({"d": date(2026, 1, 1)}, None) != config_digest(
+        {"d": date(2026, 1, 2)}, None
     )
