@@ -22,6 +22,9 @@ from backstaff.planner.commands.words import AND, OR, SEMI, Cmd, Raw, Val, rende
 from backstaff.planner.steps import EnvFile, Step, Upload
 
 TOLERATED = (("docker network create", "already exists"),)
+# Kamal's primary-role barrier (planner/graph.py): the FIRST healthy primary-role container
+# opens it, as Kamal's does (Kamal::Cli::Healthcheck::Barrier); other barriers wait for all.
+OPENED_BY_ANY = "barrier.primary."
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -261,7 +264,8 @@ def apply_steps(
                         deps = depends_on.get(step_id, ())
                         if step is lock_release and (pending.keys() - {step_id} or running):
                             continue
-                        if all(results.get(d) and results[d].status == "ok" for d in deps):
+                        ok = [bool(results.get(d) and results[d].status == "ok") for d in deps]
+                        if any(ok) if step_id.startswith(OPENED_BY_ANY) else all(ok):
                             running[executor.submit(one, step)] = step_id
                             del pending[step_id]
                 if not running:
