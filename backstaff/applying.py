@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 from tabulate import tabulate
@@ -24,6 +25,7 @@ from backstaff.planner.graph import boot_groups
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.plan import Plan, SavedPlan
+from backstaff.planner.recording import shareable
 from backstaff.planner.render import render
 from backstaff.planner.steps import Step
 from backstaff.planning import build_plan, connection_pool, gather_hosts
@@ -51,14 +53,19 @@ def current_plan(
     pull: bool = True,
     prune: bool = True,
     check: Callable[[LiveState], None] | None = None,
+    as_recorded: bool = False,
 ) -> Plan:
     """The plan from one read of the hosts; ``check`` looks at that read first (rollback: the
     version's containers are there), so a verb reads the hosts once, on the connections it
-    applies with."""
+    applies with. ``as_recorded``: its fingerprint is of the state as a recording holds it,
+    to match a saved plan made with ``plan --live`` (the plan itself sees everything)."""
     live = gather(app, gather_hosts(ctx), pool)
     if check is not None:
         check(live)
-    return build_plan(ctx, app, live, only, pull=pull, prune=prune)
+    plan = build_plan(ctx, app, live, only, pull=pull, prune=prune)
+    if as_recorded:
+        plan = replace(plan, live_fingerprint=shareable(live, app).fingerprint())
+    return plan
 
 
 def run_apply(
@@ -83,7 +90,9 @@ def run_apply(
     pool = connection_pool(ctx, app)  # runs pre-connect first
     try:
         started = time.monotonic()
-        plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune, check=check)
+        recorded = saved is not None and saved.plan.recorded is not None
+        plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune, check=check,
+                            as_recorded=recorded)  # fmt: skip
         if saved is not None:
             # equal in every field: the fresh plan is what runs, never the file's steps
             check_saved(saved, plan, ctx.resolved_secret_values())

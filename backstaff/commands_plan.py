@@ -15,6 +15,7 @@ from backstaff.planner.desired import build_desired
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.plan import Recorded
+from backstaff.planner.recording import shareable
 from backstaff.planner.render import mask, render
 from backstaff.planner.version import RUNNING
 from backstaff.planning import build_plan, gather_hosts, read_live, running_version
@@ -198,7 +199,7 @@ def refresh(ctx: AppContext, out: Path, include_hosts: str | None) -> None:
     probe = build_desired(ctx.config, "current")  # what is gathered does not depend on it
     live = read_live(ctx, probe, gather_hosts(ctx, include_hosts))
     recorded_at = write_recording(
-        out, str(ctx.config.data["service"]), ctx.config.destination, live
+        out, str(ctx.config.data["service"]), ctx.config.destination, shareable(live, probe)
     )
     unread = [h for h in live.hosts if h.error]
     for state in unread:

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from backstaff.planner.changes import Action, Attribute, Change, Difference, Fields, Value
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
 from backstaff.planner.model import Accessory, App, Env, Options, ProxyRoute, Role
+from backstaff.planner.recording import UNRECORDED
 
 NETWORK = "kamal"
 PROXY = "kamal-proxy"
@@ -152,13 +153,13 @@ def _env(
         path = f"env.clear.{key}"
         if key not in live:
             found.add(f"env added: {key}", path, ADDED, None, value)
-        elif live[key] != value_digest(value):
+        elif live[key] not in (UNRECORDED, value_digest(value)):
             found.add(f"env changed: {key}", path, CHANGED, shown.get(key), value)
     for name, secret_key in env.secrets:
         path = f"env.secret.{name}"
         if name not in live:
             found.add(f"secret added: {name}", path, ADDED, sensitive=True)
-        elif secret_key in secrets and live[name] != secrets[secret_key]:
+        elif secret_key in secrets and live[name] not in (UNRECORDED, secrets[secret_key]):
             found.add(f"secret changed: {name}", path, CHANGED, sensitive=True)
     known = {k for k, _ in env.clear} | {k for k, _ in env.secrets} | set(extra_allowed)
     for key in sorted(set(live) - known - set(image_env)):
@@ -169,7 +170,7 @@ def _env_file(found: _Found, path: str, state: LiveHost, envfiles: EnvFileDigest
     """The env file holds the secrets: when its digest differs and no secret was named above,
     say that the secrets changed (never which values)."""
     wanted = envfiles.get((path, state.host))
-    if not wanted or state.envfile_digest(path) in (None, wanted):
+    if not wanted or state.envfile_digest(path) in (None, UNRECORDED, wanted):
         return
     if not any(a.path.startswith("env.secret.") for a in found.attributes):
         found.add("secrets changed (env file differs)", "env_file", CHANGED, sensitive=True)

@@ -2,17 +2,21 @@
 
 What ``plan --live FILE`` plans from instead of connecting: every host's ``LiveHost`` exactly
 as the gather parsed it, so the plan (and its live fingerprint) is the one a live plan makes
-when the hosts are unchanged. It holds what ``LiveState`` holds: env values only as digests
-(the ``--env`` values of ``env.clear`` aside), never a secret.
+when the hosts are unchanged. It holds what ``LiveState`` holds, less what could give a
+secret away (see ``shareable``): a recording is meant to be handed to untrusted jobs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backstaff.planner.live import LiveContainer, LiveHost, LiveLock, LiveRoute, LiveState
+from backstaff.planner.model import App, Env
+
+# Stands for a value digest a recording leaves out; the diff does not compare it.
+UNRECORDED = "(not recorded)"
 
 FORMAT_VERSION = 1
 KIND = "backstaff-refresh"
@@ -28,6 +32,40 @@ class Recording:
     destination: str | None
     recorded_at: str  # UTC, ISO 8601 (``2026-12-04T01:45:12Z``)
     live: LiveState
+
+
+def _envs(app: App) -> list[Env]:
+    envs = [role.env for role in app.roles] + [accessory.env for accessory in app.accessories]
+    return envs + [app.root_env] + [env for _, env in app.tag_envs]
+
+
+def shareable(live: LiveState, app: App) -> LiveState:
+    """The live state as a recording holds it. A recording is read by jobs that hold no
+    secret (a pull request from a fork) and may be public (a workflow artifact), and a short
+    unsalted digest of a weak secret can be reversed by trying candidates. So only the digests
+    of variables the config sets in clear, and never as a secret, are kept; the others, and
+    the env files' digests (which cover the secrets), become ``UNRECORDED``. A plan from a
+    recording therefore cannot see which secret changed, only clear env, names, and all the
+    rest."""
+    envs = _envs(app)
+    secret = {name for env in envs for name, _ in env.secrets}
+    clear = {name for env in envs for name, _ in env.clear} - secret
+
+    def container(c: LiveContainer) -> LiveContainer:
+        return replace(
+            c,
+            env=tuple((k, v if k in clear else UNRECORDED) for k, v in c.env),
+            clear_env=tuple((k, v) for k, v in c.clear_env if k in clear),
+        )
+
+    def host(h: LiveHost) -> LiveHost:
+        return replace(
+            h,
+            containers=tuple(container(c) for c in h.containers),
+            envfiles=tuple((path, UNRECORDED) for path, _ in h.envfiles),
+        )
+
+    return LiveState(tuple(host(h) for h in live.hosts))
 
 
 def _pairs(pairs: tuple[tuple[str, str], ...]) -> list[list[str]]:

@@ -18,12 +18,12 @@ from backstaff.cli import main
 from backstaff.console import ConsoleReporter
 from backstaff.executors.apply import StepResult
 from backstaff.planner.live import LiveHost, LiveState
-from backstaff.planner.recording import Recording, recording_to_dict
+from backstaff.planner.recording import Recording, recording_to_dict, shareable
 from backstaff.planner.steps import Step
 from tests.backstaff.test_exit_codes import Hosts
 from tests.conftest import FIXTURES
 from tests.json_schemas import SCHEMAS, errors
-from tests.planner.scenarios import live
+from tests.planner.scenarios import example, live
 
 SCENARIOS = sorted(p.name for p in (FIXTURES / "live").iterdir() if p.is_dir())
 
@@ -39,13 +39,21 @@ def test_every_schema_is_a_valid_draft_2020_12_schema() -> None:
 def test_every_recording_validates(scenario: str) -> None:
     state = live(scenario)
     state = LiveState((*state.hosts, LiveHost("10.254.0.99", error="connection refused")))
-    data = recording_to_dict(Recording("tb", None, "2026-12-04T01:45:12Z", state))
+    data = recording_to_dict(Recording("tb", None, "2026-12-04T01:45:12Z", shared(state)))
     assert errors("refresh", json.loads(json.dumps(data))) == []
+    raw = recording_to_dict(Recording("tb", None, "2026-12-04T01:45:12Z", state))
+    if any(host.envfiles for host in state.hosts):  # the hosts' own digests: never recorded
+        assert errors("refresh", json.loads(json.dumps(raw))) != []
+
+
+def shared(state: LiveState) -> LiveState:
+    """The state as ``refresh`` records it (secret and env file digests left out)."""
+    return shareable(state, example())
 
 
 def _recording() -> dict[str, Any]:
     return recording_to_dict(
-        Recording("tb", "staging", "2026-12-04T01:45:12Z", live("deployed-v1"))
+        Recording("tb", "staging", "2026-12-04T01:45:12Z", shared(live("deployed-v1")))
     )
 
 
