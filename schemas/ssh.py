@@ -15,11 +15,17 @@ SSH = section(
         "port": text(doc="port (default 22)"),
         "proxy": text(doc="jump host, user@host"),
         "proxy_command": text(doc="ProxyCommand, e.g. ssh -W %h:%p user@jump"),
-        "log_level": text(doc="ssh log level (default fatal)"),
+        "log_level": text(
+            doc="paramiko's log on stderr: debug, info, warn, error, fatal (default)"
+        ),
         "keys_only": flag(doc="use only the listed keys"),
         "keys": array(text(), doc="private key files"),
         "key_data": array(text(), doc="private keys inline, or secret names"),
-        "config": nested(["flag", "strict_text", "array"], doc="ssh config files, or false"),
+        "config": nested(
+            ["flag", "strict_text", "array"],
+            doc="ssh config files read as net-ssh reads them (default true: ~/.ssh/config,"
+            " /etc/ssh_config, /etc/ssh/ssh_config), or false",
+        ),
     },
     doc="how to connect to the hosts",
 )
@@ -27,8 +33,10 @@ SSH = section(
 SSHKIT = section(
     {
         "max_concurrent_starts": integer(doc="SSH connections started at once (default 30)"),
-        "pool_idle_timeout": integer(doc="seconds an idle connection is kept (default 900)"),
-        "dns_retries": integer(doc="DNS lookup retries (default 3)"),
+        "pool_idle_timeout": integer(
+            doc="seconds an idle connection is kept (default 900; 0: a new one each time)"
+        ),
+        "dns_retries": integer(doc="retries of a host name that does not resolve (default 3)"),
     },
     doc="connection pooling",
 )
