@@ -135,3 +135,17 @@ def test_a_failed_env_file_write_stops_the_boot_before_docker_run(tmp_path: Path
     with pytest.raises(StepFailed, match="^h: upload of .kamal/apps/tb/env/roles/web.env failed"):
         run_step(Step("s[h]", "h", "app", "boot", 7, BOOT), _runtime(host, b"A=1\n"))
     assert not (tmp_path / "ran").exists() and not (roles / "web.env").exists()
+
+
+def test_the_marker_names_the_failed_command_else_the_last_one_is_blamed() -> None:
+    batch = [("a",), ("b",), ("c",)]
+
+    def marked(index: int) -> Result:
+        return Result(4, "out\n", f"first\n@@backstaff-failed@@ {index} 4\nsecond\n")
+
+    assert _failed_command(batch, marked(0)) == (("a",), Result(4, "out\n", "first\nsecond\n"))
+    assert _failed_command(batch, marked(2))[0] == ("c",)
+    for index in (3, 7, -1):  # a marker naming no command of the batch is not believed
+        assert _failed_command(batch, marked(index))[0] == ("c",)
+    unmarked = Result(255, "", "connection reset\n")  # the shell itself went away
+    assert _failed_command(batch, unmarked) == (("c",), unmarked)

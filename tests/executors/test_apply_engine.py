@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,3 +251,81 @@ def test_a_local_step_runs_here_never_on_a_host(tmp_path: Path) -> None:
                 audit="[build] built")  # fmt: skip
     assert _one(step, host).status == "ok"
     assert target.exists() and host.ran == []  # no audit line either: nothing ran remotely
+
+
+@dataclass
+class Recorder:
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def started(self, step: Step) -> None:
+        self.events.append(("started", step.id))
+
+    def finished(self, result: StepResult) -> None:
+        self.events.append((result.status, result.step.id))
+
+
+def test_the_reporter_and_the_hooks_see_each_step_and_its_time(tmp_path: Path) -> None:
+    slow = Step("app.boot.web[h]", "h", "app", "boot", 7, (("sleep", "0.2"),))
+    failing = Step("app.boot.workers[h]", "h", "app", "boot", 7, (("sleep", "0.2", AND, "false"),))
+    reporter, seen = Recorder(), []
+    results = apply_steps((slow, failing), {"app.boot.workers[h]": ("app.boot.web[h]",)},
+                          runtime(ShHost(tmp_path)), reporter,  # type: ignore[arg-type]
+                          before_step=lambda s: seen.append(f"before {s.id}"),
+                          after_step=lambda s: seen.append(f"after {s.id}"))  # fmt: skip
+    assert reporter.events == [("started", slow.id), ("ok", slow.id),
+                               ("started", failing.id), ("failed", failing.id)]  # fmt: skip
+    assert seen == [f"before {slow.id}", f"after {slow.id}", f"before {failing.id}"]
+    assert [r.status for r in results] == ["ok", "failed"]
+    assert all(0.2 <= r.seconds < 30 for r in results), results
+
+
+def test_an_unexpected_error_in_a_step_fails_it_naming_the_host_masked(tmp_path: Path) -> None:
+    login = Step("registry.login[h]", "h", "login", "login", 3,
+                 (("docker", "login", "--password-stdin"),), stdin_secrets=("PASS",))  # fmt: skip
+
+    def secret(name: str) -> str:
+        raise KeyError(f"{name} is not set (hunter2)")
+
+    result = _one(login, ShHost(tmp_path), secret=secret,
+                  mask=lambda text: text.replace("hunter2", "[REDACTED]"))  # fmt: skip
+    assert (result.step, result.status) == (login, "failed")
+    assert result.error == "h: KeyError: 'PASS is not set ([REDACTED])'"
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_independent_steps_run_together_up_to_the_parallelism(
+    parallelism: int, tmp_path: Path
+) -> None:
+    steps = tuple(Step(f"app.boot.web[h{n}]", f"h{n}", "app", "boot", 7, (("true",),))
+                  for n in range(3))  # fmt: skip
+    running, most, guard = [0], [0], threading.Lock()
+
+    class Slow(ShHost):
+        def run(
+            self, command: str, timeout: float | None = None, stdin: str | None = None
+        ) -> Result:
+            with guard:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.3)
+            with guard:
+                running[0] -= 1
+            return Result(0, "", "")
+
+    results = apply_steps(steps, {}, runtime(Slow(tmp_path)), Reporter(), parallelism=parallelism)  # type: ignore[arg-type]
+    assert [r.status for r in results] == ["ok"] * 3
+    assert most[0] == parallelism
+
+
+def test_the_lock_is_released_last_whatever_its_place_and_dependencies(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    acquire = Step("lock.acquire[h]", "h", "lock", "lock", 0, (("mkdir", "lk"),))
+    release = Step("lock.release[h]", "h", "lock", "unlock", 12, (("rmdir", "lk"),))
+    boot = Step(
+        "app.boot.web[h]", "h", "app", "boot", 7, (("sleep", "0.3", AND, "test", "-d", "lk"),)
+    )
+    prune = Step("prune[h]", "h", "prune", "prune", 11, (("test", "-d", "lk"),))
+    depends = {release.id: (acquire.id,), boot.id: (acquire.id,), prune.id: (boot.id,)}
+    results = apply_steps((acquire, release, boot, prune), depends, runtime(host), Reporter())  # type: ignore[arg-type]
+    assert [r.status for r in results] == ["ok"] * 4
+    assert [command for command, _ in host.ran][-1] == "rmdir lk"
