@@ -83,10 +83,12 @@ def run_apply(
     pull: bool = True,
     prune: bool = True,
     check: Callable[[LiveState], None] | None = None,
+    deploy_hooks: bool = True,
 ) -> int:
     """Plan, show, confirm, then walk the steps. Returns the exit status. ``only``, ``pull``
     and ``prune`` narrow the plan to what a Kamal verb does (redeploy, rollback); ``check``
-    refuses on what the hosts hold (see ``current_plan``)."""
+    refuses on what the hosts hold (see ``current_plan``); ``deploy_hooks=False``: no
+    pre-deploy/post-deploy (``upgrade``'s app boot, which Kamal runs without them)."""
     pool = connection_pool(ctx, app)  # runs pre-connect first
     try:
         started = time.monotonic()
@@ -136,7 +138,8 @@ def run_apply(
             if step.id.startswith("lock.acquire"):
                 if command == "setup" and not installs:  # Kamal's setup: server bootstrap first
                     docker_setup()
-                step_hook(ctx, app, "pre-deploy", {**env, "KAMAL_RECORDED_AT": now()})
+                if deploy_hooks:
+                    step_hook(ctx, app, "pre-deploy", {**env, "KAMAL_RECORDED_AT": now()})
             if step.kind == "docker":
                 pool.get(step.host).close()  # a new session: the docker group counts (Kamal HUPs)
                 if command == "setup":
@@ -181,8 +184,9 @@ def run_apply(
             return 1
         if not json_events:
             click.echo(f"Finished all in {runtime_seconds} seconds")
-        hook(ctx, app, "post-deploy", {**env, "KAMAL_RECORDED_AT": now(), "KAMAL_LOCK": "false",
-                                       "KAMAL_RUNTIME": str(runtime_seconds)})  # fmt: skip
+        if deploy_hooks:
+            hook(ctx, app, "post-deploy", {**env, "KAMAL_RECORDED_AT": now(), "KAMAL_LOCK": "false",
+                                           "KAMAL_RUNTIME": str(runtime_seconds)})  # fmt: skip
         return 0
     finally:
         pool.close()

@@ -97,6 +97,7 @@ from backstaff.commands_ops import audit, prune, registry, remove, server  # noq
 from backstaff.commands_plan import details, drift, plan, refresh, show  # noqa: E402
 from backstaff.commands_proxy import proxy  # noqa: E402
 from backstaff.commands_secrets import secrets  # noqa: E402
+from backstaff.commands_upgrade import upgrade  # noqa: E402
 
 for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, proxy, registry,
                 prune, server, audit, remove, secrets, build):  # fmt: skip
@@ -104,6 +105,7 @@ for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, 
 cli.add_command(plan)
 cli.add_command(drift)
 cli.add_command(details)
+cli.add_command(upgrade)
 cli.add_command(show)
 cli.add_command(refresh)
 

@@ -80,11 +80,13 @@ def reboot(ctx: AppContext, name: str, dry_run: bool) -> None:
 
 def reboot_steps(ctx: AppContext, app: App, chosen: list[Accessory]) -> list[Step]:
     """Kamal's ``accessory reboot``: per accessory and host, the log in to its registry (the
-    app's when it has none), then pull, stop, remove and boot."""
+    app's when it has none) and the kamal network (Kamal's prepare), then pull, stop, remove
+    and boot."""
     steps: dict[str, Step] = {}  # one log in per host and registry
     for a in chosen:
         for host in _hosts(ctx, a):
             for step in (operations.accessory_registry_login(app, a, host),
+                         operations.network_create(host),
                          operations.accessory_reboot(app, a, host)):  # fmt: skip
                 steps.setdefault(step.id, step)
     return list(steps.values())
@@ -205,3 +207,30 @@ def remove(ctx: AppContext, name: str, confirmed: bool, dry_run: bool) -> None:
 
     steps = _steps(ctx, chosen, operations.accessory_remove_all)
     run_steps(ctx, app, steps, dry_run=dry_run)
+
+
+@accessory.command()
+@NAME
+@click.option("--rolling", is_flag=True, help="One host at a time.")
+@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@DRY_RUN
+@pass_app
+def upgrade(ctx: AppContext, name: str, rolling: bool, confirmed: bool, dry_run: bool) -> None:
+    """Kamal 1 to 2: reboot the accessory (or all) on the kamal network."""
+    if not dry_run and not confirmed:
+        click.confirm("This will restart all accessories", abort=True)
+    app, chosen = _chosen(ctx, name)
+    upgrade_accessories(ctx, app, chosen, name, rolling, dry_run)
+
+
+def upgrade_accessories(ctx: AppContext, app: App, chosen: list[Accessory], name: str,
+                        rolling: bool, dry_run: bool) -> None:  # fmt: skip
+    """Kamal's ``accessory upgrade``: a reboot on every accessory host, or host by host."""
+    selected = set(ctx.selection.hosts)
+    hosts = [h for h in dict.fromkeys(h for a in app.accessories for h in a.hosts) if h in selected]
+    steps = reboot_steps(ctx, app, chosen)
+    for group in [[h] for h in hosts] if rolling else [hosts]:
+        listed = ",".join(group)
+        click.echo(f"Upgrading {name} accessories on {listed}...")
+        run_steps(ctx, app, [s for s in steps if s.host in group], dry_run=dry_run)
+        click.echo(f"Upgraded {name} accessories on {listed}...")

@@ -491,6 +491,15 @@ def proxy_verb(host: str, verb: str, commands: tuple[Cmd, ...], audit: str | Non
                 audit=audit)  # fmt: skip
 
 
+def proxy_upgrade(host: str) -> Step:
+    """Kamal's ``proxy upgrade`` on one host, before kamal-proxy boots: Kamal 1's Traefik and
+    any kamal-proxy (container and image) removed."""
+    commands = (proxy_cmd.cleanup_traefik(), proxy_cmd.stop() + (OR, TRUE),
+                proxy_cmd.remove_container(), proxy_cmd.remove_image())  # fmt: skip
+    return Step(f"proxy.upgrade[{host}]", host, "proxy", "remove Traefik and kamal-proxy", 5,
+                commands, audit="Rebooted proxy")  # fmt: skip
+
+
 def proxy_boot_commands(app: App) -> tuple[Cmd, ...]:
     """``proxy boot``: the network, the apps-config directory, then start or run kamal-proxy."""
     return (host_cmd.network_create(), proxy_cmd.make_apps_config_directory(), proxy_cmd.boot(app))

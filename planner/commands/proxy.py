@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from backstaff.planner.commands import logs as log_words
 from backstaff.planner.commands.base import Cmd, optionize
 from backstaff.planner.commands.words import (
+    AND,
     OR,
     PIPE,
     PWD,
+    SEMI,
     Cat,
     Raw,
     Sub,
@@ -209,6 +211,25 @@ def run(app: App) -> Cmd:
 
 
 BOOT_FILES = ("options", "image", "image_version", "run_command")
+
+
+TRAEFIK_LABEL = "label=org.opencontainers.image.title=Traefik"
+PROXY_LABEL = "label=org.opencontainers.image.title=kamal-proxy"
+
+
+def cleanup_traefik() -> Cmd:
+    """Kamal 1's Traefik stopped, its containers and images removed (Kamal's ``upgrade``)."""
+    return ("docker", "container", "stop", "traefik", SEMI,
+            "docker", "container", "prune", "--force", "--filter", TRAEFIK_LABEL, AND,
+            "docker", "image", "prune", "--all", "--force", "--filter", TRAEFIK_LABEL)  # fmt: skip
+
+
+def remove_container() -> Cmd:
+    return ("docker", "container", "prune", "--force", "--filter", PROXY_LABEL)
+
+
+def remove_image() -> Cmd:
+    return ("docker", "image", "prune", "--all", "--force", "--filter", PROXY_LABEL)
 
 
 def start() -> Cmd:
