@@ -49,9 +49,12 @@ def show_on_hosts(
     failed: str | None = None,
 ) -> None:  # fmt: skip
     """Run read-only commands on each host and print their output (Kamal's "App Host: x");
-    ``failed``, when given, is printed instead of the output of a command that fails."""
+    ``failed``, when given, is printed instead of the output of a command that fails. A host
+    that cannot be reached is named and the others still shown, then the exit status is 1
+    (Kamal's too)."""
     pool = connection_pool(ctx, app)
     secrets = ctx.resolved_secret_values()
+    unreached = False
     try:
         for host in hosts:
             click.echo(f"{title} Host: {host}")
@@ -60,6 +63,7 @@ def show_on_hosts(
                     result = pool.get(host).run(join(command), timeout=300)
                 except SshError as exc:
                     click.secho(f"  ERROR: {exc}", fg="red", err=True)
+                    unreached = True
                     break
                 text = (result.stdout + result.stderr).rstrip()
                 if failed is not None and not result.ok:
@@ -69,6 +73,8 @@ def show_on_hosts(
             click.echo("")
     finally:
         pool.close()
+    if unreached:
+        click.get_current_context().exit(ExitStatus.ERROR)
 
 
 def follow_on_host(ctx: AppContext, app: App, host: str, command: Cmd) -> None:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
 from backstaff.adhoc import step_order
 from backstaff.planner import operations
+from tests.backstaff.test_exit_codes import edit, run
+from tests.conftest import FIXTURES
 from tests.planner.scenarios import HOSTS, example
 
 
@@ -28,3 +36,27 @@ def test_roles_of_a_host_in_turn_by_default() -> None:
 def test_parallel_roles_wait_for_nothing() -> None:
     ids, depends = _steps(parallel=True)
     assert len(ids) == 6 and all(depends[i] == () for i in ids)
+
+
+def test_a_host_that_cannot_be_reached_is_named_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`server exec` and the other read-only verbs (show_on_hosts): Kamal exits 1 when a host
+    cannot be reached; the hosts that answer are still shown."""
+    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    # one host, on the loopback only (the example's accessories name test-bed hosts)
+    edit(
+        lambda d: (
+            d.update(servers=["127.0.0.1"]),
+            d.pop("accessories"),
+            d["ssh"].update(port=port),
+        )
+    )
+    monkeypatch.setenv("HOME", str(tmp_path))  # no known_hosts of the user's
+    code, out, err = run(capsys, "server", "exec", "true")
+    assert code == 1
+    assert "Host: 127.0.0.1" in out and "ERROR" in err and "127.0.0.1" in err + out
