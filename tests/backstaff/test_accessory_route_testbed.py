@@ -69,3 +69,25 @@ def test_route_follows_the_accessory(testbed: Testbed, capsys: pytest.CaptureFix
     ok(capsys, "accessory", "remove", "cache", "-y")
     assert "tb-cache" not in routes(testbed)
     assert "tb-cache" not in testbed.docker(testbed.hosts[2], "ps", "-a", "--format", "{{.Names}}")
+
+
+def test_own_registry_logged_in_before_boot_and_reboot(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal's accessory prepare: a log in to the accessory's ``registry:`` (here with the
+    password written in deploy.yml) before its boot and reboot pull the image."""
+    config = project / "config" / "deploy.yml"
+    data = yaml.safe_load(config.read_text())
+    cache = data["accessories"]["cache"]
+    cache["image"] = "tb/busybox:1.35"
+    cache["registry"] = {"server": "10.254.0.2:5000", "username": "tb", "password": "tbpass"}
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    image = "10.254.0.2:5000/tb/busybox:1.35"
+    for verb in ("boot", "reboot"):
+        ok(capsys, "registry", "logout", "-L")
+        testbed.docker(testbed.hosts[2], "rm", "-f", "tb-cache")
+        testbed.docker(testbed.hosts[2], "image", "rm", "-f", image)
+        ok(capsys, "accessory", verb, "cache")
+        assert served() == (200, "cache up\n")
+        docker_config = Path(testbed.hosts[2].directory) / "root/.docker/config.json"
+        assert "10.254.0.2:5000" in docker_config.read_text()
