@@ -108,6 +108,9 @@ def test_known_cases() -> None:
     assert mask("u=tbpass", ["tbpass"]) == f"u={MASK}"
     assert mask("ab", ["a"]) == f"{MASK}b"  # no value is too short
     assert mask("abcdef", ["abcd", "cdef"]) == f"{MASK}ef"  # longest first, scanned once
+    # a secret inside a longer one: the longer is masked whole, no piece of it is left
+    assert mask("tbpass pass", ["pass", "tbpass"]) == f"{MASK} {MASK}"
+    assert mask("abcdef", ["abc", "abcdef"]) == MASK
     assert mask('"p\\"q"', ['p"q']) == f'"{MASK}"'  # JSON escaped
     assert mask("p\\u00e9", ["pé"]) == MASK  # JSON ensure_ascii
     assert mask("| a\\|b |", ["a|b"]) == f"| {MASK} |"  # Markdown cell
