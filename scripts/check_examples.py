@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
+# Files the quoting tests' hostile values create when the quoting is broken (the tests check
+# they do not exist, so one left behind would fail every later run, anyone's).
+CANARIES = {Path("/tmp/p")}
 
 
 class Example(NamedTuple):
@@ -113,6 +116,7 @@ def main(wanted: list[str]) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "mutants"  # the name tests/mutation_plugin.py expects
         lay_out(tree)
+        existing = {canary for canary in CANARIES if canary.exists()}
         for tests in dict.fromkeys(e.tests for e in chosen):
             if (code := pytest(tree, tests)) != 0:
                 print(f"the unchanged tree fails {' '.join(tests)} (exit {code}): fix that first")
@@ -129,6 +133,8 @@ def main(wanted: list[str]) -> int:
                 code = pytest(tree, example.tests)
             finally:
                 path.write_text(original)
+                for canary in CANARIES - existing:  # what a value run as a command made
+                    canary.unlink(missing_ok=True)
             seen = code == 1  # tests failed (not a collection or usage error)
             unseen += not seen
             print(f"{'caught' if seen else 'UNSEEN'} (pytest exit {code}): {example.name}")
