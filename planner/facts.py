@@ -41,13 +41,15 @@ def _common_sections(app: App, host: str) -> list[str]:
         "m registry",
         f"grep -c {_quote(chr(34) + server + chr(34))} .docker/config.json",
         "m envfiles",
-        f'for f in {files}; do [ -f "$f" ] && sha256sum "$f"; done',
+        f'set --; for f in {files}; do [ -f "$f" ] && set -- "$@" "$f"; done',
+        '[ $# -eq 0 ] || sha256sum -- "$@"',
         # The env files' variable NAMES (never a value) and when each was written: what a
         # container got from an env file rather than from --env (see live.parse_envkeys).
         "m envkeys",
-        f'for f in {files}; do [ -f "$f" ] || continue;'
-        " if k=$(sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' \"$f\");"
-        ' then printf \'%s %s %s\\n\' "$(stat -c %Y "$f")" "$f" "$(echo $k)";'
+        # (sed joins the names on one line: one process a file, and stat the other)
+        'for f in "$@"; do'
+        " if k=$(sed -n '/^[A-Za-z_][A-Za-z0-9_]*=/{s/=.*//;H;};${x;s/\\n/ /g;p;}' \"$f\");"
+        ' then printf \'%s %s%s\\n\' "$(stat -c %Y "$f")" "$f" "$k";'
         ' else echo "!unreadable $f"; fi; done',
     ]
     if host == app.primary_host:
@@ -76,14 +78,14 @@ def gather_script(app: App, host: str, token: str) -> str:
     tag = f"@@{token}@@"
     latest = _quote(app.latest_image)
     common = _common_sections(app, host)
+    frame = f"2>/dev/null | LC_ALL=C sed -e 's/^{tag} /{MARKER} /' -e t -e 's/^/{CONTENT}/'"
     lines = [
         f"m() {{ printf '\\n{tag} %s\\n' \"$1\"; }}",
-        "{",
-        "if command -v docker >/dev/null; then",
+        "if command -v docker >/dev/null 2>&1; then",
         # The proxy's routes, at the same time as the containers (a pipe, no file).
         "  { m proxy; if o=$(docker exec kamal-proxy kamal-proxy list 2>&1); then printf '%s\\n' \"$o\";"
         " else case $o in *'No such container'*|*'is not running'*) echo '!not-running';;"
-        " *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } | {",
+        " *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } 2>/dev/null | {",
         "  if p=$(docker ps -a --no-trunc --format '{{.ID}} {{.Image}}'); then",
         "    m docker; echo answering",
         # Ids and the images they run: a reference docker still resolves to the container's
@@ -97,13 +99,12 @@ def gather_script(app: App, host: str, token: str) -> str:
         "    set +f",
         "  else m docker; echo '!daemon-down'; fi",
         *(f"  {line}" for line in common),
-        "  cat",
-        "  }",
+        "  cat; m end",
+        f"  }} {frame}",
         "else",
-        "  m docker; echo '!missing'",
+        "  { m docker; echo '!missing'",
         *(f"  {line}" for line in common),
+        f"  m end; }} {frame}",
         "fi",
-        "m end",
-        f"}} 2>/dev/null | LC_ALL=C sed -e 's/^{tag} /{MARKER} /' -e t -e 's/^/{CONTENT}/'",
     ]
     return "\n".join(lines) + "\n"
