@@ -97,7 +97,7 @@ def lay_out(tree: Path) -> None:
     shutil.copytree(ROOT / "backstaff", tree / "backstaff", ignore=ignore)
     for sub in ("schemas", "planner", "executors"):
         shutil.copytree(ROOT / sub, tree / "backstaff" / sub, ignore=ignore)
-    for name in ("tests", "fixtures"):
+    for name in ("tests", "fixtures", "docs"):
         shutil.copytree(ROOT / name, tree / name, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
 

@@ -14,7 +14,7 @@ rm -rf "$tree"
 mkdir -p "$tree"
 cp -r "$root/backstaff" "$tree/backstaff"
 for sub in schemas planner executors; do cp -r "$root/$sub" "$tree/backstaff/$sub"; done
-cp -r "$root/tests" "$root/fixtures" "$root/pyproject.toml" "$tree/"
+cp -r "$root/tests" "$root/fixtures" "$root/docs" "$root/pyproject.toml" "$tree/"
 cp "$root/scripts/mutation.cfg" "$tree/setup.cfg"
 find "$tree" -name __pycache__ -prune -exec rm -rf {} +
 cd "$tree"
