@@ -9,6 +9,7 @@ import pytest
 
 from backstaff.errors import BackstaffError
 from backstaff.planner.plan import SavedPlan, plan_from_dict
+from backstaff.planner.recording import KIND as RECORDING
 from backstaff.planner.render import render
 from backstaff.saved_plans import check_saved, load_saved
 from tests.planner.render.test_snapshots import build
@@ -52,3 +53,14 @@ def test_a_file_that_cannot_be_read_is_one_error_naming_it(
         path.write_text(content)
     with pytest.raises(BackstaffError, match=f"^cannot read the plan {path}: ."):
         load_saved(path)
+
+
+def test_a_recording_of_the_hosts_is_not_a_plan(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps({"kind": RECORDING}))
+    with pytest.raises(BackstaffError) as refused:
+        load_saved(path)
+    assert str(refused.value) == (
+        f"cannot read the plan {path}: it is a recording of the hosts: "
+        f"plan from it with `plan --live {path}`"
+    )

@@ -126,3 +126,35 @@ def test_the_config_digest_is_the_config_whatever_its_key_order() -> None:
     assert config_digest({"d": date(2026, 1, 1)}, None) != config_digest(
         {"d": date(2026, 1, 2)}, None
     )
+
+
+def test_a_differing_step_is_named_with_the_fields_that_differ() -> None:
+    fresh = saved("fresh")
+    first = fresh["steps"][0]
+    edited = {**fresh, "steps": [{**first, "host": "other", "extra": 1}, *fresh["steps"][1:]]}
+    assert first_difference(edited, fresh) == (
+        f"step 1 ({first['id']}) is not the step planned now (extra, host differ)"
+    )
+    missing = {k: v for k, v in first.items() if k != "id"}  # named from the plan made now
+    assert first_difference({**fresh, "steps": [missing, *fresh["steps"][1:]]}, fresh) == (
+        f"step 1 ({first['id']}) is not the step planned now (id differ)"
+    )
+    not_a_step = {**fresh, "steps": ["rm -rf /", *fresh["steps"][1:]]}
+    assert first_difference(not_a_step, fresh) == (
+        f"step 1 ({first['id']}) is not the step planned now (the step differ)"
+    )
+
+
+def test_any_file_is_refused_with_a_reason_never_an_exception() -> None:
+    fresh = saved("fresh")
+    without = {k: v for k, v in fresh.items() if k != "steps"}
+    assert first_difference(without, fresh) == "the plan file has no list of steps"
+    assert first_difference(fresh, without) == (
+        f"the plan file has {len(fresh['steps'])} steps, 0 are planned now"
+    )
+    assert first_difference({**fresh, "added": 1}, fresh) == "its added is not what is planned now"
+    assert first_difference(fresh, {**fresh, "added": 1}) == "its added is not what is planned now"
+    # where the state came from (hosts read now or a recording) is not the plan
+    sourceless = {k: v for k, v in fresh.items() if k != "live_source"}
+    assert first_difference(sourceless, fresh) is None
+    assert first_difference(fresh, sourceless) is None
