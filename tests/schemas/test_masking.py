@@ -163,3 +163,18 @@ def test_a_failing_command_never_shows_a_value(values: list[str]) -> None:
     message = str(caught.value)
     assert message.startswith(written)  # the command as written, unexpanded
     assert survivors(message.removeprefix(written).removeprefix(": "), values) == []  # stderr
+
+
+def test_every_escaped_form_is_masked_whole() -> None:
+    """Each form a rendering gives a secret, where it differs from the raw value."""
+    assert mask('"p\\"é"', ['p"é']) == f'"{MASK}"'  # JSON without ensure_ascii
+    assert mask("| a\\|b c |", ["a|b\nc"]) == f"| {MASK} |"  # Markdown cell of two lines
+    assert mask('x a&lt;"b y', ['a<"b']) == f"x {MASK} y"  # HTML, quotes left alone
+    assert mask("x a&lt;&quot;b y", ['a<"b']) == f"x {MASK} y"  # HTML, quotes escaped
+    assert mask(repr(["a\tb"]), ["a\tb"]) == f"['{MASK}']"  # repr
+    assert mask("'it'\"'\"'s'", ["it's"]) == f"'{MASK}'"  # shell word, the other way
+    # a secret of several lines, printed line by line (tables, indented blocks), or whole
+    assert mask("one\n  two\nthree\none\ntwo\nthree", ["one\ntwo\nthree"]) == (
+        f"{MASK}\n  {MASK}\n{MASK}\n{MASK}"
+    )
+    assert mask("x ab y", ["ab\ncd"]) == f"x {MASK} y"
