@@ -39,8 +39,10 @@ class Host:
 @dataclass
 class Pool:
     host: Host
+    asked: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> Host:
+        self.asked.append(name)
         return self.host
 
 
@@ -179,8 +181,11 @@ class ShHost:
     uploads: list[tuple[str, bytes, int]] = field(default_factory=list)
     unreachable_for: str | None = None  # a command holding this raises SshError
 
+    timeouts: set[float | None] = field(default_factory=set)
+
     def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
         self.ran.append((command, stdin))
+        self.timeouts.add(timeout)
         if self.unreachable_for and self.unreachable_for in command:
             raise SshError("h: connection lost")
         done = subprocess.run(["sh", "-c", command], input=stdin or "", capture_output=True,
@@ -206,7 +211,7 @@ def test_other_uploads_go_by_sftp_one_file_each_with_their_mode(tmp_path: Path) 
     step = Step("proxy.files[h]", "h", "proxy", "files", 4, (pages, cert),
                 audit="[proxy] files")  # fmt: skip
     contents = {"p": {"500.html": b"five", "404.html": b"four"}, "c.pem": b"pem"}
-    result = _one(step, host, render_upload=lambda upload, h: contents[upload.path],
+    result = _one(step, host, render_upload=lambda upload, h: contents[f"{upload.path}{h[1:]}"],
                   audit_command=lambda message: f"echo {message!r} >> audit")  # fmt: skip
     assert result.status == "ok", result.error
     assert host.uploads == [("p/500.html", b"five", 0o644), ("p/404.html", b"four", 0o644),
@@ -249,8 +254,10 @@ def test_a_local_step_runs_here_never_on_a_host(tmp_path: Path) -> None:
     target = tmp_path / "built"
     step = Step("build[local]", "local", "build", "build", 1, (("touch", Val(str(target))),),
                 audit="[build] built")  # fmt: skip
-    assert _one(step, host).status == "ok"
-    assert target.exists() and host.ran == []  # no audit line either: nothing ran remotely
+    audited = tmp_path / "audited"
+    assert _one(step, host, audit_command=lambda message: f"touch {audited}").status == "ok"
+    assert target.exists() and host.ran == []  # nothing ran remotely
+    assert not audited.exists()  # and the audit log is the hosts': no line for a local step
 
 
 @dataclass
@@ -288,7 +295,7 @@ def test_an_unexpected_error_in_a_step_fails_it_naming_the_host_masked(tmp_path:
 
     result = _one(login, ShHost(tmp_path), secret=secret,
                   mask=lambda text: text.replace("hunter2", "[REDACTED]"))  # fmt: skip
-    assert (result.step, result.status) == (login, "failed")
+    assert (result.step, result.status) == (login, "failed") and 0 <= result.seconds < 30
     assert result.error == "h: KeyError: 'PASS is not set ([REDACTED])'"
 
 
@@ -329,3 +336,47 @@ def test_the_lock_is_released_last_whatever_its_place_and_dependencies(tmp_path:
     results = apply_steps((acquire, release, boot, prune), depends, runtime(host), Reporter())  # type: ignore[arg-type]
     assert [r.status for r in results] == ["ok"] * 4
     assert [command for command, _ in host.ran][-1] == "rmdir lk"
+
+
+def test_each_command_goes_to_its_steps_host_with_a_time_limit(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    run_time = runtime(host)  # type: ignore[arg-type]
+    step = Step("app.boot.web[h7]", "h7", "app", "boot", 7,
+                (("touch", "a"), Upload("p", "0644", ErrorPages("public")), ("touch", "b")))  # fmt: skip
+    run_time.render_upload = lambda upload, h: {"500.html": h.encode()}
+    (result,) = apply_steps((step,), {}, run_time, Reporter())
+    assert result.status == "ok", result.error
+    assert set(run_time.pool.asked) == {"h7"}  # type: ignore[attr-defined]
+    assert host.uploads == [("p/500.html", b"h7", 0o644)]
+    assert (tmp_path / "a").exists() and (tmp_path / "b").exists()  # every batch ran
+    assert host.timeouts == {900}  # a hung command cannot hang the apply
+
+
+def test_a_secret_reaches_its_command_also_behind_an_audit_line(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    step = Step("registry.login[h]", "h", "login", "login", 3, (("cat", Raw(">"), "got"),),
+                stdin_secrets=("PASS",), audit="[registry] login")  # fmt: skip
+    result = _one(step, host, secret=lambda name: f"{name} value",
+                  audit_command=lambda message: "echo audited >> audit")  # fmt: skip
+    assert result.status == "ok", result.error
+    assert (tmp_path / "got").read_text() == "PASS value\n"
+    assert (tmp_path / "audit").read_text() == "audited\n"
+    assert not any("PASS value" in command for command, _ in host.ran)
+
+
+def test_a_cleanup_gets_the_run_time_values_too(tmp_path: Path) -> None:
+    step = Step("lock.acquire[h]", "h", "lock", "lock", 0, (("false",),),
+                on_failure=(("echo", WordRuntime("lock details"), Raw(">"), "out"),))  # fmt: skip
+    assert _one(step, ShHost(tmp_path), lock_details="by me").status == "failed"
+    assert (tmp_path / "out").read_text() == "by me\n"
+
+
+def test_the_primary_barrier_opens_on_any_healthy_container_others_on_all(tmp_path: Path) -> None:
+    boot = Step("app.boot.web[h]", "h", "app", "boot", 7, (("true",),))
+    primary = Step("barrier.primary.web", "h", "barrier", "wait", 8, (("touch", "primary"),))
+    other = Step("barrier.web", "h", "barrier", "wait", 8, (("touch", "other"),))
+    never = "app.boot.web[h2]"  # a dependency that never succeeds
+    depends = {primary.id: (boot.id, never), other.id: (boot.id, never)}
+    results = apply_steps((boot, primary, other), depends, runtime(ShHost(tmp_path)), Reporter())  # type: ignore[arg-type]
+    assert [r.status for r in results] == ["ok", "ok", "not run"]
+    assert (tmp_path / "primary").exists() and not (tmp_path / "other").exists()
