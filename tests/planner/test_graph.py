@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
+import pytest
 
 from backstaff.planner.commands.words import render
 from backstaff.planner.diff import diff
-from backstaff.planner.graph import build_graph, ordered_steps
+from backstaff.planner.graph import boot_groups, build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
+from backstaff.planner.steps import Step
 from tests.planner.scenarios import HOSTS, example, live
 
 
@@ -244,3 +246,51 @@ def test_barrier_is_opened_once_for_every_boot_group() -> None:
     for graph in (serial, parallel):
         assert nx.has_path(graph, f"app.boot.web[{h1}]", f"app.boot.jobs[{h1}]")
         assert nx.has_path(graph, f"app.boot.jobs[{h1}]", f"app.boot.web[{h2}]")  # groups in turn
+
+
+@pytest.mark.parametrize(
+    ("limit", "groups"),
+    [
+        (None, [["10.254.0.11", "10.254.0.12", "10.254.0.13"]]),
+        ("2", [["10.254.0.11", "10.254.0.12"], ["10.254.0.13"]]),
+        ("67%", [["10.254.0.11", "10.254.0.12"], ["10.254.0.13"]]),  # 2.01 hosts: 2
+        ("66%", [["10.254.0.11"], ["10.254.0.12"], ["10.254.0.13"]]),  # 1.98 hosts: 1
+        ("10%", [["10.254.0.11"], ["10.254.0.12"], ["10.254.0.13"]]),  # never 0
+        ("100%", [["10.254.0.11", "10.254.0.12", "10.254.0.13"]]),
+    ],
+)
+def test_boot_groups_of_a_limit(limit: str | None, groups: list[list[str]]) -> None:
+    def set_limit(data: dict[str, Any]) -> None:
+        if limit:
+            data["boot"] = {"limit": limit}
+
+    app = example("v2", set_limit)
+    assert boot_groups(app, ["10.254.0.13", "10.254.0.12", "10.254.0.11"]) == groups
+    assert boot_groups(app, []) == []
+
+
+def test_boot_groups_start_with_the_primary_role_and_end_with_unknown_hosts() -> None:
+    def workers_first(data: dict[str, Any]) -> None:
+        data["primary_role"] = "workers"
+        data["boot"] = {"limit": 2}
+
+    app = example("v2", workers_first)
+    hosts = ["10.0.0.99", "10.254.0.11", "10.254.0.12", "10.254.0.13", "10.254.0.11"]
+    assert boot_groups(app, hosts) == [["10.254.0.13", "10.254.0.11"], ["10.254.0.12", "10.0.0.99"]]
+
+
+def test_rollback_and_redeploy_graphs_neither_pull_nor_prune() -> None:
+    app, changes = example("v2"), diff(example("v2"), live("deployed-v1"))
+    kinds = {s.kind for s in ordered_steps(build_graph(app, changes))}
+    assert {"pull", "prune"} <= kinds
+    kinds = {s.kind for s in ordered_steps(build_graph(app, changes, pull=False))}
+    assert "pull" not in kinds and "prune" in kinds
+    kinds = {s.kind for s in ordered_steps(build_graph(app, changes, prune=False))}
+    assert "pull" in kinds and "prune" not in kinds
+
+
+def test_independent_steps_come_in_phase_order_not_name_order() -> None:
+    graph: nx.DiGraph = nx.DiGraph()
+    for name, phase in (("a[h]", 5), ("b[h]", 1), ("c[h]", 3)):
+        graph.add_node(name, step=Step(name, "h", "x", name, phase, ()))
+    assert [s.id for s in ordered_steps(graph)] == ["b[h]", "c[h]", "a[h]"]
