@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from backstaff.planner.changes import Action, Change
+from backstaff.planner.changes import Action, Change, Difference
 from backstaff.planner.diff import diff
+from backstaff.planner.live import LiveState
 from tests.planner.scenarios import example, live
 
 
@@ -284,3 +286,35 @@ def test_the_one_inspect_answer_plans_as_the_answer_before_it(version: str) -> N
         diff(example(version), live("deployed-v1"))
     )
     assert diff(example(version), live("inspect-fresh")) == diff(example(version), live("fresh"))
+
+
+def _with_image_env(names: tuple[str, ...]) -> LiveState:
+    """deployed-v1 where 10.254.0.11's web container also has PATH, and its image sets ``names``."""
+    state = live("deployed-v1")
+    host = state.host("10.254.0.11")
+    web = next(c for c in host.containers if c.name == "tb-web-v1")
+    extended = replace(web, env=(*web.env, ("PATH", "0" * 16)))
+    image_env = tuple(
+        (image, names if image == web.image_id else env) for image, env in host.image_env
+    )
+    changed = replace(host, containers=tuple(extended if c is web else c for c in host.containers),
+                      image_env=image_env)  # fmt: skip
+    return LiveState(tuple(changed if h is host else h for h in state.hosts))
+
+
+def test_a_variable_the_image_sets_is_not_removed_from_the_config() -> None:
+    assert diff(example("v1"), _with_image_env(("PATH",))) == ()
+    (change,) = diff(example("v1"), _with_image_env(()))
+    assert change.address == "app.web[10.254.0.11]" and change.reasons == ("env removed: PATH",)
+
+
+def test_a_changed_env_file_is_a_sensitive_attribute() -> None:
+    envfiles = {(".kamal/apps/tb/env/roles/web.env", "10.254.0.11"): "0" * 64}
+    (change,) = diff(example("v1"), live("deployed-v1"), envfiles)
+    (attribute,) = change.attributes
+    assert (attribute.path, attribute.change, attribute.sensitive) == (
+        "env_file",
+        Difference.CHANGED,
+        True,
+    )
+    assert attribute.before is None and attribute.after is None
