@@ -29,6 +29,7 @@ from backstaff.planner.commands.words import (
     Sub,
     UnsafeWord,
     Val,
+    display,
     from_json,
     quote,
     render,
@@ -226,7 +227,7 @@ def test_a_literal_with_shell_meaning_is_never_rendered() -> None:
     with pytest.raises(UnsafeWord):
         render(("echo", Val("a\0b")))
 
-    with pytest.raises(UnsafeWord, match="NUL byte"):
+    with pytest.raises(UnsafeWord, match="^a NUL byte cannot be passed in a command$"):
         quote("\0")
     with pytest.raises(UnsafeWord, match="'a b' has shell meaning: it must be a Val or a Raw"):
         render(("a b",))
@@ -262,6 +263,7 @@ def test_runtime_values_are_filled_in_joined_and_substituted_words() -> None:
         "echo 'lock at 12:00' \"$PWD\"'lock at 12:00' \"$(echo 'lock at 12:00')\""
     )
     assert render(command) == 'echo <lock> "$PWD"<lock> "$(echo <lock>)"'
+    assert display(command) == render(command)  # what plans show
 
 
 def test_words_round_trip_through_a_plan_file_and_nothing_else_is_a_word() -> None:
