@@ -6,6 +6,7 @@ PLAN`` (refusals), config errors (1) and usage errors (2)."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Iterable
@@ -163,3 +164,22 @@ def test_main_reads_the_command_line_and_names_the_program_in_usage(
     assert main(None) == 0 and capsys.readouterr().out == f"{__version__}\n"
     code, _, err = run(capsys, "plan", "--format", "nope")
     assert code == 2 and err.startswith("Usage: backstaff plan [OPTIONS]")
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"), [(["version"], ""), (["-v", "version"], "paramiko.transport: x\n")]
+)
+def test_library_warnings_name_their_logger_only_with_v(
+    args: list[str], shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers.clear()  # as in a fresh process (pytest adds its own)
+    try:
+        assert main(args) == 0
+        capsys.readouterr()
+        logging.getLogger("paramiko.transport").info("not shown")
+        logging.getLogger("paramiko.transport").warning("x")
+        assert capsys.readouterr().err == shown
+    finally:
+        root.handlers[:], root.level = handlers, level
