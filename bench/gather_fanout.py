@@ -122,14 +122,22 @@ def _children_cpu() -> float:
 
 def kamal_details(directory: Path, runs: int) -> tuple[float, float]:
     """Median wall time of `kamal details` on the same fleet, and its CPU seconds per run."""
+    # Kamal (net-ssh) checks host keys against ~/.ssh/known_hosts: a home of its own that knows
+    # this fleet's keys (made anew by each `simhosts.up`), so that the user's is left alone.
+    home = directory / "kamal-home"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    shutil.copy(simhosts.STATE / "known_hosts", home / ".ssh" / "known_hosts")
+    env = {**os.environ, "HOME": str(home)}
     times = []
     children = _children_cpu()
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run(KAMAL + ["details"], cwd=directory, capture_output=True, text=True)
+        done = subprocess.run(KAMAL + ["details"], cwd=directory, capture_output=True, text=True,
+                              env=env)  # fmt: skip
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
-            raise SystemExit(f"kamal details exited {done.returncode}:\n{done.stderr[-2000:]}")
+            raise SystemExit(f"kamal details exited {done.returncode}:\n"
+                             f"{done.stdout[-2000:]}{done.stderr[-2000:]}")  # fmt: skip
     return statistics.median(times), (_children_cpu() - children) / runs
 
 
