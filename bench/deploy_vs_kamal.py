@@ -134,7 +134,12 @@ def table(config: str, results: Results) -> str:
             ",".join(str(c) for _, c in sorted(results.runs[(tool, step)][-1].commands.items()))
             for tool in ("kamal", "backstaff")
         )
-        met = "met" if ours / kamal <= GOALS[step] else "not met"
+        if ours / kamal <= GOALS[step]:
+            met = "met"
+        elif GOALS[step] * kamal < floor:  # the goal is below the floor: the overhead counts
+            met = f"below floor; overhead {'<=' if ours - floor <= 1 else '>'} 1 s"
+        else:
+            met = "not met"
         rows.append((step, f"{kamal:.2f}", f"{ours:.2f}", f"{ours / kamal:.2f}",
                      f"<= {GOALS[step]} ({met})", f"{floor:.2f}", f"{ours - floor:+.2f}", counts))  # fmt: skip
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
@@ -167,7 +172,8 @@ def main() -> int:
           f"{len(DEPLOYS) * args.rounds}, setup and rollback = median of {args.rounds};"
           " ratio = backstaff / kamal)")  # fmt: skip
     print("floor = longest primary-role boot + longest other-role boot (health check, then"
-          " readiness delay), from backstaff's step timings")  # fmt: skip
+          " readiness delay), from backstaff's step timings; where the goal is below it, the"
+          " goal becomes: backstaff's overhead above the floor <= 1 s")  # fmt: skip
     print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
           f" (this machine: {os.cpu_count()} cores)")  # fmt: skip
     print("\n\n".join(tables))
