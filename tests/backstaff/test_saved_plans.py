@@ -64,3 +64,10 @@ def test_a_recording_of_the_hosts_is_not_a_plan(tmp_path: Path) -> None:
         f"cannot read the plan {path}: it is a recording of the hosts: "
         f"plan from it with `plan --live {path}`"
     )
+
+
+def test_a_missing_file_is_named_with_the_reason_only(tmp_path: Path) -> None:
+    path = tmp_path / "nope.json"
+    with pytest.raises(BackstaffError) as refused:
+        load_saved(path)
+    assert str(refused.value) == f"cannot read the plan {path}: No such file or directory"

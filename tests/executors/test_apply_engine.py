@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ from backstaff.executors.apply import Runtime, StepResult, apply_steps
 from backstaff.executors.ssh import Result, SshError
 from backstaff.planner.commands.words import AND, Raw, Val
 from backstaff.planner.commands.words import Runtime as WordRuntime
-from backstaff.planner.steps import ErrorPages, SecretFile, Step, Upload
+from backstaff.planner.steps import EnvFile, ErrorPages, SecretFile, Step, Upload
 
 
 @dataclass
@@ -380,3 +381,17 @@ def test_the_primary_barrier_opens_on_any_healthy_container_others_on_all(tmp_pa
     results = apply_steps((boot, primary, other), depends, runtime(ShHost(tmp_path)), Reporter())  # type: ignore[arg-type]
     assert [r.status for r in results] == ["ok", "ok", "not run"]
     assert (tmp_path / "primary").exists() and not (tmp_path / "other").exists()
+
+
+def test_an_env_file_goes_on_the_batch_stdin_to_its_writer_only(tmp_path: Path) -> None:
+    host = ShHost(tmp_path)
+    env = Upload("web.env", "0600", EnvFile("role", "web"))
+    step = Step("app.boot.web[h]", "h", "app", "boot", 7,
+                (("sh", "-c", Val("cat > first")), env, ("sh", "-c", Val("cat > last"))))  # fmt: skip
+    result = _one(step, host, render_upload=lambda upload, h: f"{upload.path}@{h}\n".encode())
+    assert result.status == "ok", result.error
+    ((command, stdin),) = host.ran  # one round trip, the content on its stdin
+    assert stdin == "web.env@h\n" and "web.env@h" not in command
+    assert (tmp_path / "web.env").read_text() == "web.env@h\n"
+    assert stat.S_IMODE((tmp_path / "web.env").stat().st_mode) == 0o600
+    assert (tmp_path / "first").read_text() == (tmp_path / "last").read_text() == ""

@@ -304,8 +304,16 @@ def _with_image_env(names: tuple[str, ...]) -> LiveState:
 
 def test_a_variable_the_image_sets_is_not_removed_from_the_config() -> None:
     assert diff(example("v1"), _with_image_env(("PATH",))) == ()
-    (change,) = diff(example("v1"), _with_image_env(()))
-    assert change.address == "app.web[10.254.0.11]" and change.reasons == ("env removed: PATH",)
+    for unknown_image in (_with_image_env(()), _without_image_env()):
+        (change,) = diff(example("v1"), unknown_image)
+        assert change.address == "app.web[10.254.0.11]"
+        assert change.reasons == ("env removed: PATH",)
+
+
+def _without_image_env() -> LiveState:
+    """As above, the image's env not read at all."""
+    state = _with_image_env(())
+    return LiveState(tuple(replace(h, image_env=()) for h in state.hosts))
 
 
 def test_a_changed_env_file_is_a_sensitive_attribute() -> None:

@@ -139,6 +139,10 @@ def test_a_differing_step_is_named_with_the_fields_that_differ() -> None:
     assert first_difference({**fresh, "steps": [missing, *fresh["steps"][1:]]}, fresh) == (
         f"step 1 ({first['id']}) is not the step planned now (id differ)"
     )
+    renamed = {**fresh, "steps": [{**first, "id": "other[h]"}, *fresh["steps"][1:]]}
+    assert first_difference(renamed, fresh) == (
+        "step 1 (other[h]) is not the step planned now (id differ)"  # as the file names it
+    )
     not_a_step = {**fresh, "steps": ["rm -rf /", *fresh["steps"][1:]]}
     assert first_difference(not_a_step, fresh) == (
         f"step 1 ({first['id']}) is not the step planned now (the step differ)"

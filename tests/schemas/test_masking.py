@@ -172,6 +172,7 @@ def test_every_escaped_form_is_masked_whole() -> None:
     assert mask('x a&lt;"b y', ['a<"b']) == f"x {MASK} y"  # HTML, quotes left alone
     assert mask("x a&lt;&quot;b y", ['a<"b']) == f"x {MASK} y"  # HTML, quotes escaped
     assert mask(repr(["a\tb"]), ["a\tb"]) == f"['{MASK}']"  # repr
+    assert mask(repr(["a\x01"]), ["a\x01"]) == f"['{MASK}']"  # repr, unlike JSON's \u0001
     assert mask("'it'\"'\"'s'", ["it's"]) == f"'{MASK}'"  # shell word, the other way
     # a secret of several lines, printed line by line (tables, indented blocks), or whole
     assert mask("one\n  two\nthree\none\ntwo\nthree", ["one\ntwo\nthree"]) == (
