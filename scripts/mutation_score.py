@@ -1,8 +1,9 @@
 """The score of a mutmut run (scripts/mutation.sh): per module, then one line to grep.
 
-Reads mutmut's result files (``mutants/**/*.py.meta``). A mutant counts as killed when a test
-failed or it ran past its time limit (an endless loop is caught too); survivors and mutants no
-test reached count against the score; mutants of functions not selected are not counted. Survivors are listed in ``mutants/survivors.txt``.
+Reads mutmut's result files (``mutants/**/*.py.meta``). A mutant counts as killed when its
+tests did not pass: a test failed, they ran past their time limit (an endless loop) or the test
+process died (a signal handler left out lets SIGTERM end it); survivors and mutants no test
+reached count against the score; mutants of functions not selected are not counted. Survivors are listed in ``mutants/survivors.txt``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 KILLED = {1, 3}  # a test failed; pytest's internal error while running one
 TIMEOUT = {24, -24, 36, 152, 255}
+NO_TESTS = {5, 33}
 
 
 def main(mutants: Path) -> int:
@@ -25,18 +27,21 @@ def main(mutants: Path) -> int:
         if not codes:
             continue
         counts = Counter(
-            "killed" if c in KILLED else "timeout" if c in TIMEOUT else "survived" if c == 0
-            else "no tests" if c in (5, 33) else f"other {c}"
+            "survived" if c == 0 else "no tests" if c in NO_TESTS else "killed" if c in KILLED
+            else "timeout" if c in TIMEOUT else "crashed"
             for c in codes.values()
         )  # fmt: skip
         module = meta.relative_to(mutants).as_posix().removesuffix(".meta")
-        done = counts["killed"] + counts["timeout"]
+        done = len(codes) - counts["survived"] - counts["no tests"]
         total, killed = total + len(codes), killed + done
         rest = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if what != "killed")
+        rest = rest.replace("timeout", "killed by a timeout").replace(
+            "crashed", "killed by a crash"
+        )
         print(
             f"{module}: {100 * done / len(codes):.1f}% ({done} of {len(codes)}){'; ' + rest if rest else ''}"
         )
-        survivors += sorted(name for name, c in codes.items() if c not in KILLED | TIMEOUT)
+        survivors += sorted(name for name, c in codes.items() if c == 0 or c in NO_TESTS)
     (mutants / "survivors.txt").write_text("".join(f"{name}\n" for name in survivors))
     if not total:
         print("no mutants were run")
