@@ -41,7 +41,9 @@ def _finish(code: int) -> None:
         click.get_current_context().exit(code)
 
 
-NO_CACHE = click.option("--no-cache", is_flag=True, help="Build without using Docker's build cache.")
+NO_CACHE = click.option(
+    "--no-cache", is_flag=True, help="Build without using Docker's build cache."
+)
 
 
 def _build_unless(skip_push: bool, ctx: AppContext, dry_run: bool = False,

@@ -37,7 +37,9 @@ def names(bed: Testbed, host: int, *filters: str) -> list[str]:
 
 
 def test_registry_server_and_setup(testbed: Testbed, capsys: pytest.CaptureFixture[str]) -> None:
-    ok(capsys, "registry", "login", "-L")  # -L: the local docker client cannot log in to a plain-http registry off loopback
+    ok(
+        capsys, "registry", "login", "-L"
+    )  # -L: the local docker client cannot log in to a plain-http registry off loopback
     config = Path(testbed.hosts[0].directory) / "root/.docker/config.json"
     assert "10.254.0.2:5000" in config.read_text()
     ok(capsys, "registry", "logout", "-L")
