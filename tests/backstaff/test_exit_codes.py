@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,12 +15,11 @@ import click
 import pytest
 import yaml
 
-from backstaff import __version__, applying, cli, planning
+from backstaff import __version__, cli
 from backstaff.cli import main
 from backstaff.errors import BackstaffError
 from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.model import App
-from tests.conftest import FIXTURES
 from tests.planner.scenarios import live
 
 REFUSED = "cannot connect on port 22: connection refused (nothing listens on that port)"
@@ -39,17 +37,6 @@ class Hosts:
             LiveHost(h, error=REFUSED) if h in self.unreachable or h not in recorded else recorded[h]
             for h in dict.fromkeys(hosts)
         ))  # fmt: skip
-
-
-@pytest.fixture
-def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hosts:
-    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("VERSION", raising=False)
-    answers = Hosts()
-    monkeypatch.setattr(planning, "gather", answers.gather)
-    monkeypatch.setattr(applying, "gather", answers.gather)
-    return answers
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backstaff.test_exit_codes import Hosts, edit, hosts, run
-
-__all__ = ["hosts"]  # the fixture
+from tests.backstaff.test_exit_codes import Hosts, edit, run
 
 
 def test_a_clear_env_edit_riding_with_a_new_version_shows_both_values(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backstaff import applying, planning
+from backstaff import planning
 from backstaff.planner.live import value_digest
 from tests.backstaff.test_exit_codes import REFUSED, Hosts, edit, run
 from tests.conftest import FIXTURES
@@ -20,18 +19,6 @@ from tests.json_schemas import errors
 SECRETS = ("tbpass", "s3cr3t-token-123", "cache-pass-456")
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 HOSTS = ["10.254.0.11", "10.254.0.12", "10.254.0.13"]
-
-
-@pytest.fixture
-def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hosts:
-    """The example project in ``tmp_path``; the hosts answer as recorded (test_exit_codes)."""
-    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("VERSION", raising=False)
-    answers = Hosts()
-    monkeypatch.setattr(planning, "gather", answers.gather)
-    monkeypatch.setattr(applying, "gather", answers.gather)
-    return answers
 
 
 def refresh(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:

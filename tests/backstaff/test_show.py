@@ -8,22 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from backstaff import applying, planning
+from backstaff import planning
 from tests.backstaff.test_exit_codes import Hosts, run
-from tests.conftest import FIXTURES
 from tests.json_schemas import errors
-
-
-@pytest.fixture
-def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hosts:
-    """The example project in ``tmp_path``; the hosts answer as recorded (test_exit_codes)."""
-    shutil.copytree(FIXTURES / "example", tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("VERSION", raising=False)
-    answers = Hosts()
-    monkeypatch.setattr(planning, "gather", answers.gather)
-    monkeypatch.setattr(applying, "gather", answers.gather)
-    return answers
 
 
 def _refuse(*_: object) -> None:
