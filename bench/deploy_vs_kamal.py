@@ -85,7 +85,7 @@ def floor_of(events: list[dict[str, object]], primary_role: str) -> float:
 
 
 def timed(bed: testbed.Testbed, cwd: Path, command: list[str], json_events: bool) -> Timing:
-    env = {**os.environ, "VERSION": "v1",
+    env = {**testbed.kamal_env(Path(bed.state_dir)), "VERSION": "v1",
            "BACKSTAFF_KNOWN_HOSTS": f"{bed.state_dir}/bench_known_hosts"}  # fmt: skip
     before = bed.command_counts()
     start = time.perf_counter()

@@ -9,7 +9,6 @@ plan: 1). Timings come from this machine; the command counts come from the hosts
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ EXAMPLE = ROOT / "fixtures" / "example"
 
 def measure(bed: testbed.Testbed, command: list[str], runs: int) -> tuple[float, dict[str, float]]:
     env = {
-        **os.environ,
+        **testbed.kamal_env(Path(bed.state_dir)),  # Kamal trusts the hosts' current keys
         "BACKSTAFF_KNOWN_HOSTS": f"{bed.state_dir}/bench_known_hosts",
         "VERSION": "v1",
     }
@@ -49,7 +48,7 @@ def main() -> int:
     bed = testbed.up(3)
     if "tb-web-v1" not in bed.docker(bed.hosts[0], "ps", "--format", "{{.Names}}"):
         subprocess.run(["kamal", "setup", "-P", "--version=v1"], cwd=EXAMPLE, check=True,
-                       capture_output=True)  # fmt: skip
+                       capture_output=True, env=testbed.kamal_env(Path(bed.state_dir)))  # fmt: skip
     rows = [
         ("backstaff plan", [sys.executable, "-m", "backstaff", "plan", "--detailed-exitcode"]),
         ("kamal details", ["kamal", "details"]),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -30,11 +28,7 @@ def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 backstaff = run_cli
 
 
-def kamal(project: Path, *args: str, version: str = "v1") -> subprocess.CompletedProcess[str]:
-    """The real Kamal; outside git it needs $VERSION for anything that takes the lock."""
-    env = {**os.environ, "VERSION": version}
-    return subprocess.run(["kamal", *args], cwd=project, capture_output=True, text=True,
-                          timeout=300, env=env)  # fmt: skip
+kamal = real_kamal
 
 
 def served(host: str) -> str:

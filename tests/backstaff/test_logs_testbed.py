@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backstaff.projects import SECRETS, enter, fresh_project, run_cli
+from tests.backstaff.projects import SECRETS, enter, fresh_project, real_kamal, run_cli
 from tests.testbed import Host, Testbed
 
 pytestmark = pytest.mark.testbed
@@ -44,8 +44,7 @@ def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 def kamal(project: Path, *args: str) -> str:
     """The real Kamal's output (-q: the log lines only)."""
-    done = subprocess.run(["kamal", *args, "-q"], cwd=project, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "VERSION": "v1"})  # fmt: skip
+    done = real_kamal(project, *args, "-q", timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

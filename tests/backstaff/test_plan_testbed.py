@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 import yaml
 
 from backstaff.cli import main
+from tests.backstaff.projects import real_kamal
 from tests.conftest import FIXTURES
 from tests.testbed import Testbed
 
@@ -72,8 +72,7 @@ def test_1_plan_on_fresh_hosts(
 def test_2_plan_after_kamal_setup_is_empty(
     bed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    done = subprocess.run(["kamal", "setup", "-P", "--version=v1"], cwd=project, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = real_kamal(project, "setup", "-P", "--version=v1")
     assert done.returncode == 0, done.stdout[-2000:]
     code, out, _ = backstaff(capsys, "--version", "v1", "plan", "--detailed-exitcode")
     assert code == 0, out

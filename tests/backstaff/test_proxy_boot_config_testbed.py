@@ -6,14 +6,12 @@ removed when the options are the defaults, and ``proxy reboot`` running kamal-pr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -37,8 +35,7 @@ def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def kamal(project: Path, *args: str) -> None:
-    done = subprocess.run(["kamal", *args, "-h", HOST], cwd=project, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "VERSION": "v1"})  # fmt: skip
+    done = real_kamal(project, *args, "-h", HOST, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -5,15 +5,13 @@ install and docker-group logic itself: tests/planner/commands/test_host_bootstra
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -51,8 +49,7 @@ def hook_runs(project: Path, out: Path, run: object) -> list[dict[str, str]]:
 
 
 def kamal(project: Path, *args: str) -> None:
-    done = subprocess.run(["kamal", *args], cwd=project, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "VERSION": "v1"})  # fmt: skip
+    done = real_kamal(project, *args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
 
 

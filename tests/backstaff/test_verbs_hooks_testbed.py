@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -37,10 +35,7 @@ def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 backstaff = run_cli
 
 
-def kamal(project: Path, *args: str, version: str = "v1") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VERSION": version}
-    return subprocess.run(["kamal", *args], cwd=project, capture_output=True, text=True,
-                          timeout=300, env=env)  # fmt: skip
+kamal = real_kamal
 
 
 def served(host: str) -> str:

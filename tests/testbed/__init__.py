@@ -394,6 +394,23 @@ def _load_images(bed: Testbed) -> None:
     marker.write_text(images.files_digest() + "\n")
 
 
+def kamal_env(state: Path = STATE) -> dict[str, str]:
+    """The environment to run the real Kamal in: this environment with HOME set to a directory
+    of the test bed's, whose ``.ssh/known_hosts`` names the hosts' current keys. Kamal (net-ssh)
+    trusts ``~/.ssh/known_hosts``; the hosts get new keys each time the test bed is brought up,
+    so the user's file would hold stale ones after any earlier run and Kamal would refuse them
+    (Net::SSH::HostKeyMismatch)."""
+    bed = load(state)
+    home = state / "kamal-home"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for host in bed.hosts if bed else ():
+        kind, key = (Path(host.directory) / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+        lines.append(f"{host.address} {kind} {key}\n")
+    (home / ".ssh" / "known_hosts").write_text("".join(lines))
+    return {**os.environ, "HOME": str(home)}
+
+
 def load(state: Path = STATE) -> Testbed | None:
     """The test bed described in the state directory, if one is up."""
     path = state / "testbed.json"
