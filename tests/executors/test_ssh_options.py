@@ -177,3 +177,29 @@ def test_a_jump_host_is_not_closed_under_a_connection_in_use(sshd: Sshd, tmp_pat
         assert _client_port(ssh) == first  # used every 0.3 s: the same connection throughout
         time.sleep(0.3)
     ssh.close()
+
+
+def _no_delay(connection: SshConnection) -> int:
+    transport = connection._client.get_transport()  # type: ignore[union-attr]
+    assert transport is not None
+    return int(transport.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+
+def test_the_connection_does_not_wait_for_acks(sshd: Sshd, tmp_path: Path) -> None:
+    """TCP_NODELAY, as OpenSSH sets it: with Nagle's algorithm on, each small SSH packet
+    waited for the host's delayed ACK, up to 40 ms a handshake step and a command."""
+    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+        assert _no_delay(ssh) == 1
+
+
+def test_bind_address_from_the_ssh_config(sshd: Sshd, tmp_path: Path) -> None:
+    """The ssh config's BindAddress is the source address sshd sees; no Nagle delay either."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host 127.0.0.1\n  BindAddress 127.0.0.2\n")
+    key = sshd.authorized.read_text()
+    settings = SshSettings(port=sshd.port, keys_only=True, config=(str(config),))
+    with SshConnection("127.0.0.1", settings, known_hosts=tmp_path / "kh", key_data=(key,),
+                       timeout=10) as ssh:  # fmt: skip
+        assert ssh.run("echo $SSH_CONNECTION").stdout.split()[0] == "127.0.0.2"
+        assert _no_delay(ssh) == 1
