@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -153,4 +154,10 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The console script. ``gc.freeze()``: the objects alive by then (the imported modules
+    above all) are left out of every later collection, the interpreter's last one at exit
+    included, which otherwise spends about 0.1 s walking them after the command is done."""
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -9,9 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from backstaff.planner.changes import Action, Attribute, Change, Difference, Value
 from backstaff.planner.commands import words
@@ -21,6 +19,9 @@ from backstaff.planner.graph import build_graph, ordered_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step, Upload, source_from_dict, source_to_dict
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMAT_VERSION = 3  # 2: typed command words, typed uploads, stdin_secrets; 3: attributes
 
