@@ -28,7 +28,12 @@ from backstaff.planner.plan import Plan, SavedPlan
 from backstaff.planner.recording import shareable
 from backstaff.planner.render import render
 from backstaff.planner.steps import Step
-from backstaff.planning import build_plan, connection_pool, gather_hosts
+from backstaff.planning import (
+    build_plan,
+    connection_pool,
+    gather_hosts,
+    load_graph_library_meanwhile,
+)
 from backstaff.registry_tunnel import registry_tunnels
 from backstaff.runtime import make_runtime, now
 from backstaff.saved_plans import check_saved
@@ -59,6 +64,7 @@ def current_plan(
     version's containers are there), so a verb reads the hosts once, on the connections it
     applies with. ``as_recorded``: its fingerprint is of the state as a recording holds it,
     to match a saved plan made with ``plan --live`` (the plan itself sees everything)."""
+    load_graph_library_meanwhile()
     live = gather(app, gather_hosts(ctx), pool)
     if check is not None:
         check(live)
@@ -122,7 +128,7 @@ def run_apply(
         env = hook_env(ctx, app, command, subcommand, ctx.selection.hosts)  # inside the lock
         runtime = make_runtime(ctx, app, pool, message)
 
-        boots = [s for s in plan.steps if s.kind == "app"]
+        boots = [s for s in plan.steps if s.kind in ("app", "app_stop")]
         groups = boot_groups(app, {s.host for s in boots})
         boot_hooks = GroupHooks(ctx, app, "pre-app-boot", "post-app-boot", env,
                                 [[s for s in boots if s.host in g] for g in groups])  # fmt: skip

@@ -261,7 +261,7 @@ def _app(
                         host,
                         Action.DELETE,
                         ("another running container of the role (Kamal stops these)",),
-                        (("state", extra.state),),
+                        (("state", extra.state), ("id", extra.short_id)),
                     )  # fmt: skip
                 )
     return changes
@@ -592,6 +592,6 @@ def _stale(app: App, state: LiveHost) -> list[Change]:
     return [
         Change("stale", c.name, state.host, Action.DELETE,
                (f"stopped, beyond retain_containers={app.retain_containers}",),
-               (("state", c.state),))
+               (("state", c.state), ("id", c.short_id)))
         for c in extra
     ]  # fmt: skip

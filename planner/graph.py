@@ -5,9 +5,10 @@ table, keyed by step kind: what each kind of step waits for. An edge to a step t
 exist is an error, never silently dropped.
 
 Order: lock first; per host docker → network → login → image pull; proxy before routes;
-accessories before the app; the primary role before the others; the roles of a host one after
-another unless ``boot.parallel_roles``; ``boot.limit`` groups one
-after another (with ``boot.wait``); deletes (accessories included), tagging and pruning after
+accessories before the app; the primary role's first healthy new container before the other
+roles (Kamal's barrier opens before the old container stops: a boot is two steps, start and
+stop-old); the roles of a host one after another unless ``boot.parallel_roles``; ``boot.limit``
+groups one after another (with ``boot.wait``); deletes (accessories included), tagging and pruning after
 every boot; lock last. ``lexicographical_topological_sort`` on (phase, id) makes the order
 deterministic.
 """
@@ -17,14 +18,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from backstaff.planner import operations as op
 from backstaff.planner.changes import Action, Change
 from backstaff.planner.commands.app import has_assets
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step
+
+if TYPE_CHECKING:  # imported where used: networkx takes 0.1 s to load, which a command
+    import networkx as nx  # overlaps with reading the hosts (backstaff/planning.py)
 
 
 class GraphError(ValueError):
@@ -45,8 +48,10 @@ class _Nodes:
         self._by_prefix_host: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.collected: dict[str, list[str]] = {}  # a barrier's name -> [its id] or what it joins
         self.boot_group: dict[str, int] = {}  # app.boot step id -> its boot group
+        self.boot_end: dict[str, str] = {}  # app.boot id -> its app.stop_old id, or itself
+        self.stop_of: dict[str, str] = {}  # app.stop_old id -> the app.boot it follows
         self.primary_boots: dict[int, list[str]] = defaultdict(list)
-        self.previous_role: dict[str, str] = {}  # app.boot id -> the boot before it on its host
+        self.previous_role: dict[str, str] = {}  # app.boot id -> the end of the boot before it
         self.group_count = 0
 
     def add(self, step: Step) -> str:
@@ -107,7 +112,7 @@ def _add_nodes(nodes: _Nodes) -> None:
     for change in nodes.of("route"):
         target = dict(change.after)["target"].rsplit(":", 1)[0]
         nodes.add(op.route(app, roles[change.name], change.host, target, (change.address,)))
-    nodes.collect("boots", "every boot done", nodes.ids("app.boot"), 9)
+    nodes.collect("boots", "every boot done", list(nodes.boot_end.values()), 9)
     for change in nodes.of("app"):
         if change.action is Action.DELETE:
             before = dict(change.before)
@@ -117,7 +122,10 @@ def _add_nodes(nodes: _Nodes) -> None:
                                     change.downtime, change.reasons[0], (change.address,)))  # fmt: skip
     for host in sorted({c.host for c in nodes.of("stale")}):
         stale = [c for c in nodes.of("stale") if c.host == host]
-        containers = tuple((c.name, str(dict(c.before).get("state"))) for c in stale)
+        containers = tuple(
+            (str(dict(c.before).get("id") or c.name), str(dict(c.before).get("state")))
+            for c in stale
+        )
         nodes.add(op.stale_remove(app, host, containers, tuple(c.address for c in stale)))
     boot_hosts = sorted({nodes.steps[b].host for b in nodes.ids("app.boot")})
     for host in boot_hosts:
@@ -165,13 +173,17 @@ def _boot_nodes(nodes: _Nodes, boots: list[Change]) -> None:
         for change in sorted(boots, key=lambda c: (order.get(c.host, 0), rank[c.name])):
             if change.host in in_group:
                 role = roles[change.name]
-                step_id = nodes.add(op.app_boot(app, role, change.host, dict(change.before),
-                                                (change.address,)))  # fmt: skip
-                nodes.boot_group[step_id] = index
-                ids.append(step_id)
+                before, address = dict(change.before), (change.address,)
+                step_id = nodes.add(op.app_boot(app, role, change.host, before, address))
+                stop = op.app_stop_old(app, role, change.host, before, address)
+                end = nodes.add(stop) if stop is not None else step_id
+                nodes.boot_group[step_id], nodes.boot_end[step_id] = index, end
+                if stop is not None:
+                    nodes.stop_of[end] = step_id
+                ids.append(end)
                 if change.host in last_on_host and not app.boot.parallel_roles:
                     nodes.previous_role[step_id] = last_on_host[change.host]
-                last_on_host[change.host] = step_id
+                last_on_host[change.host] = end
                 if role.primary:
                     nodes.primary_boots[index].append(step_id)
         if not any(nodes.primary_boots[g] for g in range(1, index)):  # the barrier's group
@@ -221,14 +233,14 @@ def _barrier(nodes: _Nodes, step: Step) -> list[str]:
     if name == "accessories":
         return nodes.ids("accessory.boot")
     if name == "boots":
-        return nodes.ids("app.boot")
+        return list(nodes.boot_end.values())
     if name == "assets":
         return nodes.ids("assets.prepare")
     kind, _, number = name.partition(".")
     group = int(number)
     if kind == "primary":
         return list(nodes.primary_boots[group])
-    return [b for b, g in nodes.boot_group.items() if g == group]
+    return [nodes.boot_end[b] for b, g in nodes.boot_group.items() if g == group]
 
 
 def _boot_wait(nodes: _Nodes, step: Step) -> list[str]:
@@ -264,6 +276,7 @@ EDGES: dict[str, Rule] = {
     "assets": lambda n, s: n.ids("image.pull", s.host),
     "barrier": _barrier,
     "app": _app_boot,
+    "app_stop": lambda n, s: [n.stop_of[s.id]],  # the primary-role barrier does not wait for it
     "wait": _boot_wait,
     "route": lambda n, s: n.ids("proxy.boot", s.host),
     "delete": _after_boots,  # app, stale and accessory removals: after every boot
@@ -278,6 +291,8 @@ def build_graph(
 ) -> nx.DiGraph:
     """``pull=False``: boot from the images already on the hosts (rollback); ``prune=False``:
     no prune after the boots (redeploy, rollback), as Kamal's verbs."""
+    import networkx as nx
+
     nodes = _Nodes(app, changes, pull, prune)
     _add_nodes(nodes)
     graph: nx.DiGraph = nx.DiGraph()
@@ -339,6 +354,8 @@ def _groups(app: App, hosts: list[str]) -> list[list[str]]:
 
 
 def ordered_steps(graph: nx.DiGraph) -> list[Step]:
+    import networkx as nx
+
     steps = {node: data["step"] for node, data in graph.nodes(data=True)}
     order = nx.lexicographical_topological_sort(graph, key=lambda node: steps[node].sort_key)
     return [steps[node] for node in order]

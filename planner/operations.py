@@ -228,23 +228,38 @@ def accessory_remove(name: str, service: str, host: str, changes: tuple[str, ...
 # -- app ---------------------------------------------------------------------------------------
 
 
+def _clash(
+    app: App, role: Role, host: str, before: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
+    """What the diff found where ``role`` boots on ``host``: the name a container holding the
+    version's name is renamed to (None: no clash), and the old container to stop once the
+    new one serves (None: nothing running before)."""
+    name = role.container_name(app.version)
+    old_container = before.get("container")
+    if old_container != name and "name_taken_by" not in before:
+        return None, str(old_container) if old_container else None
+    # The name is taken (same version redeployed, a stopped container, a rollback): rename
+    # it out of the way, as Kamal does.
+    clashing = before.get("name_taken_id") or before.get("id", "")
+    renamed = f"{name}_replaced_{_hex(host, name, str(clashing))}"  # unique per container
+    if old_container == name:
+        running = before.get("state") in ("running", "restarting")
+        return renamed, renamed if running else None
+    return renamed, str(old_container) if old_container else None
+
+
 def app_boot(
     app: App, role: Role, host: str, before: Mapping[str, Any], changes: tuple[str, ...] = ()
 ) -> Step:
-    """Boot the version's container of ``role`` on ``host``; ``before`` is what the diff found
-    there (the running container, a container holding the name)."""
+    """Start the version's container of ``role`` on ``host`` and wait until it serves (the
+    proxy switched to it, or ready): Kamal's ``start_new_version``. A failure stops the new
+    container, so the old one keeps serving. ``before`` is what the diff found there (the
+    running container, a container holding the name)."""
     name = role.container_name(app.version)
+    renamed, _ = _clash(app, role, host, before)
     commands: list[Cmd | Upload] = []
-    old_container = before.get("container")
-    if old_container == name or "name_taken_by" in before:
-        # The name is taken (same version redeployed, a stopped container, a rollback):
-        # rename it out of the way, as Kamal does.
-        clashing = before.get("name_taken_id") or before.get("id", "")
-        renamed = f"{name}_replaced_{_hex(host, name, str(clashing))}"  # unique per container
+    if renamed is not None:
         commands.append(app_cmd.rename(role, app.version, renamed))
-        if old_container == name:
-            running = before.get("state") in ("running", "restarting")
-            old_container = renamed if running else None
     commands += [
         app_cmd.make_env_directory(app),
         Upload(role.env_file, "0600", EnvFile("role", role.name)),
@@ -257,12 +272,6 @@ def app_boot(
         commands.append(
             app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout)
         )
-    if old_container:
-        commands.append(app_cmd.stop_container(str(old_container), role, app.drain_timeout))
-        if app_cmd.has_assets(role):
-            commands.append(app_cmd.clean_up_assets(app, role))
-        if app.error_pages_path:
-            commands.append(proxy_cmd.clean_up_error_pages(app))
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
@@ -270,6 +279,26 @@ def app_boot(
         audit=f"[{role.name}] Booted app version {app.version}",
         on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
     )  # fmt: skip
+
+
+def app_stop_old(
+    app: App, role: Role, host: str, before: Mapping[str, Any], changes: tuple[str, ...] = ()
+) -> Step | None:
+    """Stop the container the boot replaced, and clean up after it: Kamal's
+    ``stop_old_version``, its own step because Kamal opens the primary-role barrier before it
+    (the other roles need not wait for the old container to stop). Its failure leaves the new
+    container serving. None when nothing ran before."""
+    _, old_container = _clash(app, role, host, before)
+    if old_container is None:
+        return None
+    commands: list[Cmd] = [app_cmd.stop_container(old_container, role, app.drain_timeout)]
+    if app_cmd.has_assets(role):
+        commands.append(app_cmd.clean_up_assets(app, role))
+    if app.error_pages_path:
+        commands.append(proxy_cmd.clean_up_error_pages(app))
+    return Step(f"app.stop_old.{role.name}[{host}]", host, "app_stop",
+                f"stop {old_container}, replaced by {role.container_name(app.version)}", 7,
+                tuple(commands), changes=changes)  # fmt: skip
 
 
 def assets_prepare(app: App, role: Role, host: str, old_version: str | None) -> Step:
@@ -298,11 +327,14 @@ def app_remove(
 
 def stale_remove(app: App, host: str, stale: tuple[tuple[str, str], ...],
                  changes: tuple[str, ...] = ()) -> Step:  # fmt: skip
-    """``stale``: (container name, state) of containers beyond what is kept."""
+    """``stale``: (container id, state) of containers beyond what is kept. By id, not by name:
+    this runs after the boots, and a boot may have renamed a stale container that held its
+    version's name (a deploy that failed half way leaves one) and given the name to the new
+    container."""
     commands = tuple(
-        ("docker", "rm", Val(name)) if state != "running"
-        else app_cmd.stop_container(name, None, app.drain_timeout)
-        for name, state in stale
+        ("docker", "rm", Val(container)) if state != "running"
+        else ("docker", "stop", Val(container))
+        for container, state in stale
     )  # fmt: skip
     return Step(f"stale.remove[{host}]", host, "delete", f"remove {len(stale)} stale container(s)",
                 10, commands, changes=changes)  # fmt: skip

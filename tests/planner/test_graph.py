@@ -72,14 +72,46 @@ def test_boot_step_commands_in_kamal_order() -> None:
     assert lines[3].startswith(
         'docker exec kamal-proxy kamal-proxy deploy tb-web --target="$(docker container ls'
     )
-    assert (
-        lines[4]
-        == "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
-    )
+    assert len(lines) == 4
     # a failed boot (health check) stops the new container, never the old one
     assert [render(cmd) for cmd in step.on_failure] == [
         "docker container ls --all --filter 'name=^tb-web-v2$' --quiet | xargs docker stop"
     ]
+    # the old one stops in a step of its own, once the new one serves; its failure leaves the
+    # new one serving
+    stop = graph.nodes["app.stop_old.web[10.254.0.11]"]["step"]
+    assert stop.rendered() == [
+        "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
+    ]
+    assert stop.on_failure == ()
+    assert set(graph.predecessors(stop.id)) == {step.id}
+
+
+def test_the_primary_barrier_opens_before_the_old_containers_stop() -> None:
+    """Kamal's Boot#run: release_barrier, then stop_old_version. The other roles wait for the
+    primary role's new container, not for its old one to stop; what comes after every boot
+    (tagging, pruning, removals) and the next role on a host wait for the stops too."""
+    ids, graph = steps_of(example("v2"), live("deployed-v1"))
+    barrier = set(graph.predecessors("barrier.primary.1[local]"))
+    assert barrier == {"app.boot.web[10.254.0.11]", "app.boot.web[10.254.0.12]"}
+    after_all = set(graph.predecessors("barrier.boots[local]"))
+    assert after_all == {"app.stop_old.web[10.254.0.11]", "app.stop_old.web[10.254.0.12]",
+                         "app.stop_old.workers[10.254.0.13]"}  # fmt: skip
+
+    def one_host(data: dict[str, Any]) -> None:
+        data["servers"]["workers"]["hosts"] = ["10.254.0.11"]
+
+    _, graph = steps_of(example("v2", one_host), live("deployed-v1"))
+    workers = set(graph.predecessors("app.boot.workers[10.254.0.11]"))
+    assert "app.stop_old.web[10.254.0.11]" in workers  # the host's roles one after another
+
+
+def test_boot_groups_wait_for_the_stops_of_the_group_before() -> None:
+    def limit(data: dict[str, Any]) -> None:
+        data["boot"] = {"limit": 1}
+
+    _, graph = steps_of(example("v2", limit), live("deployed-v1"))
+    assert set(graph.predecessors("app.boot.web[10.254.0.12]")) >= {"app.stop_old.web[10.254.0.11]"}
 
 
 def test_redeploy_of_the_running_version_renames_first() -> None:
@@ -90,10 +122,9 @@ def test_redeploy_of_the_running_version_renames_first() -> None:
     lines = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
     assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
     renamed = lines[0].split()[-1]
-    assert (
-        lines[-1]
-        == f"docker container ls --all --filter 'name=^{renamed}$' --quiet | xargs docker stop -t 30"
-    )
+    assert graph.nodes["app.stop_old.workers[10.254.0.13]"]["step"].rendered() == [
+        f"docker container ls --all --filter 'name=^{renamed}$' --quiet | xargs docker stop -t 30"
+    ]
 
 
 def test_deletes_come_after_boots() -> None:
@@ -118,9 +149,11 @@ def test_stopped_container_of_the_version_is_renamed_not_stopped() -> None:
     app = example("v1")
     (change,) = diff(app, state)
     assert (change.action.symbol, change.reasons) == ("+", ("container tb-workers-v1 is exited",))
-    lines = build_graph(app, (change,)).nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
+    graph = build_graph(app, (change,))
+    lines = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
     assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
     assert not any("docker stop" in line for line in lines)
+    assert not any(node.startswith("app.stop_old") for node in graph)
 
 
 def test_accessory_removal_waits_for_every_app_boot() -> None:
@@ -191,8 +224,8 @@ def test_assets_are_ready_on_every_host_before_any_boot() -> None:
         " ; cp -rnT .kamal/apps/tb/assets/extracted/web-v2 .kamal/apps/tb/assets/volumes/web-v1 || true"
         " ; cp -rnT .kamal/apps/tb/assets/extracted/v1 .kamal/apps/tb/assets/volumes/web-v2 || true"
     ).replace("extracted/v1", "extracted/web-v1")
-    boot = graph.nodes["app.boot.web[10.254.0.11]"]["step"].rendered()
-    assert boot[-1] == (
+    stop_old = graph.nodes["app.stop_old.web[10.254.0.11]"]["step"].rendered()
+    assert stop_old[-1] == (
         "find .kamal/apps/tb/assets/extracted -maxdepth 1 -name 'web-*' ! -name web-v2"
         " -exec rm -rf '{}' + ; find .kamal/apps/tb/assets/volumes -maxdepth 1 -name 'web-*'"
         " ! -name web-v2 -exec rm -rf '{}' +"
@@ -240,7 +273,7 @@ def test_barrier_is_opened_once_for_every_boot_group() -> None:
     roles boot in turn by default, and side by side with parallel_roles."""
     h1, h2, _ = HOSTS
     serial = _three_roles(parallel=False, limit=1)
-    assert f"app.boot.web[{h2}]" in set(serial.predecessors(f"app.boot.jobs[{h2}]"))
+    assert f"app.stop_old.web[{h2}]" in set(serial.predecessors(f"app.boot.jobs[{h2}]"))
     parallel = _three_roles(parallel=True, limit=1)
     assert not _path(parallel, f"app.boot.web[{h2}]", f"app.boot.jobs[{h2}]")
     for graph in (serial, parallel):
@@ -294,3 +327,30 @@ def test_independent_steps_come_in_phase_order_not_name_order() -> None:
     for name, phase in (("a[h]", 5), ("b[h]", 1), ("c[h]", 3)):
         graph.add_node(name, step=Step(name, "h", "x", name, phase, ()))
     assert [s.id for s in ordered_steps(graph)] == ["b[h]", "c[h]", "a[h]"]
+
+
+def test_a_half_failed_deploy_converges_without_stopping_the_new_container() -> None:
+    """A deploy of v2 that failed after h1's new container served but before its old one
+    stopped leaves v1 (still the latest tag, so Kamal's current version) and v2 running. The
+    next deploy renames the running v2 out of the way, boots v2, stops v1 after it, and stops
+    the renamed container as stale: by its id, since its name now belongs to the new one."""
+    from dataclasses import replace
+
+    state = live("deployed-v1")
+    h1 = state.host("10.254.0.11")
+    v1 = next(c for c in h1.containers if c.name == "tb-web-v1")
+    v2 = replace(v1, id="f" * 64, name="tb-web-v2", image="10.254.0.2:5000/tb/app:v2",
+                 image_id="sha256:" + "e" * 64, created="2099-01-01T00:00:00Z")  # fmt: skip
+    state = replace(state, hosts=tuple(
+        replace(h, containers=(*h.containers, v2)) if h is h1 else h for h in state.hosts
+    ))  # fmt: skip
+    ids, graph = steps_of(example("v2"), state)
+    boot = graph.nodes["app.boot.web[10.254.0.11]"]["step"].rendered()
+    assert boot[0].startswith("docker rename tb-web-v2 tb-web-v2_replaced_")
+    stop_old = graph.nodes["app.stop_old.web[10.254.0.11]"]["step"].rendered()
+    assert stop_old == [
+        "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
+    ]
+    stale = graph.nodes["stale.remove[10.254.0.11]"]["step"].rendered()
+    assert stale == ["docker stop " + "f" * 12]
+    assert ids.index("stale.remove[10.254.0.11]") > ids.index("app.stop_old.web[10.254.0.11]")

@@ -81,7 +81,8 @@ def test_clean_up_error_pages_is_kamals() -> None:
         " -exec rm -rf {} +"
     )  # Kamal 2.11 clean_up_error_pages (kamal-internals.md 5.6)
     assert words(render(proxy_cmd.clean_up_error_pages(app))) == words(kamal)
-    step = operations.app_boot(app, app.roles[0], "10.254.0.11", {"container": "tb-web-v1"})
+    step = operations.app_stop_old(app, app.roles[0], "10.254.0.11", {"container": "tb-web-v1"})
+    assert step is not None  # after the old container stopped, as Kamal's stop_old_version
     assert render(proxy_cmd.clean_up_error_pages(app)) == render(step.commands[-1])  # type: ignore[arg-type]
 
 
