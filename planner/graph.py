@@ -7,10 +7,10 @@ exist is an error, never silently dropped.
 Order: lock first; per host docker → network → login → image pull; proxy before routes;
 accessories before the app; the primary role's first healthy new container before the other
 roles (Kamal's barrier opens before the old container stops: a boot is two steps, start and
-stop-old); the roles of a host one after another unless ``boot.parallel_roles``; ``boot.limit``
-groups one after another (with ``boot.wait``); deletes (accessories included), tagging and pruning after
-every boot; lock last. ``lexicographical_topological_sort`` on (phase, id) makes the order
-deterministic.
+stop-old); the roles of a host one after another unless ``boot.parallel_roles``;
+``boot.limit`` groups one after another (with ``boot.wait``); deletes (accessories included),
+tagging and pruning after every boot; lock last. ``lexicographical_topological_sort`` on
+(phase, id) makes the order deterministic.
 """
 
 from __future__ import annotations
