@@ -122,10 +122,7 @@ def _add_nodes(nodes: _Nodes) -> None:
                                     change.downtime, change.reasons[0], (change.address,)))  # fmt: skip
     for host in sorted({c.host for c in nodes.of("stale")}):
         stale = [c for c in nodes.of("stale") if c.host == host]
-        containers = tuple(
-            (str(dict(c.before).get("id") or c.name), str(dict(c.before).get("state")))
-            for c in stale
-        )
+        containers = tuple((str(dict(c.before)["id"]), str(dict(c.before)["state"])) for c in stale)
         nodes.add(op.stale_remove(app, host, containers, tuple(c.address for c in stale)))
     boot_hosts = sorted({nodes.steps[b].host for b in nodes.ids("app.boot")})
     for host in boot_hosts:

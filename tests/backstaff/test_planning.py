@@ -5,24 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LOADED = "import sys, {module}; print('networkx' in sys.modules)"
 
-
-def _networkx_loaded_by(module: str, then: str = "") -> str:
-    code = LOADED.format(module=module) if not then else f"import sys, {module}; {then}"
+def _networkx_loaded(then: str = "pass") -> str:
+    """Whether networkx is in a fresh interpreter's modules after importing the CLI and ``then``."""
+    code = f"import sys, backstaff.cli; {then}; print('networkx' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
 def test_the_cli_starts_without_networkx() -> None:
     """About 0.1 s of imports no command pays before it reads the hosts."""
-    assert _networkx_loaded_by("backstaff.cli") == "False"
+    assert _networkx_loaded() == "False"
 
 
 def test_networkx_is_loaded_meanwhile() -> None:
     then = (
         "from backstaff.planning import load_graph_library_meanwhile as load; load();"
         " import threading; [t.join() for t in threading.enumerate()"
-        " if t.name == 'import networkx']; print('networkx' in sys.modules)"
+        " if t.name == 'import networkx']"
     )
-    assert _networkx_loaded_by("backstaff.cli", then) == "True"
+    assert _networkx_loaded(then) == "True"
