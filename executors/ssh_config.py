@@ -7,14 +7,21 @@ the first file's directory), lines before any block as defaults, the first value
 winning inside blocks (``IdentityFile`` and ``CertificateFile`` accumulate), ``ProxyCommand``
 and ``ProxyJump`` overriding each other. This module is that reader; the connection decides
 which options apply (Kamal's own settings win, see executors/ssh.py).
+
+Every host of a run asks for its options, so each file's lines are read once per process (again
+when the file changes) and each pattern is compiled once: a fleet of hundreds of hosts read and
+parsed the same files, and rebuilt the same regular expressions, for every host.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
 import shlex
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,27 +93,12 @@ def _load(
 ) -> dict[str, Any]:
     file = os.path.abspath(os.path.expanduser(path))
     base_dir = base_dir or os.path.dirname(file)
-    try:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
+    entries = _entries(file)
+    if entries is None:
         return settings
     defaults: dict[str, Any] = {}
     matched = seen = False
-    for line in lines:
-        if re.match(r"^\s*(?:#.*)?$", line):
-            continue
-        assignment = re.match(r"^\s*(\S+)\s*=(.*)$", line)
-        if assignment:
-            key, raw = assignment[1], assignment[2].strip()
-        else:
-            parts = line.strip().split(None, 1)
-            if len(parts) < 2:
-                continue  # net-ssh skips a keyword without a value
-            key, raw = parts
-        key = key.lower()
-        text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
-        value = _typed(text)
+    for key, value in entries:
         if key == "host":
             patterns = str(value).split()
             negative = [p[1:] for p in patterns if p.startswith("!")]
@@ -145,6 +137,49 @@ def _load(
     return merged
 
 
+Entries = tuple[tuple[str, Any], ...]
+_read_lock = threading.Lock()
+_read: dict[str, tuple[tuple[int, int], Entries | None]] = {}
+
+
+def _entries(file: str) -> Entries | None:
+    """The file's keyword lines as (lowercase keyword, typed value), None when it cannot be
+    read; read again only when its modification time or size changed since the last read."""
+    try:
+        stat = os.stat(file)
+        signature = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return None
+    with _read_lock:
+        cached = _read.get(file)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            entries: Entries | None = tuple(_parse(handle.read()))
+    except OSError:
+        entries = None
+    with _read_lock:
+        _read[file] = (signature, entries)
+    return entries
+
+
+def _parse(text: str) -> Iterator[tuple[str, Any]]:
+    for line in text.splitlines():
+        if re.match(r"^\s*(?:#.*)?$", line):
+            continue
+        assignment = re.match(r"^\s*(\S+)\s*=(.*)$", line)
+        if assignment:
+            key, raw = assignment[1], assignment[2].strip()
+        else:
+            parts = line.strip().split(None, 1)
+            if len(parts) < 2:
+                continue  # net-ssh skips a keyword without a value
+            key, raw = parts
+        text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+        yield key.lower(), _typed(text)
+
+
 def _typed(text: str) -> Any:
     stripped = text.strip()
     if re.fullmatch(r"\d+", stripped):
@@ -157,8 +192,14 @@ def _typed(text: str) -> Any:
 
 
 def _matches(pattern: str, host: str) -> bool:
+    return _pattern(pattern).fullmatch(host) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """An ssh config pattern (``*``, ``?``, the rest literal, any case) as a regular expression."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, host, re.IGNORECASE) is not None
+    return re.compile(regex, re.IGNORECASE)
 
 
 def _match(condition: str, host: str) -> bool:

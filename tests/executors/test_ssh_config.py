@@ -3,6 +3,7 @@ on the loopback with Kamal's precedence (deploy.yml's ssh settings first)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -148,6 +149,33 @@ Host web1
 
 def test_missing_files_are_skipped(tmp_path: Path) -> None:
     assert lookup("web1", [str(tmp_path / "nothing")]).host_name is None
+
+
+def test_each_file_is_read_once_and_again_when_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of hosts ask for their options in one run: the file is read for the first
+    only, and read again once it changed (its size, or only its modification time)."""
+    config = tmp_path / "config"
+    config.write_text("Host web*\n  Port 2201\n")
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    ports = [lookup(f"web{n}", [str(config)]).port for n in range(50)]
+    assert ports == [2201] * 50 and opened.count(str(config)) == 1
+    config.write_text("Host web*\n  Port 2202\n")  # the same size
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 1_000_000))
+    assert lookup("web1", [str(config)]).port == 2202
+    config.write_text("Host web*\n  Port 22\n")  # another size
+    assert lookup("web1", [str(config)]).port == 22
+    assert opened.count(str(config)) == 3
+    config.unlink()
+    assert lookup("web1", [str(config)]).port is None
 
 
 # -- applied to a real sshd -----------------------------------------------------------------
