@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from backstaff.executors import ssh_idle
-from backstaff.executors.ssh import SshConnection, SshError
+from backstaff.executors.ssh import IDLE_WAKE_SECONDS, SshConnection, SshError
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
@@ -191,6 +191,21 @@ def test_the_connection_does_not_wait_for_acks(sshd: Sshd, tmp_path: Path) -> No
     with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
         assert ssh.run("echo in").stdout == "in\n"
         assert _no_delay(ssh) == 1
+
+
+def test_an_idle_connection_wakes_once_a_second_and_ends_at_close(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    """paramiko's thread of each connection woke ten times a second to check it should go on;
+    once connected it wakes once a second, and a close still ends it at once."""
+    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+        transport = ssh._client.get_transport()  # type: ignore[union-attr]
+        assert transport is not None and transport.sock.gettimeout() == IDLE_WAKE_SECONDS == 1.0
+        time.sleep(0.2)  # the thread is waiting for the host
+        closed = time.monotonic()
+    transport.join(0.5)
+    assert not transport.is_alive() and time.monotonic() - closed < 0.5
 
 
 def test_bind_address_from_the_ssh_config(sshd: Sshd, tmp_path: Path) -> None:
