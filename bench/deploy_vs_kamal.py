@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from precompile import compile_backstaff  # noqa: E402
+
 from tests import testbed  # noqa: E402
 
 EXAMPLE = ROOT / "fixtures" / "example"
@@ -159,6 +161,7 @@ def main() -> int:
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise SystemExit(f"unknown config {unknown[0]} (known: {', '.join(CONFIGS)})")
+    compile_backstaff()
     load = os.getloadavg()
     bed = testbed.up(3)
     tables = []

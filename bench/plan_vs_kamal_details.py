@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from precompile import compile_backstaff  # noqa: E402
+
 from tests import testbed  # noqa: E402
 
 EXAMPLE = ROOT / "fixtures" / "example"
@@ -45,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    compile_backstaff()
     bed = testbed.up(3)
     if "tb-web-v1" not in bed.docker(bed.hosts[0], "ps", "--format", "{{.Names}}"):
         subprocess.run(["kamal", "setup", "-P", "--version=v1"], cwd=EXAMPLE, check=True,
