@@ -112,10 +112,16 @@ def plan_wall(
             raise SystemExit(
                 f"plan exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
             )
-    client = (_children_cpu() - children) / runs
-    everything = (machine_cpu() - machine) / runs
+    client, rest = cpu_per_run(children, machine, runs)
     per_host = {(h.commands_run() - before[h.name]) / runs for h in hosts}
-    return statistics.median(times), per_host, client, everything - client
+    return statistics.median(times), per_host, client, rest
+
+
+def cpu_per_run(children: float, machine: float, runs: int) -> tuple[float, float]:
+    """CPU seconds per run since ``_children_cpu()`` and ``machine_cpu()`` read ``children``
+    and ``machine``: the tool's (this process's children), and everything else's."""
+    client = (_children_cpu() - children) / runs
+    return client, (machine_cpu() - machine) / runs - client
 
 
 def _children_cpu() -> float:
@@ -142,8 +148,7 @@ def kamal_details(directory: Path, runs: int) -> tuple[float, float, float]:
         if done.returncode != 0:
             raise SystemExit(f"kamal details exited {done.returncode}:\n"
                              f"{done.stdout[-2000:]}{done.stderr[-2000:]}")  # fmt: skip
-    client = (_children_cpu() - children) / runs
-    return statistics.median(times), client, (machine_cpu() - machine) / runs - client
+    return (statistics.median(times), *cpu_per_run(children, machine, runs))
 
 
 def gather_in_process(config: Path, runs: int) -> tuple[float, int, int]:
