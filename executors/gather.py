@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, NewKeyCallback, SshConnection, SshError
-from backstaff.planner.facts import gather_script
+from backstaff.planner.facts import frame_answer, gather_script
 from backstaff.planner.live import LiveHost, LiveState, parse_host
 from backstaff.planner.model import App, SshSettings
 
@@ -83,7 +83,7 @@ def gather(app: App, hosts: Iterable[str], pool: ConnectionPool) -> LiveState:
             result = pool.get(host).run(gather_script(app, host, token), timeout=120)
         except SshError as exc:
             return LiveHost(host, error=str(exc).removeprefix(f"{host}: "))
-        return parse_host(host, result.stdout)
+        return parse_host(host, frame_answer(result.stdout, result.stderr, token))
 
     if not hosts:
         return LiveState(())

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backstaff.planner.facts import CONTENT, MARKER, NETWORK, gather_script
+from backstaff.planner.facts import CONTENT, MARKER, NETWORK, frame_answer, gather_script
 from backstaff.planner.live import UNREADABLE_LOCK, LiveHost, parse_host, split_sections
 from tests.conftest import FIXTURES
 from tests.planner.gather_output import kamal_lock_file
@@ -89,7 +89,9 @@ def _lock(home: Path, details_file: bytes | None) -> None:
         (lock / "details").write_bytes(details_file)
 
 
-def _gather(shell: list[str], home: Path) -> LiveHost:
+def _gather(shell: list[str], home: Path, greeting: str = "") -> LiveHost:
+    """The script run by ``shell`` in ``home``, after ``greeting`` (what a login shell's
+    rc files print), its answer framed and parsed as the gather does."""
     app = example()
     assert app.primary_host is not None
     env = {
@@ -100,7 +102,7 @@ def _gather(shell: list[str], home: Path) -> LiveHost:
     }
     (home.parent / "replies" / "calls").write_text("")
     done = subprocess.run(
-        [*shell, "-c", gather_script(app, app.primary_host, "t0ken")],
+        [*shell, "-c", greeting + gather_script(app, app.primary_host, "t0ken")],
         cwd=home, env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -111,7 +113,8 @@ def _gather(shell: list[str], home: Path) -> LiveHost:
         container, image = line.split()
         assert f" {container} " in inspected and f" {image} " in inspected
     assert inspected.endswith(f" {app.latest_image} {NETWORK}")
-    return parse_host(app.primary_host, done.stdout.decode("utf-8", "replace"))
+    stdout, stderr = (stream.decode("utf-8", "replace") for stream in (done.stdout, done.stderr))
+    return parse_host(app.primary_host, frame_answer(stdout, stderr, "t0ken"))
 
 
 def _assert_recorded_state(host: LiveHost, clear_env: bool = True) -> None:
@@ -183,3 +186,42 @@ def test_any_lock_message_by_the_real_shell(
     host = _gather(["sh"], home)
     _assert_recorded_state(host)
     assert host.lock is not None and host.lock.details == details.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_what_a_login_shell_prints_first_is_no_part_of_the_answer(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """rc files that print on stdout and stderr (a greeting, a warning), even lines that look
+    like sections: they come before the script's first marker, in no section."""
+    home = _host(tmp_path)
+    greeting = f"echo 'Welcome'; echo '{MARKER} lock'; echo '|!held' >&2; echo '{MARKER} end' >&2\n"
+    host = _gather(shell, home, greeting)
+    _assert_recorded_state(host)
+    assert host.lock is None and host.routes == parse_host("h", RECORDED.read_text()).routes
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_registry_login_is_counted_by_the_shell(shell: list[str], tmp_path: Path) -> None:
+    """As ``grep -c`` would count the lines naming the registry, the last one without its line
+    break too; no docker config, or one naming another registry (or this one's name as a
+    pattern would match it), is logged out."""
+    home = _host(tmp_path)
+    config = home / ".docker/config.json"
+    config.write_text(
+        '{\n\t"auths": {\n\t\t"10.254.0.2:5000": {\n\t\t\t"auth": "eA=="\n\t\t}\n\t}\n}'
+    )
+    assert _gather(shell, home).registry_login is True
+    config.write_text('{"auths": {"10.254.0.2:5000": {}}, "credHelpers": {"10.254.0.2:5000": "x"}}')
+    assert _gather(shell, home).registry_login is True
+    for other in (
+        '{"auths": {"10x254x0x2:5000": {}}}\n',
+        '{"auths": {"10.254.0.2:50000": {}}}\n',
+        "",
+    ):
+        config.write_text(other)
+        assert _gather(shell, home).registry_login is False
+    config.unlink()
+    assert _gather(shell, home).registry_login is False
+    config.mkdir()
+    assert _gather(shell, home).registry_login is False

@@ -10,8 +10,8 @@ import pytest
 from backstaff.executors.config_files import load
 from backstaff.executors.gather import ConnectionPool
 from backstaff.planner.desired import build_desired
-from backstaff.planner.facts import gather_script
-from backstaff.planner.live import parse_host
+from backstaff.planner.facts import frame_answer, gather_script
+from backstaff.planner.live import parse_host, split_sections
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -42,7 +42,9 @@ def test_three_docker_calls_at_most_and_the_state_docker_reports(
             assert answer.ok and testbed.command_counts()[host.name] == before + 1
             calls = connection.run(f"cat {CALLS}").stdout.splitlines()
             assert 1 <= len(calls) <= 3, calls
-            state = parse_host(host.address, answer.stdout)
+            framed = frame_answer(answer.stdout, answer.stderr, "t0ken")
+            assert "proxy" in split_sections(framed)  # on stderr, through the real sshd
+            state = parse_host(host.address, framed)
             assert state.error is None and state.networks == ("kamal",)
             ids = testbed.docker(host, "ps", "-aq", "--no-trunc").split()
             assert sorted(c.id for c in state.containers) == sorted(ids)

@@ -1,5 +1,6 @@
-"""What the gather script prints, modelled for pure tests: ``script_output`` frames sections
-exactly as ``planner/facts.py``'s script does (``m`` then ``printf '%s\\n' | q``), and
+"""What the gather script prints, modelled for pure tests: ``script_output`` prints sections
+as ``planner/facts.py``'s script does (``m`` then the section's lines; the proxy's section on
+stderr) and frames them with the real ``frame_answer``, as the gather does; and
 ``kamal_lock_file`` is the lock details file as Kamal writes it (Base64, wrapped at 60)."""
 
 from __future__ import annotations
@@ -8,20 +9,26 @@ import base64
 import textwrap
 from collections.abc import Mapping
 
-from backstaff.planner.facts import CONTENT, MARKER
+from backstaff.planner.facts import frame_answer
 from backstaff.planner.live import split_sections
 from tests.conftest import FIXTURES
 
 LOCK_HOST = FIXTURES / "live" / "lock-held" / "10.254.0.11.txt"
 
 
+TOKEN = "m0d3lt0k3n"  # the model's run token; a real run's is random
+
+
 def script_output(sections: Mapping[str, str]) -> str:
-    """Each section's text as ``$(…)`` captures it (trailing line breaks dropped), framed."""
-    out = []
+    """Each section's text as ``$(…)`` captures it (trailing line breaks dropped), printed
+    with the script's marker lines, then framed as the gather frames a real answer."""
+    streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
     for name, text in sections.items():
         lines = text.rstrip("\n").split("\n")
-        out.append(f"\n{MARKER} {name}\n" + "".join(f"{CONTENT}{line}\n" for line in lines))
-    return "".join(out) + f"\n{MARKER} end\n"
+        printed = f"\n@@{TOKEN}@@ {name}\n" + "".join(f"{line}\n" for line in lines)
+        streams["stderr" if name == "proxy" else "stdout"].append(printed)
+    stdout = "".join(streams["stdout"]) + f"\n@@{TOKEN}@@ end\n"
+    return frame_answer(stdout, "".join(streams["stderr"]), TOKEN)
 
 
 def kamal_lock_file(details: bytes) -> str:

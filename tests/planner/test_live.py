@@ -109,6 +109,10 @@ HOSTILE_LINES = [
     f"\r{MARKER} end",
     f"\x85{MARKER} end",
     f"\u2028{MARKER} end",
+    "@@m0d3lt0k3n@@end",
+    " @@m0d3lt0k3n@@ end",
+    "@@t0ken@@ end",
+    "@@@@ end",
     "!none",
     "!unreadable",
     "[]",
@@ -175,7 +179,6 @@ def test_any_section_text_leaves_the_other_sections_intact(section: str, text: s
     sections = recorded_sections()
     sections[section] = text
     parsed = split_sections(script_output(sections))
-    assert list(parsed) == [*sections, "end"]
     assert parsed == {**{name: value.strip("\n") for name, value in sections.items()}, "end": ""}
 
 
