@@ -40,6 +40,7 @@ from backstaff.executors.ssh_config import HostOptions
 from backstaff.executors.ssh_options import (
     PREFERRED,
     agent_keys,
+    cipher_order,
     configure_logging,
     disabled_algorithms,
     dns_message,
@@ -435,6 +436,7 @@ class SshConnection:
                     sock=sock,
                     disabled_algorithms={k: v for k, v in disabled_all.items() if v} or None,
                     compress=options.compression,
+                    transport_factory=_asking_for(cipher_order(options.ciphers)),
                 )
             except paramiko.SSHException:
                 if not _authenticate(client, settings.user, extra):
@@ -752,6 +754,18 @@ def _network_reason(exc: BaseException, timeout: float) -> str:
         return "no route to host"
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return reason[0].lower() + reason[1:]
+
+
+def _asking_for(ciphers: tuple[str, ...]) -> Callable[..., paramiko.Transport]:
+    """paramiko's Transport, asking for ``ciphers`` in this order (its public security
+    options; what ``disabled_algorithms`` removes stays removed)."""
+
+    def transport(sock: Any, **options: Any) -> paramiko.Transport:
+        made = paramiko.Transport(sock, **options)
+        made.get_security_options().ciphers = ciphers
+        return made
+
+    return transport
 
 
 def _authenticate(client: paramiko.SSHClient, user: str, keys: list[paramiko.PKey]) -> bool:

@@ -241,6 +241,27 @@ def test_ciphers_limit_what_is_negotiated(sshd: Sshd, tmp_path: Path) -> None:
         assert (transport.local_cipher, transport.local_mac) == ("aes128-ctr", "hmac-sha2-512")
 
 
+@pytest.mark.parametrize(
+    ("ciphers", "negotiated"),
+    [
+        (None, "aes128-gcm@openssh.com"),  # paramiko's own order would give aes128-ctr
+        ("aes256-ctr,aes128-gcm@openssh.com", "aes256-ctr"),  # the config's order, as ssh's
+        ("^aes192-ctr", "aes192-ctr"),
+        ("-aes128-gcm@openssh.com", "aes256-gcm@openssh.com"),
+    ],
+)
+def test_ciphers_are_asked_for_in_order(
+    sshd: Sshd, tmp_path: Path, ciphers: str | None, negotiated: str
+) -> None:
+    config = _config(tmp_path, sshd, f"  Ciphers {ciphers}\n" if ciphers else "")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with SshConnection("web", settings, known_hosts=tmp_path / "kh") as ssh:
+        transport = ssh._client.get_transport()  # type: ignore[union-attr]
+        assert transport is not None
+        assert (transport.local_cipher, transport.remote_cipher) == (negotiated, negotiated)
+        assert ssh.run("head -c 100000 /dev/zero | wc -c").stdout.strip() == "100000"
+
+
 def test_public_key_authentication_off_is_refused(sshd: Sshd, tmp_path: Path) -> None:
     config = _config(tmp_path, sshd, "  PubkeyAuthentication no\n")
     settings = SshSettings(port=sshd.port, config=(str(config),))

@@ -16,6 +16,7 @@ import pytest
 
 from backstaff.executors import ssh_idle
 from backstaff.executors.ssh import IDLE_WAKE_SECONDS, SshConnection, SshError
+from backstaff.executors.ssh_options import PREFERRED, cipher_order
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
@@ -218,3 +219,20 @@ def test_bind_address_from_the_ssh_config(sshd: Sshd, tmp_path: Path) -> None:
                        timeout=10) as ssh:  # fmt: skip
         assert ssh.run("echo $SSH_CONNECTION").stdout.split()[0] == "127.0.0.2"
         assert _no_delay(ssh) == 1
+
+
+def test_cipher_order() -> None:
+    """AES-GCM first by default, then paramiko's order; a config's list in its own order."""
+    default = cipher_order(None)
+    assert default[:2] == ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+    assert sorted(default) == sorted(PREFERRED["ciphers"])
+    assert default[2:] == tuple(c for c in PREFERRED["ciphers"] if "-gcm@" not in c)
+    assert cipher_order(("aes256-ctr", "aes128-ctr", "aes256-ctr")) == ("aes256-ctr", "aes128-ctr")
+    assert cipher_order(("^aes256-ctr,aes128-cbc",)) == (
+        "aes256-ctr", "aes128-cbc", *(c for c in default if c not in ("aes256-ctr", "aes128-cbc"))
+    )  # fmt: skip
+    assert cipher_order(("+aes128-cbc",)) == cipher_order(("-aes128-ctr",)) == default
+    # Names paramiko does not know are not asked for; none it knows: the default (and the
+    # config's list, as disabled algorithms, leaves nothing: the connection fails, as before).
+    assert cipher_order(("chacha20-poly1305@openssh.com", "aes128-ctr")) == ("aes128-ctr",)
+    assert cipher_order(("chacha20-poly1305@openssh.com",)) == default
