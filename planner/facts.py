@@ -93,7 +93,7 @@ def gather_script(app: App, host: str, token: str) -> str:
         # The proxy's routes, at the same time as the containers (in the background).
         "  { m proxy; if o=$(docker exec kamal-proxy kamal-proxy list 2>&1); then printf '%s\\n' \"$o\";"
         " else case $o in *'No such container'*|*'is not running'*) echo '!not-running';;"
-        " *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } >&3 &",
+        " *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } >&3 & b=$!",
         "  if p=$(docker ps -a --no-trunc --format '{{.ID}} {{.Image}}'); then",
         "    m docker; echo answering",
         # Ids and the images they run: a reference docker still resolves to the container's
@@ -107,7 +107,8 @@ def gather_script(app: App, host: str, token: str) -> str:
         "    set +f",
         "  else m docker; echo '!daemon-down'; fi",
         *(f"  {line}" for line in common),
-        "  wait",
+        # That job only: a job the login shell's rc files left running is not waited for.
+        '  wait "$b"',
         "else",
         "  m docker; echo '!missing'",
         *(f"  {line}" for line in common),

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -225,3 +226,16 @@ def test_the_registry_login_is_counted_by_the_shell(shell: list[str], tmp_path: 
     assert _gather(shell, home).registry_login is False
     config.mkdir()
     assert _gather(shell, home).registry_login is False
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_job_the_login_shell_left_running_is_not_waited_for(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """The script waits for its own background read of the proxy, not for every job."""
+    home = _host(tmp_path)
+    started = time.monotonic()
+    host = _gather(shell, home, "sleep 20 >/dev/null 2>&1 &\n")
+    assert time.monotonic() - started < 10
+    _assert_recorded_state(host)
+    assert host.routes == parse_host("h", RECORDED.read_text()).routes and host.routes
