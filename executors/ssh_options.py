@@ -97,6 +97,9 @@ PREFERRED: dict[str, tuple[str, ...]] = {
     for kind in ("ciphers", "macs", "keys")
 }
 
+# AES-GCM first, then the rest in paramiko's order (see cipher_order).
+DEFAULT_CIPHERS = tuple(sorted(PREFERRED["ciphers"], key=lambda name: "-gcm@" not in name))
+
 
 def cipher_order(listed: tuple[str, ...] | None) -> tuple[str, ...]:
     """The ciphers to ask for, first preferred first. An ssh config's ``Ciphers`` list is asked
@@ -106,7 +109,7 @@ def cipher_order(listed: tuple[str, ...] | None) -> tuple[str, ...]:
     encrypt-and-MAC mode (computed over the plain text, which ssh-audit flags), and its tag is
     checked inside ``cryptography`` instead of byte by byte in Python: about 8% less of the
     client's CPU a connection. A server without GCM gets CTR as before."""
-    default = tuple(sorted(PREFERRED["ciphers"], key=lambda name: "-gcm@" not in name))
+    default = DEFAULT_CIPHERS
     text = ",".join(listed or ())
     if not text or text.startswith(("+", "-")):
         return default
