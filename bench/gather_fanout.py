@@ -93,28 +93,25 @@ def machine_cpu() -> float:
     return sum(int(f) for f in fields[:3]) / os.sysconf("SC_CLK_TCK")
 
 
-def plan_wall(
-    directory: Path, hosts: list[simhosts.SimHost], runs: int
+def plan_run(
+    directory: Path, hosts: list[simhosts.SimHost]
 ) -> tuple[float, set[float], float, float]:
-    """Median wall time of the CLI, the SSH commands per host per run (as a set), and the CPU
-    seconds per run of the CLI process and of everything else (the simulated hosts)."""
+    """One run of the CLI: its wall time, the SSH commands it ran per host (as a set), and the
+    CPU seconds of the CLI process and of everything else (the simulated hosts)."""
     command = [sys.executable, "-m", "backstaff", "--known-hosts",
                str(simhosts.STATE / "known_hosts"), "--no-trust-new-hosts", "--version", "v1",
                "plan", "--detailed-exitcode"]  # fmt: skip
     before = {h.name: h.commands_run() for h in hosts}
-    times = []
     children, machine = _children_cpu(), machine_cpu()
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=directory, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:  # 0 = no changes: the simulated fleet runs v1 as configured
-            raise SystemExit(
-                f"plan exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            )
-    client, rest = cpu_per_run(children, machine, runs)
-    per_host = {(h.commands_run() - before[h.name]) / runs for h in hosts}
-    return statistics.median(times), per_host, client, rest
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=directory, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:  # 0 = no changes: the simulated fleet runs v1 as configured
+        raise SystemExit(
+            f"plan exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    per_host = {float(h.commands_run() - before[h.name]) for h in hosts}
+    return (wall, per_host, *cpu_since(children, machine))
 
 
 def in_turns(
@@ -127,17 +124,17 @@ def in_turns(
     for round_ in range(runs):
         for tool in ("plan", "kamal") if round_ % 2 == 0 else ("kamal", "plan"):
             if tool == "plan":
-                plans.append(plan_wall(directory, hosts, 1))
+                plans.append(plan_run(directory, hosts))
             else:
-                kamals.append(kamal_details(directory, 1))
+                kamals.append(kamal_details_run(directory))
     return plans, kamals
 
 
-def cpu_per_run(children: float, machine: float, runs: int) -> tuple[float, float]:
-    """CPU seconds per run since ``_children_cpu()`` and ``machine_cpu()`` read ``children``
-    and ``machine``: the tool's (this process's children), and everything else's."""
-    client = (_children_cpu() - children) / runs
-    return client, (machine_cpu() - machine) / runs - client
+def cpu_since(children: float, machine: float) -> tuple[float, float]:
+    """CPU seconds since ``_children_cpu()`` and ``machine_cpu()`` read ``children`` and
+    ``machine``: the tool's (this process's children), and everything else's."""
+    client = _children_cpu() - children
+    return client, machine_cpu() - machine - client
 
 
 def _children_cpu() -> float:
@@ -145,8 +142,8 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def kamal_details(directory: Path, runs: int) -> tuple[float, float, float]:
-    """Median wall time of `kamal details` on the same fleet, and the CPU seconds per run of
+def kamal_details_run(directory: Path) -> tuple[float, float, float]:
+    """One run of `kamal details` on the same fleet: its wall time, and the CPU seconds of
     Kamal and of everything else (the simulated hosts)."""
     # Kamal (net-ssh) checks host keys against ~/.ssh/known_hosts: a home of its own that knows
     # this fleet's keys (made anew by each `simhosts.up`), so that the user's is left alone.
@@ -154,17 +151,15 @@ def kamal_details(directory: Path, runs: int) -> tuple[float, float, float]:
     (home / ".ssh").mkdir(parents=True, exist_ok=True)
     shutil.copy(simhosts.STATE / "known_hosts", home / ".ssh" / "known_hosts")
     env = {**os.environ, "HOME": str(home)}
-    times = []
     children, machine = _children_cpu(), machine_cpu()
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(KAMAL + ["details"], cwd=directory, capture_output=True, text=True,
-                              env=env)  # fmt: skip
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"kamal details exited {done.returncode}:\n"
-                             f"{done.stdout[-2000:]}{done.stderr[-2000:]}")  # fmt: skip
-    return (statistics.median(times), *cpu_per_run(children, machine, runs))
+    start = time.perf_counter()
+    done = subprocess.run(KAMAL + ["details"], cwd=directory, capture_output=True, text=True,
+                          env=env)  # fmt: skip
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"kamal details exited {done.returncode}:\n"
+                         f"{done.stdout[-2000:]}{done.stderr[-2000:]}")  # fmt: skip
+    return (wall, *cpu_since(children, machine))
 
 
 def gather_in_process(config: Path, runs: int) -> tuple[float, int, int]:
