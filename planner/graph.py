@@ -113,6 +113,7 @@ def _add_nodes(nodes: _Nodes) -> None:
         target = dict(change.after)["target"].rsplit(":", 1)[0]
         nodes.add(op.route(app, roles[change.name], change.host, target, (change.address,)))
     nodes.collect("boots", "every boot done", list(nodes.boot_end.values()), 9)
+    nodes.collect("booted", "every new container up", nodes.ids("app.boot"), 9)
     for change in nodes.of("app"):
         if change.action is Action.DELETE:
             before = dict(change.before)
@@ -231,6 +232,8 @@ def _barrier(nodes: _Nodes, step: Step) -> list[str]:
         return nodes.ids("accessory.boot")
     if name == "boots":
         return list(nodes.boot_end.values())
+    if name == "booted":
+        return nodes.ids("app.boot")
     if name == "assets":
         return nodes.ids("assets.prepare")
     kind, _, number = name.partition(".")
@@ -246,13 +249,22 @@ def _boot_wait(nodes: _Nodes, step: Step) -> list[str]:
 
 
 def _prune(nodes: _Nodes, step: Step) -> list[str]:
+    """After the host's old containers stopped: the tag no longer waits for them."""
     h = step.host
-    return (nodes.ids("image.tag_latest", h) + nodes.ids("app.remove", h)
+    stops = [nodes.boot_end[b] for b in nodes.ids("app.boot", h)]
+    return (nodes.ids("image.tag_latest", h) + stops + nodes.ids("app.remove", h)
             + nodes.ids("stale.remove", h) + nodes.ids("accessory.remove", h))  # fmt: skip
 
 
 def _after_boots(nodes: _Nodes, step: Step) -> list[str]:
     return nodes.collected["boots"]
+
+
+def _after_new_containers(nodes: _Nodes, step: Step) -> list[str]:
+    """``latest`` is tagged once every new container is up, while the old ones stop: Kamal
+    tags after its boots, stops included, but a stop changes nothing the tag depends on, and
+    the last role's stop (up to ``docker stop``'s wait) is then not followed by the tag."""
+    return nodes.collected["booted"]
 
 
 def _none(nodes: _Nodes, step: Step) -> list[str]:
@@ -277,7 +289,7 @@ EDGES: dict[str, Rule] = {
     "wait": _boot_wait,
     "route": lambda n, s: n.ids("proxy.boot", s.host),
     "delete": _after_boots,  # app, stale and accessory removals: after every boot
-    "tag": _after_boots,
+    "tag": _after_new_containers,
     "prune": _prune,
     "lock": _none,
 }

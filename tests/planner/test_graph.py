@@ -90,7 +90,7 @@ def test_boot_step_commands_in_kamal_order() -> None:
 def test_the_primary_barrier_opens_before_the_old_containers_stop() -> None:
     """Kamal's Boot#run: release_barrier, then stop_old_version. The other roles wait for the
     primary role's new container, not for its old one to stop; what comes after every boot
-    (tagging, pruning, removals) and the next role on a host wait for the stops too."""
+    (pruning, removals) and the next role on a host wait for the stops too."""
     ids, graph = steps_of(example("v2"), live("deployed-v1"))
     barrier = set(graph.predecessors("barrier.primary.1[local]"))
     assert barrier == {"app.boot.web[10.254.0.11]", "app.boot.web[10.254.0.12]"}
@@ -104,6 +104,23 @@ def test_the_primary_barrier_opens_before_the_old_containers_stop() -> None:
     _, graph = steps_of(example("v2", one_host), live("deployed-v1"))
     workers = set(graph.predecessors("app.boot.workers[10.254.0.11]"))
     assert "app.stop_old.web[10.254.0.11]" in workers  # the host's roles one after another
+
+
+def test_latest_is_tagged_while_the_old_containers_stop_and_pruned_after() -> None:
+    """The tag waits for every new container, not for the old ones' stops (the last role's
+    ``docker stop`` is then not followed by the tag); a host's prune waits for its stops."""
+    _, graph = steps_of(example("v2"), live("deployed-v1"))
+    for host in HOSTS:
+        tag = f"image.tag_latest[{host}]"
+        assert set(graph.predecessors(tag)) == {"barrier.booted[local]"}
+        assert not any(a.startswith("app.stop_old") for a in nx.ancestors(graph, tag))
+        assert nx.ancestors(graph, tag) >= {b for b in graph if b.startswith("app.boot")}
+    assert set(graph.predecessors("prune[10.254.0.13]")) == {
+        "image.tag_latest[10.254.0.13]", "app.stop_old.workers[10.254.0.13]"
+    }  # fmt: skip
+    assert nx.ancestors(graph, "lock.release[10.254.0.11]") >= {
+        "app.stop_old.workers[10.254.0.13]", "prune[10.254.0.13]"
+    }  # fmt: skip
 
 
 def test_boot_groups_wait_for_the_stops_of_the_group_before() -> None:
