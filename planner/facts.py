@@ -18,8 +18,9 @@ Docker is asked three times at most, whatever runs on the host (each ``docker`` 
 (one JSON object a line), and ``docker exec kamal-proxy kamal-proxy list`` for the routes,
 run at the same time as the other two, in the background, its section on the command's
 stderr (the rest's stderr goes to ``/dev/null``). No temporary file, named pipe or pipeline is
-made, and the registry login is counted by the shell itself: on a host whose ``docker`` is
-cheap, the processes the script starts are what it costs.
+made; the registry login is counted and the env files' names are read by the shell itself, with
+one ``sha256sum`` and one ``stat`` for all the env files: on a host whose ``docker`` is cheap,
+the processes the script starts are what it costs.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ def _common_sections(app: App, host: str) -> list[str]:
         '[ $# -eq 0 ] || sha256sum -- "$@"',
         # The env files' variable NAMES (never a value) and when each was written: what a
         # container got from an env file rather than from --env (see live.parse_envkeys).
+        # One `stat` for every file's date, a line each; the names are read by the shell.
         "m envkeys",
-        # (sed joins the names on one line: one process a file, and stat the other)
-        'for f in "$@"; do'
-        " if k=$(sed -n '/^[A-Za-z_][A-Za-z0-9_]*=/{s/=.*//;H;};${x;s/\\n/ /g;p;}' \"$f\");"
-        ' then printf \'%s %s%s\\n\' "$(stat -c %Y "$f")" "$f" "$k";'
-        ' else echo "!unreadable $f"; fi; done',
+        'if [ $# -gt 0 ]; then if t=$(stat -c %Y -- "$@"); then for f in "$@"; do k=\'\'',
+        '  if while IFS= read -r l || [ -n "$l" ]; do case $l in [A-Za-z_]*=*) n=${l%%=*};'
+        ' case $n in *[!A-Za-z0-9_]*) ;; *) k="$k $n";; esac;; esac; done < "$f"',
+        '  then printf \'%s %s%s\\n\' "${t%%[!0-9]*}" "$f" "$k"; else echo "!unreadable $f"; fi',
+        # the next file's date: what follows the first line break
+        "  case $t in *[!0-9]*) t=${t#*[!0-9]};; esac; done; else echo '!unreadable'; fi; fi",
     ]
     if host == app.primary_host:
         lock = app.lock_directory

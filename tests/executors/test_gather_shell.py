@@ -95,6 +95,13 @@ def _gather(shell: list[str], home: Path, greeting: str = "") -> LiveHost:
     rc files print), its answer framed and parsed as the gather does."""
     app = example()
     assert app.primary_host is not None
+    return parse_host(app.primary_host, _answer(shell, home, greeting))
+
+
+def _answer(shell: list[str], home: Path, greeting: str = "") -> str:
+    """The script's answer, framed as the gather frames it (``split_sections`` reads it)."""
+    app = example()
+    assert app.primary_host is not None
     env = {
         "PATH": f"{home.parent / 'bin'}:{os.environ['PATH']}",
         "HOME": str(home),
@@ -115,7 +122,7 @@ def _gather(shell: list[str], home: Path, greeting: str = "") -> LiveHost:
         assert f" {container} " in inspected and f" {image} " in inspected
     assert inspected.endswith(f" {app.latest_image} {NETWORK}")
     stdout, stderr = (stream.decode("utf-8", "replace") for stream in (done.stdout, done.stderr))
-    return parse_host(app.primary_host, frame_answer(stdout, stderr, "t0ken"))
+    return frame_answer(stdout, stderr, "t0ken")
 
 
 def _assert_recorded_state(host: LiveHost, clear_env: bool = True) -> None:
@@ -239,3 +246,33 @@ def test_a_job_the_login_shell_left_running_is_not_waited_for(
     assert time.monotonic() - started < 10
     _assert_recorded_state(host)
     assert host.routes == parse_host("h", RECORDED.read_text()).routes and host.routes
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_env_files_names_and_dates_are_read_by_the_shell(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """Each env file's variable names (a name, then ``=``, at the start of a line; never a
+    value) and its date, one ``stat`` for every file: lines that only look like variables,
+    CRLF line ends, a last line without its line break, values holding ``=``, names and
+    NULs; a directory named like an env file is none. The names are the ones ``sed`` found
+    before (``^[A-Za-z_][A-Za-z0-9_]*=``)."""
+    home = _host(tmp_path)
+    web = home / ENV_FILE
+    web.write_bytes(
+        b"SECRET_TOKEN=a=b=c\n_UNDER_1=x\r\nexport NOT_THIS=1\n NOT_INDENTED=1\n1NOT=1\n"
+        b"NOT-DASHED=1\n# COMMENT=1\n\nNOT_ASSIGNED\nVALUE_NAMES=OTHER=1 $(x) `y`\n"
+        b"NUL_IN_VALUE=a\x00b\nLAST=no line break"
+    )
+    cache = home / ".kamal/apps/tb/env/accessories/tb-cache.env"
+    cache.parent.mkdir(parents=True)
+    cache.write_text("CACHE_PASSWORD=p\n")
+    (home / ".kamal/apps/tb/env/roles/dir.env").mkdir()
+    os.utime(web, (1_700_000_000, 1_700_000_000))
+    os.utime(cache, (1_700_000_042, 1_700_000_042))
+    section = split_sections(_answer(shell, home))["envkeys"].splitlines()
+    assert sorted(section) == [
+        f"1700000000 {ENV_FILE} SECRET_TOKEN _UNDER_1 VALUE_NAMES NUL_IN_VALUE LAST",
+        "1700000042 .kamal/apps/tb/env/accessories/tb-cache.env CACHE_PASSWORD",
+    ]
+    assert "a=b=c" not in _answer(shell, home)
