@@ -86,9 +86,20 @@ def nested(types: list[str], doc: str = "") -> Rule:
 
 def check(value: Any, rule: Rule, path: str) -> list[ConfigError]:
     """Validate ``value`` against ``rule``; errors are addressed under ``path``."""
-    validator = KamalValidator({"v": rule})
+    key = repr(rule)  # plain data: equal rules share a validator
+    validator = _idle.pop(key, None)  # taken while in use, so no two callers share one
+    if validator is None:
+        validator = KamalValidator({"v": rule})
     validator.validate({"v": value})
-    return _translate(validator, rule, value, path)
+    errors = _translate(validator, rule, value, path)
+    _idle[key] = validator
+    return errors
+
+
+# Validators not in use, by rule: Cerberus checks a schema each time a validator is made for it
+# (about 0.5 ms), and a config checks the same rule once per host entry. A validator keeps
+# nothing from one ``validate`` to the next.
+_idle: dict[str, KamalValidator] = {}
 
 
 def _translate(validator: KamalValidator, rule: Rule, value: Any, path: str) -> list[ConfigError]:
