@@ -8,7 +8,7 @@ from typing import Any
 from backstaff.schemas import env as env_schema
 from backstaff.schemas import proxy as proxy_schema
 from backstaff.schemas import registry as registry_schema
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.servers import RESTART_MESSAGE, labels_not_reserved
 from backstaff.schemas.validator import array, check, free_hash, nested, section, text
 
@@ -88,7 +88,7 @@ def validate_one(value: Any, path: str) -> list[ConfigError]:
     if sum(1 for key in PLACEMENT_KEYS if key in value) != 1:
         errors.append(ConfigError(path, PLACEMENT_MESSAGE))
     if not value.get("image"):
-        errors.append(ConfigError(join(path, "image"), "is required"))
+        errors.append(stricter(join(path, "image"), "is required"))
     if "port" in value:
         errors += _check_port(value["port"], join(path, "port"))
     errors += labels_not_reserved(value.get("labels") or {}, join(path, "labels"))
@@ -109,7 +109,7 @@ def validate_one(value: Any, path: str) -> list[ConfigError]:
 def _check_port(port: Any, path: str) -> list[ConfigError]:
     match = None if isinstance(port, bool) else PORT.match(str(port))
     if not match or any(p and not 0 < int(p) < 65536 for p in match.groups()[:2]):
-        return [ConfigError(path, f"invalid port '{port}', use PORT or [IP:]HOST_PORT:PORT")]
+        return [stricter(path, f"invalid port '{port}', use PORT or [IP:]HOST_PORT:PORT")]
     return []
 
 
@@ -117,7 +117,7 @@ def _check_mount(mount: Any, path: str) -> list[ConfigError]:
     if isinstance(mount, dict):
         errors = check(mount, MOUNT, path)
         missing = [k for k in ("local", "remote") if not mount.get(k)]
-        return errors + [ConfigError(join(path, k), "is required") for k in missing]
+        return errors + [stricter(join(path, k), "is required") for k in missing]
     local, _, remote = str(mount).partition(":")
     if not local or not remote:
         return [ConfigError(path, f"'{mount}' should be local:remote[:options]")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import check, free_hash, text
 
 NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -37,5 +37,5 @@ def validate(value: Any, path: str = "aliases") -> list[ConfigError]:
         elif name in BUILT_IN_COMMANDS:
             errors.append(ConfigError(where, f"Alias '{name}' conflicts with a built-in command."))
         elif not str(command).strip():
-            errors.append(ConfigError(where, "should not be empty"))
+            errors.append(stricter(where, "should not be empty"))
     return errors

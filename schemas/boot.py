@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import check, flag, integer, section, text
 
 LIMIT = re.compile(r"^([1-9][0-9]*)(%?)$")
@@ -28,12 +28,12 @@ def validate(value: Any, path: str = "boot") -> list[ConfigError]:
         match = LIMIT.match(str(value["limit"]).strip())
         if isinstance(value["limit"], bool) or not match or (match[2] and int(match[1]) > 100):
             errors.append(
-                ConfigError(
+                stricter(
                     join(path, "limit"),
                     f"invalid limit '{value['limit']}', use a positive number or a percentage"
                     " like 25%",
                 )
             )
     if "wait" in value and value["wait"] < 0:
-        errors.append(ConfigError(join(path, "wait"), "must not be negative"))
+        errors.append(stricter(join(path, "wait"), "must not be negative"))
     return errors

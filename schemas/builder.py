@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import array, check, flag, free_hash, nested, section, text
 
 # Docker's linux platforms; Kamal passes anything through and buildx fails later.
 KNOWN_ARCHES = ("amd64", "arm64", "arm/v7", "arm/v6", "386", "ppc64le", "s390x", "riscv64")
+# The other names docker gives them, which buildx takes for these (containerd's normalisation:
+# ``linux/x86_64`` is ``linux/amd64``); passed on as written, as Kamal passes them.
+DOCKER_SPELLINGS = ("x86_64", "x86-64", "aarch64", "arm64/v8", "i386", "armhf", "armel", "arm",
+                    "arm/v5", "amd64/v2", "amd64/v3", "amd64/v4")  # fmt: skip
 
 RULE = section(
     {
@@ -52,11 +56,12 @@ def validate(value: Any, path: str = "builder") -> list[ConfigError]:
     arches = arch if isinstance(arch, list) else [arch]
     errors += check(arches, array(text()), join(path, "arch"))
     for name in arches:
-        if str(name) not in KNOWN_ARCHES:
+        if str(name) not in KNOWN_ARCHES + DOCKER_SPELLINGS:
             errors.append(
-                ConfigError(
+                stricter(
                     join(path, "arch"),
-                    f"unknown arch '{name}', must be one of: {', '.join(KNOWN_ARCHES)}",
+                    f"unknown arch '{name}', must be one of: {', '.join(KNOWN_ARCHES)}"
+                    " (or docker's other names for them, such as x86_64 and aarch64)",
                 )
             )
     cache_type = (value.get("cache") or {}).get("type")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -11,6 +11,9 @@ class ConfigError:
 
     path: str
     message: str
+    # A check Kamal does not make (docs/kamal-differences.md, "Deliberately stricter"): listed
+    # after Kamal's own errors, so that the first error is the one Kamal gives.
+    stricter: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -31,3 +34,12 @@ class ConfigErrors(Exception):
 def join(*parts: object) -> str:
     """Join path parts with ``/``, skipping empty ones (the root has no prefix)."""
     return "/".join(str(p) for p in parts if p != "" and p is not None)
+
+
+def stricter(path: str, message: str) -> ConfigError:
+    return ConfigError(path, message, stricter=True)
+
+
+def kamal_first(errors: list[ConfigError]) -> list[ConfigError]:
+    """Kamal's errors in their order, then backstaff's stricter ones in theirs."""
+    return sorted(errors, key=lambda error: error.stricter)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +10,7 @@ import yaml
 
 from backstaff.schemas import erb, root
 from backstaff.schemas.erb_ruby import NO_IO, ErbHost, RubyState
-from backstaff.schemas.errors import ConfigError, ConfigErrors
+from backstaff.schemas.errors import ConfigErrors
 from backstaff.schemas.merge import deep_merge
 from backstaff.schemas.values import value_errors
 
@@ -56,12 +55,9 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
         overlay = parse_yaml(erb.render_file(sources.destination_text, name, state, host), name)
         data = deep_merge(data, overlay)
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
-    errors = root.validate(data) or value_errors(data)
+    errors = root.validate(data, sources.destination) or value_errors(data)
     if errors:
         raise ConfigErrors(errors)
-    if data.get("require_destination") and not sources.destination:
-        raise ConfigErrors.one("You must specify a destination")
-    _check_minimum_version(data.get("minimum_version"))
     return LoadedConfig(data=data, destination=sources.destination, env=dict(state.env))
 
 
@@ -87,21 +83,3 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _version_tuple(version: str) -> tuple[int, ...] | None:
-    if not re.fullmatch(r"\d+(\.\d+)*", version):
-        return None
-    return tuple(int(p) for p in version.split("."))
-
-
-def _check_minimum_version(minimum: Any) -> None:
-    if minimum is None:
-        return
-    wanted = _version_tuple(str(minimum))
-    if wanted is None:
-        raise ConfigErrors([ConfigError("minimum_version", f"invalid version '{minimum}'")])
-    if wanted > _version_tuple(root.KAMAL_VERSION):  # type: ignore[operator]
-        raise ConfigErrors.one(
-            f"Current version is {root.KAMAL_VERSION}, minimum required is {minimum}"
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import (
     array,
     check,
@@ -105,7 +105,7 @@ def validate(value: Any, path: str) -> list[ConfigError]:
             )
         if ssl.get("private_key_pem") and not ssl.get("certificate_pem"):
             errors.append(
-                ConfigError(
+                stricter(
                     path,
                     "Missing certificate_pem setting (required when private_key_pem is present)",
                 )
@@ -123,7 +123,7 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         )
     for key in ("app_port", "response_timeout"):
         if key in value and not 0 < value[key] < (65536 if key == "app_port" else 10**6):
-            errors.append(ConfigError(join(path, key), "is out of range"))
+            errors.append(stricter(join(path, key), "is out of range"))
     return errors
 
 

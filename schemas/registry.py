@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import check, nested, section, text
 
 RULE = section(
@@ -34,7 +34,7 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         port = str(value["server"]).split(":", 1)[1]
         if not port.isdigit() or not 0 < int(port) < 65536:
             errors.append(
-                ConfigError(
+                stricter(
                     join(path, "server"),
                     f"a local registry is localhost:PORT, '{port}' is not a port number"
                     " (Kamal would forward port 0 to the hosts)",

@@ -19,7 +19,7 @@ from backstaff.schemas import (
 )
 from backstaff.schemas import servers as servers_schema
 from backstaff.schemas import ssh as ssh_schema
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, kamal_first, stricter
 from backstaff.schemas.validator import (
     array,
     check,
@@ -75,42 +75,51 @@ RULE = section(
     doc="config/deploy.yml",
 )
 
+# Kamal's order (Configuration#initialize): servers (its roles by name), registry,
+# accessories, aliases, boot, builder, env, logging, proxy, ssh, sshkit.
 SECTIONS: dict[str, Callable[[Any, str], list[ConfigError]]] = {
     "servers": servers_schema.validate,
+    "registry": lambda value, path: registry.validate(value or {}, path),
+    "accessories": accessories.validate,
+    "aliases": aliases.validate,
+    "boot": boot.validate,
+    "builder": builder.validate,
     "env": lambda value, path: env.validate(value, path, allow_tags=True),
+    "logging": logging.validate,
+    "proxy": proxy.validate,
     "ssh": ssh_schema.validate_ssh,
     "sshkit": ssh_schema.validate_sshkit,
-    "builder": builder.validate,
-    "accessories": accessories.validate,
-    "proxy": proxy.validate,
-    "boot": boot.validate,
-    "logging": logging.validate,
-    "aliases": aliases.validate,
 }
+CHECKED_WHEN_MISSING = ("registry", "builder")  # as Kamal: an empty section is checked too
 
 
-def validate(config: dict[str, Any]) -> list[ConfigError]:
-    """Every error in a merged config (``x-`` keys already removed), in Kamal's order."""
+def validate(config: dict[str, Any], destination: str | None = None) -> list[ConfigError]:
+    """Every error in a merged config (``x-`` keys already removed) for ``destination``, in
+    Kamal's order, with backstaff's stricter checks after Kamal's (so the first error is
+    Kamal's). The checks across sections run once the sections hold no error Kamal gives."""
     errors = check(config, RULE, "")
     if errors:
         return errors
-    errors += registry.validate(config.get("registry") or {}, "registry")
     for key, validate_section in SECTIONS.items():
         if key in config:
             errors += validate_section(config[key], key)
-        elif key == "builder":  # Kamal checks the builder even when the section is missing
+        elif key in CHECKED_WHEN_MISSING:
             errors += validate_section({}, key)
-    if errors:
-        return errors
-    return _cross_checks(config)
+    if all(error.stricter for error in errors):
+        errors += _cross_checks(config, destination)
+    return kamal_first(errors)
 
 
-def _cross_checks(config: dict[str, Any]) -> list[ConfigError]:
+def _cross_checks(config: dict[str, Any], destination: str | None) -> list[ConfigError]:
+    """Kamal's ``ensure_*`` checks, in its order."""
     errors: list[ConfigError] = []
+    if config.get("require_destination") and not destination:
+        errors.append(ConfigError("", "You must specify a destination"))
     for key in ("service", "image"):
         if not config.get(key):
             errors.append(ConfigError("", f"Missing required configuration for {key}"))
     errors += _check_roles(config)
+    errors += _check_minimum_version(config.get("minimum_version"))
     errors += _check_numbers(config)
     service = config.get("service")
     if service and not SERVICE_NAME.match(str(service)):
@@ -159,9 +168,9 @@ def _check_numbers(config: dict[str, Any]) -> list[ConfigError]:
         errors.append(ConfigError("", "Must retain at least 1 container"))
     for key in ("readiness_delay", "drain_timeout"):
         if config.get(key, 0) < 0:
-            errors.append(ConfigError(key, "must not be negative"))
+            errors.append(stricter(key, "must not be negative"))
     if config.get("deploy_timeout", 1) < 1:
-        errors.append(ConfigError("deploy_timeout", "must be at least 1"))
+        errors.append(stricter("deploy_timeout", "must be at least 1"))
     return errors
 
 
@@ -207,7 +216,7 @@ def _check_local_registry_builder(config: dict[str, Any]) -> list[ConfigError]:
     if registry.is_local(config.get("registry") or {}) and remote:
         # backstaff does not forward the registry port to a remote builder as Kamal does
         return [
-            ConfigError(
+            stricter(
                 "builder/remote",
                 "a remote builder with a local registry is not supported by backstaff (Kamal"
                 " forwards the registry's port to the builder over SSH); use a registry server",
@@ -225,7 +234,7 @@ def _check_hooks_output(value: Any) -> list[ConfigError]:
         level = str(setting).lstrip(":")
         if hook is not None and hook not in HOOK_NAMES:
             errors.append(
-                ConfigError(
+                stricter(
                     join("hooks_output", hook),
                     f"unknown hook '{hook}', must be one of: {', '.join(HOOK_NAMES)}",
                 )
@@ -255,5 +264,24 @@ def _check_accessory_placement(config: dict[str, Any]) -> list[ConfigError]:
         wanted = ([accessory["tag"]] if "tag" in accessory else []) + (accessory.get("tags") or [])
         missing = [str(t) for t in wanted if str(t) not in tags]
         if missing:
-            errors.append(ConfigError(path, f"no host has the tag {', '.join(missing)}"))
+            errors.append(stricter(path, f"no host has the tag {', '.join(missing)}"))
     return errors
+
+
+def _check_minimum_version(minimum: Any) -> list[ConfigError]:
+    if minimum is None:
+        return []
+    wanted = _version_tuple(str(minimum))
+    if wanted is None:
+        return [ConfigError("minimum_version", f"invalid version '{minimum}'")]
+    if wanted > _version_tuple(KAMAL_VERSION):  # type: ignore[operator]
+        return [
+            ConfigError("", f"Current version is {KAMAL_VERSION}, minimum required is {minimum}")
+        ]
+    return []
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    if not re.fullmatch(r"\d+(\.\d+)*", version):
+        return None
+    return tuple(int(p) for p in version.split("."))

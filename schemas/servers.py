@@ -7,7 +7,7 @@ from typing import Any
 from backstaff.schemas import env as env_schema
 from backstaff.schemas import logging as logging_schema
 from backstaff.schemas import proxy as proxy_schema
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import array, check, free_hash, nested, section, text
 
 RESERVED_LABELS = ("destination", "role", "service")
@@ -37,8 +37,8 @@ def validate(value: Any, path: str = "servers") -> list[ConfigError]:
         return errors
     if isinstance(value, list):
         return validate_hosts(value, path)
-    for name, role in value.items():
-        errors += validate_role(role, join(path, name))
+    for name in sorted(value, key=str):  # Kamal's order: the role names sorted
+        errors += validate_role(value[name], join(path, name))
     return errors
 
 
@@ -53,13 +53,14 @@ def validate_hosts(hosts: list[Any], path: str) -> list[ConfigError]:
                 continue
             ((host, tags),) = entry.items()
             errors += check(host, text(), where)
-            errors += check(tags, nested(["text", "array"]), where)
+            # Kamal's context for the tags is the host: servers/web/hosts/0/10.0.0.1
+            errors += check(tags, nested(["text", "array"]), join(where, host))
             if isinstance(tags, list):
-                errors += check(tags, array(text()), where)
-        else:
-            errors += check(entry, text(), where)
-            if not errors and not str(entry).strip():
-                errors.append(ConfigError(where, "should not be empty"))
+                errors += check(tags, array(text()), join(where, host))
+        elif check(entry, text(), where):
+            errors.append(ConfigError(where, "should be a string or a hash"))
+        elif not str(entry).strip():
+            errors.append(stricter(where, "should not be empty"))
     return errors
 
 

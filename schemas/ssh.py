@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.errors import ConfigError, join, stricter
 from backstaff.schemas.validator import array, check, flag, integer, nested, section, text
 
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
@@ -51,10 +51,10 @@ def validate_ssh(value: Any, path: str = "ssh") -> list[ConfigError]:
     if "port" in value:
         port = str(value["port"])
         if not port.isdigit() or not 0 < int(port) < 65536:
-            errors.append(ConfigError(join(path, "port"), f"invalid port '{port}'"))
+            errors.append(stricter(join(path, "port"), f"invalid port '{port}'"))
     if "log_level" in value and str(value["log_level"]) not in LOG_LEVELS:
         errors.append(
-            ConfigError(join(path, "log_level"), f"should be one of: {', '.join(LOG_LEVELS)}")
+            stricter(join(path, "log_level"), f"should be one of: {', '.join(LOG_LEVELS)}")
         )
     return errors
 
@@ -63,5 +63,5 @@ def validate_sshkit(value: Any, path: str = "sshkit") -> list[ConfigError]:
     errors = check(value, SSHKIT, path)
     for key in ("max_concurrent_starts",):
         if not errors and key in value and value[key] < 1:
-            errors.append(ConfigError(join(path, key), "must be at least 1"))
+            errors.append(stricter(join(path, key), "must be at least 1"))
     return errors

@@ -38,7 +38,7 @@ INVALID = {
         "servers: {web: {hosts: 1.1.1.1}}",
         "servers/web/hosts: should be an array",
     ),
-    "host entry type": ("servers: [[1.1.1.1]]", "servers/0: should be a string"),
+    "host entry type": ("servers: [[1.1.1.1]]", "servers/0: should be a string or a hash"),
     "role options type": (
         "servers: {web: {hosts: [h], options: [a]}}",
         "servers/web/options: should be a hash",
@@ -222,11 +222,12 @@ def test_accessories_without_servers_are_enough() -> None:
 
 
 def test_every_error_is_listed_not_just_the_first() -> None:
+    """In Kamal's order of the sections (the real Kamal 2.11 stops at the boot's)."""
     errors = errors_for("proxy: {app_port: x}\nboot: {sleep: 1}\nssh: {username: u}")
     assert errors == [
-        "ssh: unknown key: username",
-        "proxy/app_port: should be an integer",
         "boot: unknown key: sleep",
+        "proxy/app_port: should be an integer",
+        "ssh: unknown key: username",
     ]
 
 
