@@ -19,6 +19,12 @@ RULE = section(
     doc="where images are pushed to and pulled from",
 )
 
+# Kamal checks the credentials' types itself, after the other keys (validate_string_or_one_item_
+# array!): the section's shape without them, then ``_credential``.
+SHAPE = section({key: rule for key, rule in RULE["schema"].items() if key == "server"} | {
+    key: {"meta": rule["meta"], "nullable": True} for key, rule in RULE["schema"].items()
+    if key != "server"})  # fmt: skip
+
 LOCAL = re.compile(r"^localhost[:$]")  # Kamal's test, as written: "localhost" alone is not local
 
 
@@ -27,7 +33,7 @@ def is_local(registry: dict[str, Any]) -> bool:
 
 
 def validate(value: Any, path: str) -> list[ConfigError]:
-    errors = check(value, RULE, path)
+    errors = check(value, SHAPE, path)
     if errors:
         return errors
     if is_local(value):
@@ -42,16 +48,20 @@ def validate(value: Any, path: str) -> list[ConfigError]:
             )
         return errors
     for key in ("username", "password"):
-        credential = value.get(key)
-        where = join(path, key)
-        if credential is None:
-            errors.append(ConfigError(where, "is required"))
-        elif isinstance(credential, list) and (
-            len(credential) != 1 or not isinstance(credential[0], str)
-        ):
-            errors.append(
-                ConfigError(
-                    where, "should be a string or an array with one string (for secret lookup)"
-                )
-            )
+        errors += _credential(value.get(key), join(path, key))
     return errors
+
+
+def _credential(value: Any, where: str) -> list[ConfigError]:
+    """Kamal's test: present (Rails' ``present?``: not nil, false, blank or empty), then a
+    string or a list of one string (a secret's name); a number is neither."""
+    blank = value is None or value is False or (isinstance(value, str) and not value.strip())
+    if blank or (isinstance(value, (list, dict)) and not value):
+        return [ConfigError(where, "is required")]
+    if isinstance(value, str) or (
+        isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)
+    ):
+        return []
+    return [
+        ConfigError(where, "should be a string or an array with one string (for secret lookup)")
+    ]

@@ -63,7 +63,7 @@ INVALID = {
     ),
     "registry missing user": (
         "registry: {server: ghcr.io, username: null}",
-        "registry/username: should be a string or an array",
+        "registry/username: is required",  # as the real Kamal 2.11 (bad-registry-username-null)
     ),
     "builder arch hash": (
         "builder: {arch: {a: 1}}",
