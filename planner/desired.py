@@ -25,6 +25,7 @@ from backstaff.planner.model import (
 from backstaff.schemas import topology
 from backstaff.schemas.load import LoadedConfig
 from backstaff.schemas.merge import deep_merge
+from backstaff.schemas.proxy import custom_certificate, ssl_on
 from backstaff.schemas.registry import is_local
 
 
@@ -146,12 +147,8 @@ def build_proxy_route(spec: dict[str, Any], deploy_timeout: int, drain_timeout: 
     return ProxyRoute(
         hosts=tuple(str(h).strip() for h in hosts),
         app_port=int(spec.get("app_port", 80)),
-        ssl=bool(ssl),
-        custom_certificate=(
-            (str(ssl["certificate_pem"]), str(ssl["private_key_pem"]))
-            if isinstance(ssl, dict) and ssl.get("certificate_pem")
-            else None
-        ),
+        ssl=ssl_on(ssl),
+        custom_certificate=custom_certificate(ssl),
         ssl_redirect=spec.get("ssl_redirect"),
         forward_headers=spec.get("forward_headers"),
         response_timeout=spec.get("response_timeout"),

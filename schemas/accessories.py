@@ -67,8 +67,7 @@ def validate(value: Any, path: str = "accessories") -> list[ConfigError]:
     with_certificate = [
         name for name, accessory in value.items()
         if isinstance(accessory, dict) and isinstance(accessory.get("proxy"), dict)
-        and isinstance(accessory["proxy"].get("ssl"), dict)
-        and accessory["proxy"]["ssl"].get("certificate_pem")
+        and proxy_schema.custom_certificate(accessory["proxy"].get("ssl")) is not None
     ]  # fmt: skip
     if len(with_certificate) > 1 and not errors:
         errors.append(ConfigError(join(path, with_certificate[1], "proxy", "ssl"), SHARED_TLS))

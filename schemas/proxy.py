@@ -13,14 +13,16 @@ from backstaff.schemas.validator import (
     free_hash,
     integer,
     nested,
+    present,
     section,
     text,
 )
 
 SSL = section(
     {
-        "certificate_pem": text(doc="secret name holding the certificate"),
-        "private_key_pem": text(doc="secret name holding the private key"),
+        # null (an ERB variable that is not set): no custom certificate, as Kamal reads it
+        "certificate_pem": text(doc="secret name holding the certificate", nullable=True),
+        "private_key_pem": text(doc="secret name holding the private key", nullable=True),
     },
     doc="a custom certificate instead of Let's Encrypt",
 )
@@ -93,19 +95,19 @@ def validate(value: Any, path: str) -> list[ConfigError]:
             return errors
     if "host" in value and "hosts" in value:
         errors.append(ConfigError(path, "Specify one of 'host' or 'hosts', not both"))
-    if ssl and not (value.get("host") or value.get("hosts")):
+    if ssl_on(ssl) and not (present(value.get("host")) or present(value.get("hosts"))):
         errors.append(ConfigError(path, "Must set a host to enable automatic SSL"))
     if isinstance(ssl, dict):
-        if ssl.get("certificate_pem") and not ssl.get("private_key_pem"):
+        if present(ssl.get("certificate_pem")) and not present(ssl.get("private_key_pem")):
             errors.append(
                 ConfigError(
                     path,
                     "Missing private_key_pem setting (required when certificate_pem is present)",
                 )
             )
-        if ssl.get("private_key_pem") and not ssl.get("certificate_pem"):
+        if present(ssl.get("private_key_pem")) and not present(ssl.get("certificate_pem")):
             errors.append(
-                stricter(
+                ConfigError(
                     path,
                     "Missing certificate_pem setting (required when private_key_pem is present)",
                 )
@@ -125,6 +127,20 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         if key in value and not 0 < value[key] < (65536 if key == "app_port" else 10**6):
             errors.append(stricter(join(path, key), "is out of range"))
     return errors
+
+
+def ssl_on(ssl: Any) -> bool:
+    """Ruby's truth, as Kamal reads ``proxy.ssl``: any hash, even ``{}``, turns TLS on."""
+    return ssl is not None and ssl is not False
+
+
+def custom_certificate(ssl: Any) -> tuple[str, str] | None:
+    """The secrets naming a custom certificate and its key, when both are present (Kamal's
+    ``custom_ssl_certificate?``); else None (Let's Encrypt)."""
+    if not isinstance(ssl, dict):
+        return None
+    cert, key = ssl.get("certificate_pem"), ssl.get("private_key_pem")
+    return (str(cert), str(key)) if present(cert) and present(key) else None
 
 
 def _is_ip(text: str) -> bool:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from backstaff.schemas.errors import ConfigError, join, stricter
-from backstaff.schemas.validator import check, nested, section, text
+from backstaff.schemas.validator import check, nested, present, section, text
 
 RULE = section(
     {
@@ -55,8 +55,7 @@ def validate(value: Any, path: str) -> list[ConfigError]:
 def _credential(value: Any, where: str) -> list[ConfigError]:
     """Kamal's test: present (Rails' ``present?``: not nil, false, blank or empty), then a
     string or a list of one string (a secret's name); a number is neither."""
-    blank = value is None or value is False or (isinstance(value, str) and not value.strip())
-    if blank or (isinstance(value, (list, dict)) and not value):
+    if not present(value):
         return [ConfigError(where, "is required")]
     if isinstance(value, str) or (
         isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)

@@ -179,11 +179,10 @@ def _check_ssl(config: dict[str, Any]) -> list[ConfigError]:
     owners: dict[str, str] = {}
     role_hosts = topology.roles(config.get("servers"))
     for name, settings in topology.role_proxies(config).items():
-        if not settings or not settings.get("ssl"):
+        if not settings or not proxy.ssl_on(settings.get("ssl")):
             continue
-        ssl = settings["ssl"]
         servers = role_hosts.get(name, [])
-        if not isinstance(ssl, dict) and len(servers) > 1:
+        if proxy.custom_certificate(settings["ssl"]) is None and len(servers) > 1:
             errors.append(
                 ConfigError(
                     "",

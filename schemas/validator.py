@@ -81,6 +81,16 @@ def nested(types: list[str], doc: str = "") -> Rule:
     return {"type": types if len(types) > 1 else types[0], "meta": {"doc": doc, "nested": True}}
 
 
+def present(value: Any) -> bool:
+    """Rails' ``present?``, which Kamal's checks use: not nil, false, a blank string or an
+    empty list or hash."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return not (isinstance(value, (list, dict)) and not value)
+
+
 # ---- running and translating ----------------------------------------------------------------
 
 

@@ -103,3 +103,10 @@ def test_logging_root_and_default() -> None:
     assert app.logging == (("--log-driver", "journald"), ("--log-opt", "tag=app"))
     assert app.roles[0].logging == app.logging
     assert app.ssh.port == 2222 and app.ssh.keys_only and app.boot.limit == "25%"
+
+
+@pytest.mark.parametrize("case", ["ok-ssl-null-pems", "ok-ssl-empty-hash"])
+def test_an_ssl_hash_without_a_certificate_is_automatic_tls(case: str) -> None:
+    """As Kamal: any ssl hash is true (Ruby), a custom certificate needs both settings present."""
+    (route,) = {role.proxy for role in app_of(f"configs/{case}").roles if role.proxy}
+    assert route.ssl and route.custom_certificate is None
