@@ -90,9 +90,11 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         return errors
     ssl = value.get("ssl")
     if isinstance(ssl, dict):
-        errors = check(ssl, SSL, join(path, "ssl"))
+        known = {k: v for k, v in ssl.items() if k in SSL["schema"]}
+        errors = check(known, SSL, join(path, "ssl"))
         if errors:
             return errors
+        errors += _unknown_ssl_keys([str(k) for k in ssl if k not in SSL["schema"]], path)
     if "host" in value and "hosts" in value:
         errors.append(ConfigError(path, "Specify one of 'host' or 'hosts', not both"))
     if ssl_on(ssl) and not (present(value.get("host")) or present(value.get("hosts"))):
@@ -127,6 +129,17 @@ def validate(value: Any, path: str) -> list[ConfigError]:
         if key in value and not 0 < value[key] < (65536 if key == "app_port" else 10**6):
             errors.append(stricter(join(path, key), "is out of range"))
     return errors
+
+
+def _unknown_ssl_keys(keys: list[str], path: str) -> list[ConfigError]:
+    """Kamal 2.11 does not look inside ``ssl``: other keys (``certificate_path``) are ignored
+    and the certificate is Let's Encrypt's, not the one they name. Refused, saying so."""
+    if not keys:
+        return []
+    label = "unknown key" if len(keys) == 1 else "unknown keys"
+    return [stricter(join(path, "ssl"), f"{label}: {', '.join(keys)} (Kamal 2.11 ignores"
+                     " them and uses Let's Encrypt; a custom certificate is certificate_pem and"
+                     " private_key_pem, each the name of a secret)")]  # fmt: skip
 
 
 def ssl_on(ssl: Any) -> bool:

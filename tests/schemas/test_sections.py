@@ -131,7 +131,11 @@ INVALID = {
         "proxy: {host: a.com, ssl: {certificate_pem: X}}",
         "proxy: Missing private_key_pem setting (required when certificate_pem is present)",
     ),
-    "proxy ssl hash typo": ("proxy: {host: a.com, ssl: {cert: X}}", "proxy/ssl: unknown key: cert"),
+    "proxy ssl hash typo": (  # stricter: Kamal ignores it (stricter-ssl-unknown-key)
+        "proxy: {host: a.com, ssl: {cert: X}}",
+        "proxy/ssl: unknown key: cert (Kamal 2.11 ignores them and uses Let's Encrypt; a custom"
+        " certificate is certificate_pem and private_key_pem, each the name of a secret)",
+    ),
     "proxy shared ssl host": (
         "servers: {web: [a], api: {hosts: [b], proxy: {host: x.com, ssl: true}}}\nproxy: {host: x.com, ssl: true}",
         "Different roles can't share the same host for SSL: x.com",
