@@ -21,9 +21,11 @@ RULE = section(
 
 # Kamal checks the credentials' types itself, after the other keys (validate_string_or_one_item_
 # array!): the section's shape without them, then ``_credential``.
-SHAPE = section({key: rule for key, rule in RULE["schema"].items() if key == "server"} | {
-    key: {"meta": rule["meta"], "nullable": True} for key, rule in RULE["schema"].items()
-    if key != "server"})  # fmt: skip
+CREDENTIALS = ("username", "password")
+SHAPE = section(
+    {key: {"meta": rule["meta"], "nullable": True} if key in CREDENTIALS else rule
+     for key, rule in RULE["schema"].items()}
+)  # fmt: skip
 
 LOCAL = re.compile(r"^localhost[:$]")  # Kamal's test, as written: "localhost" alone is not local
 
@@ -47,7 +49,7 @@ def validate(value: Any, path: str) -> list[ConfigError]:
                 )
             )
         return errors
-    for key in ("username", "password"):
+    for key in CREDENTIALS:
         errors += _credential(value.get(key), join(path, key))
     return errors
 
