@@ -12,7 +12,7 @@ from backstaff import __version__
 from backstaff.aliases import expand as expand_aliases
 from backstaff.context import AppContext, Options
 from backstaff.errors import EXPECTED, BackstaffError, ExitStatus, report
-from backstaff.global_options import root_options, spread
+from backstaff.global_options import GlobalOptionsGroup, root_options
 from backstaff.init_files import init_project
 from backstaff.planner.config_view import config_view, render_config_view
 from backstaff.planner.desired import build_desired
@@ -21,7 +21,7 @@ from backstaff.schemas import docs as schema_docs
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.group(context_settings={"help_option_names": ["--help"]})
+@click.group(cls=GlobalOptionsGroup, context_settings={"help_option_names": ["--help"]})
 @root_options
 @click.pass_context
 def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
@@ -115,9 +115,6 @@ cli.add_command(refresh)
 def version_command() -> None:
     """Show the backstaff version."""
     click.echo(__version__)
-
-
-spread(cli)  # last: every command above takes the global options after its name too
 
 
 def main(argv: list[str] | None = None) -> int:

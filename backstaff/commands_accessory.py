@@ -11,6 +11,7 @@ from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.global_options import GlobalOptionsGroup
 from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
@@ -49,7 +50,7 @@ def _fixed(commands: list[Cmd]) -> Callable[[str], list[Cmd]]:
     return lambda host: commands
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def accessory() -> None:
     """Manage accessories (NAME, or all)."""
 

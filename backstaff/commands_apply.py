@@ -13,6 +13,7 @@ from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.gather import ConnectionPool
 from backstaff.executors.ssh import SshConnection
+from backstaff.global_options import GlobalOptionsGroup
 from backstaff.planner.changes import Action, Change
 from backstaff.planner.commands import host as host_cmd
 from backstaff.planner.commands.base import join
@@ -143,7 +144,7 @@ def rollback(ctx: AppContext, version: str, fmt: str, dry_run: bool) -> None:
                       check=available))  # fmt: skip
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def lock() -> None:
     """The deploy lock on the primary host (Kamal's, compatible with `kamal lock`)."""
 

@@ -16,6 +16,7 @@ from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
 from backstaff.executors.git import CloneError, prepare_clone, uncommitted_changes
 from backstaff.executors.local import LocalCommandFailed, available, run_local
+from backstaff.global_options import GlobalOptionsGroup
 from backstaff.hooks import hook, hook_env, invoked, pre_connect
 from backstaff.planner import operations
 from backstaff.planner.commands import build as build_cmd
@@ -196,7 +197,7 @@ def _ensure_builder(ctx: AppContext, b: build_cmd.Builder, env: dict[str, str]) 
             run_local(create_cmd, cwd=str(ctx.cwd), env=env)
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def build() -> None:
     """Build the app image locally and deliver it to the hosts."""
 

@@ -11,6 +11,7 @@ from backstaff import exec_support, local_registry
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.global_options import GlobalOptionsGroup
 from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import host as host_cmd
@@ -28,7 +29,7 @@ def _app(ctx: AppContext) -> App:
     return build_desired(ctx.config, ctx.options.version or "latest")
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def registry() -> None:
     """Log in to (or out of) the registry, here and on the hosts."""
 
@@ -116,7 +117,7 @@ def logout(click_ctx: click.Context, **options: bool) -> None:
     click_ctx.invoke(registry_remove, **options)
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def prune() -> None:
     """Remove old containers and images (keeping retain_containers for rollbacks)."""
 
@@ -156,7 +157,7 @@ def prune_images(ctx: AppContext, dry_run: bool) -> None:
     _prune(ctx, "images", None, dry_run)
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def server() -> None:
     """The servers themselves."""
 

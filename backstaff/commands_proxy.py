@@ -10,6 +10,7 @@ import click
 from backstaff.adhoc import follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.global_options import GlobalOptionsGroup
 from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import proxy as proxy_cmd
@@ -34,7 +35,7 @@ def _run(ctx: AppContext, verb: str, build: Callable[[App], tuple[Cmd, ...]], au
     run_steps(ctx, app, steps, dry_run=dry_run, sequential=sequential, lock=lock)
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def proxy() -> None:
     """Manage kamal-proxy."""
 

@@ -11,6 +11,7 @@ from backstaff.errors import BackstaffError
 from backstaff.executors.secret_adapters import ADAPTER_NAMES, AdapterError
 from backstaff.executors.secret_adapters.command import NO_ACCOUNT, extract_value, fetch_text
 from backstaff.executors.secret_adapters.vendor import process_vendor
+from backstaff.global_options import GlobalOptionsGroup
 
 pass_app = click.make_pass_decorator(AppContext)
 # Kamal's hidden --inline: the value is returned to the caller (a secrets file), not printed.
@@ -28,7 +29,7 @@ def _error(exc: AdapterError) -> BackstaffError:
     return BackstaffError(exc.message + (": " + " / ".join(lines) if lines else ""))
 
 
-@click.group()
+@click.group(cls=GlobalOptionsGroup)
 def secrets() -> None:
     """Fetch secrets from a password manager, pick one out, or print the resolved secrets."""
 
