@@ -106,6 +106,11 @@ def validate_one(value: Any, path: str) -> list[ConfigError]:
 
 
 def _check_port(port: Any, path: str) -> list[ConfigError]:
+    if not isinstance(port, bool) and len(str(port).split()) > 1:
+        # a real config's "127.0.0.1:5432:5432 --publish [::1]:5432:5432": Kamal's shell splits
+        # the value into more docker options, backstaff passes it as one word
+        return [stricter(path, f"invalid port '{port}': one port, PORT or [IP:]HOST_PORT:PORT"
+                               " (publish another with the accessory's options: publish: [...])")]  # fmt: skip
     match = None if isinstance(port, bool) else PORT.match(str(port))
     if not match or any(p and not 0 < int(p) < 65536 for p in match.groups()[:2]):
         return [stricter(path, f"invalid port '{port}', use PORT or [IP:]HOST_PORT:PORT")]

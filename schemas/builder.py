@@ -64,9 +64,11 @@ def validate(value: Any, path: str = "builder") -> list[ConfigError]:
                     " (or docker's other names for them, such as x86_64 and aarch64)",
                 )
             )
+    # Kamal checks the type only when there is one: a cache without it passes no cache flags.
     cache_type = (value.get("cache") or {}).get("type")
-    if "cache" in value and cache_type not in ("gha", "registry"):
-        errors.append(ConfigError(path, f"Invalid cache type: {cache_type}"))
+    if cache_type not in (None, False, "gha", "registry"):
+        shown = str(cache_type).lower() if isinstance(cache_type, bool) else cache_type
+        errors.append(ConfigError(path, f"Invalid cache type: {shown}"))
     if "pack" in value and len(arches) > 1:
         errors.append(ConfigError(path, "buildpacks only support building for one arch"))
     if value.get("local") is False and not value.get("remote"):

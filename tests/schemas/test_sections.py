@@ -15,6 +15,8 @@ VALID = {
     "env structured": "env: {clear: {A: b}, secret: [X, 'Y:Z'], tags: {t: {clear: {C: d}}}}",
     "registry server": "registry: {server: ghcr.io, username: [GH_USER], password: pw}",
     "builder arches": "builder: {arch: [amd64, arm64], cache: {type: gha}}",
+    "builder cache without type": "builder: {arch: amd64, cache: {options: --no-cache}}",
+    "builder empty cache": "builder: {arch: amd64, cache: {}}",
     "builder pack": "builder: {arch: amd64, pack: {builder: heroku/builder:24, buildpacks: [a]}}",
     "builder remote only": "builder: {arch: arm64, remote: 'ssh://b', local: false}",
     "accessory tag": "servers: [{1.1.1.1: db}]\naccessories: {db: {image: pg, tag: db}}",
@@ -84,6 +86,16 @@ INVALID = {
     "accessory two hosts": (
         "accessories: {db: {image: x, host: a, hosts: [b]}}",
         "accessories/db: specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`",
+    ),
+    "builder cache type true": (
+        "builder: {cache: {type: true}}",
+        "builder: Invalid cache type: true",
+    ),
+    "accessory port with another flag": (
+        "accessories: {db: {image: x, host: a, port: '127.0.0.1:5432:5432 --publish [::1]:5432:5432'}}",
+        "accessories/db/port: invalid port '127.0.0.1:5432:5432 --publish [::1]:5432:5432': one"
+        " port, PORT or [IP:]HOST_PORT:PORT (publish another with the accessory's options:"
+        " publish: [...])",
     ),
     "accessory port list": (
         "accessories: {db: {image: x, host: a, port: [3306]}}",
