@@ -32,7 +32,11 @@ _spec.loader.exec_module(recorder)
 
 # Real configs Kamal accepts and backstaff deliberately rejects (docs/kamal-differences.md,
 # "Deliberately stricter"): case -> the message backstaff gives.
-STRICTER: dict[str, str] = {}
+STRICTER: dict[str, str] = {
+    "labtec-openlis": "accessories/db/port: invalid port '127.0.0.1:5432:5432 --publish"
+    " [::1]:5432:5432': one port, PORT or [IP:]HOST_PORT:PORT (publish another with the"
+    " accessory's options: publish: [...])",
+}
 
 # Configs Kamal accepts for deploys but whose `kamal config` crashes (a Kamal bug, so there is
 # no output to compare): backstaff accepts them. case -> why Kamal crashes.
