@@ -464,7 +464,7 @@ class SshConnection:
             transport.set_keepalive(30)
             _wake_idle_transport_less(transport)
         self._environment = {
-            **ssh_config.send_env(options.send_env, dict(os.environ)),
+            **ssh_config.send_env(options.send_env, os.environ),
             **options.set_env,
         }
         self._client = client

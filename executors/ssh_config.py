@@ -21,7 +21,7 @@ import os
 import re
 import shlex
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,8 +285,11 @@ def _translate(host: str, settings: dict[str, Any]) -> HostOptions:
     return HostOptions(**options)
 
 
-def send_env(patterns: tuple[str, ...], environ: dict[str, str]) -> dict[str, str]:
-    """The local variables ``SendEnv`` patterns name (net-ssh sends them on every channel)."""
+def send_env(patterns: tuple[str, ...], environ: Mapping[str, str]) -> dict[str, str]:
+    """The local variables ``SendEnv`` patterns name (net-ssh sends them on every channel).
+    Without patterns the environment is not read at all (it was copied for every connection)."""
+    if not patterns:
+        return {}
     return {
         name: value
         for name, value in sorted(environ.items())
