@@ -67,7 +67,7 @@ def validate(value: Any, path: str = "builder") -> list[ConfigError]:
     # Kamal checks the type only when there is one: a cache without it passes no cache flags.
     cache_type = (value.get("cache") or {}).get("type")
     if cache_type not in (None, False, "gha", "registry"):
-        shown = str(cache_type).lower() if isinstance(cache_type, bool) else cache_type
+        shown = "true" if cache_type is True else cache_type  # as Ruby prints it
         errors.append(ConfigError(path, f"Invalid cache type: {shown}"))
     if "pack" in value and len(arches) > 1:
         errors.append(ConfigError(path, "buildpacks only support building for one arch"))

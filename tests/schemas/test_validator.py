@@ -9,14 +9,14 @@ import pkgutil
 from typing import Any
 
 import pytest
-import yaml
 from cerberus.schema import DefinitionSchema
 
 import backstaff.schemas
-from backstaff.executors.config_files import read_sources
-from backstaff.schemas import ConfigErrors, load_config, validator
+from backstaff.schemas import validator
 from backstaff.schemas.validator import Rule, array, check, rule_problem, section, text
 from tests.conftest import FIXTURES
+from tests.test_kamal_verdicts import CASES as VERDICT_CASES
+from tests.test_kamal_verdicts import _backstaff_errors
 
 
 def test_a_reused_validator_keeps_no_errors_from_the_value_before() -> None:
@@ -84,16 +84,8 @@ def _rules_used_by_the_recorded_configs(monkeypatch: pytest.MonkeyPatch) -> list
 
     monkeypatch.setattr(validator, "_validator_for", recording)
     monkeypatch.setattr(validator, "_idle", {})  # every rule goes through _validator_for
-    cases = [p for p in (FIXTURES / "configs").iterdir() if p.is_dir()] + [FIXTURES / "example"]
-    for case in sorted(cases):
-        meta_file = case / "case.yml"
-        meta = (yaml.safe_load(meta_file.read_text()) or {}) if meta_file.exists() else {}
-        sources = read_sources(case / "config" / "deploy.yml", meta.get("destination"),
-                               {"HOME": "/home/tester", "VERSION": "v1"})  # fmt: skip
-        try:
-            load_config(sources)
-        except ConfigErrors:
-            pass
+    for case in [*VERDICT_CASES, FIXTURES / "example"]:
+        _backstaff_errors(case)  # loads it as the verdict test does; the errors do not matter
     return used
 
 
