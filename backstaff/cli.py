@@ -12,7 +12,8 @@ from backstaff import __version__
 from backstaff.aliases import expand as expand_aliases
 from backstaff.context import AppContext, Options
 from backstaff.errors import EXPECTED, BackstaffError, ExitStatus, report
-from backstaff.global_options import GlobalOptionsGroup, root_options
+from backstaff.global_options import GlobalOptionsGroup, root_options, thor_flag
+from backstaff.help_commands import tree
 from backstaff.init_files import init_project
 from backstaff.planner.config_view import config_view, render_config_view
 from backstaff.planner.desired import build_desired
@@ -61,7 +62,11 @@ BUNDLE_REFUSED = (
 
 
 @cli.command()
-@click.option("--bundle", is_flag=True, help="Kamal's Gemfile binstub: refused (see the message).")
+@click.option(
+    *thor_flag("--bundle"),
+    default=False,
+    help="Kamal's Gemfile binstub: refused (see the message).",
+)
 @pass_app
 def init(app: AppContext, bundle: bool) -> None:
     """Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites)."""
@@ -104,6 +109,7 @@ for command in (apply, deploy, redeploy, setup, rollback, lock, app, accessory, 
                 prune, server, audit, remove, secrets, build):  # fmt: skip
     cli.add_command(command)
 cli.add_command(plan)
+cli.add_command(tree)
 cli.add_command(drift)
 cli.add_command(details)
 cli.add_command(upgrade)

@@ -11,7 +11,7 @@ from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.global_options import GlobalOptionsGroup
+from backstaff.global_options import GlobalOptionsGroup, thor_flag
 from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
@@ -166,9 +166,11 @@ def logs(ctx: AppContext, name: str, since: str | None, lines: int | None, grep:
 @accessory.command("exec", context_settings={"ignore_unknown_options": True})
 @NAME
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
-@click.option("-i", "--interactive", is_flag=True,
+@click.option("-i", *thor_flag("--interactive"), default=False,
               help="Run interactively on the accessory's first host (for a console or a shell).")  # fmt: skip
-@click.option("--reuse", is_flag=True, help="Run in the running container instead of a new one.")
+@click.option(
+    *thor_flag("--reuse"), default=False, help="Run in the running container instead of a new one."
+)
 @pass_app
 def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive: bool,
                    reuse: bool) -> None:  # fmt: skip
@@ -196,7 +198,7 @@ def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive
 
 @accessory.command()
 @NAME
-@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@click.option("-y", *thor_flag("--confirmed"), default=False, help="Do not ask.")
 @DRY_RUN
 @pass_app
 def remove(ctx: AppContext, name: str, confirmed: bool, dry_run: bool) -> None:
@@ -212,8 +214,8 @@ def remove(ctx: AppContext, name: str, confirmed: bool, dry_run: bool) -> None:
 
 @accessory.command()
 @NAME
-@click.option("--rolling", is_flag=True, help="One host at a time.")
-@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@click.option(*thor_flag("--rolling"), default=False, help="One host at a time.")
+@click.option("-y", *thor_flag("--confirmed"), default=False, help="Do not ask.")
 @DRY_RUN
 @pass_app
 def upgrade(ctx: AppContext, name: str, rolling: bool, confirmed: bool, dry_run: bool) -> None:

@@ -11,7 +11,7 @@ from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.global_options import GlobalOptionsGroup
+from backstaff.global_options import GlobalOptionsGroup, thor_flag
 from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
@@ -148,12 +148,14 @@ def logs(ctx: AppContext, since: str | None, lines: int | None, grep: str | None
 
 @app.command("exec", context_settings={"ignore_unknown_options": True})
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
-@click.option("-i", "--interactive", is_flag=True,
+@click.option("-i", *thor_flag("--interactive"), default=False,
               help="Run interactively on the primary host (for a console or a shell).")  # fmt: skip
-@click.option("--reuse", is_flag=True, help="Run in the current container instead of a new one.")
+@click.option(
+    *thor_flag("--reuse"), default=False, help="Run in the current container instead of a new one."
+)
 @click.option("-e", "--env", multiple=True, metavar="KEY=VALUE",
               help="Set an env variable for the command (repeatable; KEY:VALUE too).")  # fmt: skip
-@click.option("--detach", is_flag=True, help="Run in a new container left running.")
+@click.option(*thor_flag("--detach"), default=False, help="Run in a new container left running.")
 @pass_app
 def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bool,
              env: tuple[str, ...], detach: bool) -> None:  # fmt: skip
@@ -220,7 +222,7 @@ def remove(ctx: AppContext, dry_run: bool) -> None:
 
 
 @app.command("stale_containers")
-@click.option("-s", "--stop", "stop_them", is_flag=True, help="Stop them.")
+@click.option("-s", *thor_flag("--stop"), "stop_them", default=False, help="Stop them.")
 @DRY_RUN
 @pass_app
 def stale_containers(ctx: AppContext, stop_them: bool, dry_run: bool) -> None:

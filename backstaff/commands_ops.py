@@ -11,7 +11,7 @@ from backstaff import exec_support, local_registry
 from backstaff.adhoc import run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.global_options import GlobalOptionsGroup
+from backstaff.global_options import GlobalOptionsGroup, thor_flag
 from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import host as host_cmd
@@ -179,7 +179,7 @@ def bootstrap(ctx: AppContext, dry_run: bool) -> None:
 
 @server.command("exec", context_settings={"ignore_unknown_options": True})
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
-@click.option("-i", "--interactive", is_flag=True,
+@click.option("-i", *thor_flag("--interactive"), default=False,
               help="Run interactively on the primary host (for a shell).")  # fmt: skip
 @pass_app
 def server_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool) -> None:
@@ -210,7 +210,7 @@ def audit(ctx: AppContext, lines: int) -> None:
 
 
 @click.command()
-@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@click.option("-y", *thor_flag("--confirmed"), default=False, help="Do not ask.")
 @DRY_RUN
 @pass_app
 def remove(ctx: AppContext, confirmed: bool, dry_run: bool) -> None:

@@ -10,7 +10,7 @@ import click
 from backstaff.adhoc import follow_on_host, log_options, run_steps, show_on_hosts
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.global_options import GlobalOptionsGroup
+from backstaff.global_options import GlobalOptionsGroup, thor_flag
 from backstaff.hooks import GroupHooks, hook_env
 from backstaff.planner import operations
 from backstaff.planner.commands import proxy as proxy_cmd
@@ -49,8 +49,8 @@ def boot(ctx: AppContext, dry_run: bool) -> None:
 
 
 @proxy.command()
-@click.option("--rolling", is_flag=True, help="One host at a time.")
-@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
+@click.option(*thor_flag("--rolling"), default=False, help="One host at a time.")
+@click.option("-y", *thor_flag("--confirmed"), default=False, help="Do not ask.")
 @DRY_RUN
 @pass_app
 def reboot(ctx: AppContext, rolling: bool, confirmed: bool, dry_run: bool) -> None:
@@ -132,7 +132,7 @@ def boot_config() -> None:
 
 
 @boot_config.command("set")
-@click.option("--publish/--no-publish", default=True, help="Publish the proxy ports on the host.")
+@click.option(*thor_flag("--publish"), default=True, help="Publish the proxy ports on the host.")
 @click.option("--publish-host-ip", multiple=True,
               help="Host IP address to bind HTTP/HTTPS to (repeatable; all interfaces if none).")  # fmt: skip
 @click.option("--http-port", type=int, default=80, show_default=True)
@@ -144,7 +144,7 @@ def boot_config() -> None:
 @click.option(
     "--metrics-port", type=int, default=None, help="Port to report prometheus metrics on."
 )
-@click.option("--debug/--no-debug", default=False, help="Run the proxy in debug mode.")
+@click.option(*thor_flag("--debug"), default=False, help="Run the proxy in debug mode.")
 @click.option("--docker-options", multiple=True,
               help="Docker option=value for the proxy container (repeatable).")  # fmt: skip
 @DRY_RUN

@@ -11,11 +11,11 @@ from backstaff.errors import BackstaffError
 from backstaff.executors.secret_adapters import ADAPTER_NAMES, AdapterError
 from backstaff.executors.secret_adapters.command import NO_ACCOUNT, extract_value, fetch_text
 from backstaff.executors.secret_adapters.vendor import process_vendor
-from backstaff.global_options import GlobalOptionsGroup
+from backstaff.global_options import GlobalOptionsGroup, thor_flag
 
 pass_app = click.make_pass_decorator(AppContext)
 # Kamal's hidden --inline: the value is returned to the caller (a secrets file), not printed.
-INLINE = click.option("--inline/--no-inline", default=False, hidden=True)
+INLINE = click.option(*thor_flag("--inline"), default=False, hidden=True)
 
 
 def _puts(text: str) -> None:

@@ -20,6 +20,7 @@ from backstaff.applying import run_apply
 from backstaff.commands_accessory import upgrade_accessories
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.global_options import thor_flag
 from backstaff.hooks import hook_env, step_hook
 from backstaff.planner import operations
 from backstaff.planner.changes import Action, Change
@@ -68,8 +69,8 @@ def upgrade_proxy(ctx: AppContext, app: App, hosts: list[str], dry_run: bool) ->
 
 
 @click.command()
-@click.option("-y", "--confirmed", is_flag=True, help="Do not ask.")
-@click.option("--rolling", is_flag=True, help="Upgrade one host at a time.")
+@click.option("-y", *thor_flag("--confirmed"), default=False, help="Do not ask.")
+@click.option(*thor_flag("--rolling"), default=False, help="Upgrade one host at a time.")
 @click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
 @pass_app
 def upgrade(ctx: AppContext, confirmed: bool, rolling: bool, dry_run: bool) -> None:

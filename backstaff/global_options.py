@@ -17,8 +17,17 @@ from typing import Any
 import click
 
 from backstaff.context import AppContext
+from backstaff.help_commands import help_command
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def thor_flag(long: str) -> tuple[str, str]:
+    """The declarations of a boolean option as Thor (Kamal's CLI) takes it: ``--X`` sets it,
+    ``--no-X`` and ``--skip-X`` clear it (the last one given wins)."""
+    name = long.removeprefix("--")
+    return f"--{name}/--no-{name}", f" /--skip-{name}"
+
 
 # (declarations, settings) per option, in the order help lists them.
 GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -28,11 +37,12 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("-d", "--destination"), {"help": "Destination: also reads config/deploy.<DEST>.yml."}),
     (("-h", "--hosts"), {"help": "Run on these hosts only (comma separated, * wildcards)."}),
     (("-r", "--roles"), {"help": "Run for these roles only (comma separated, * wildcards)."}),
-    (("-p", "--primary"), {"is_flag": True, "help": "Run on the primary host only."}),
+    (("-p", *thor_flag("--primary")), {"is_flag": True, "help": "Run on the primary host only."}),
     (("--version", "version"), {
         "help": "Version to deploy (default: $VERSION, then git HEAD)."}),
-    (("-v", "--verbose"), {"is_flag": True, "help": "Show the commands run, and tracebacks."}),
-    (("-q", "--quiet"), {"is_flag": True, "help": "Print only errors."}),
+    (("-v", *thor_flag("--verbose")), {
+        "is_flag": True, "help": "Show the commands run, and tracebacks."}),
+    (("-q", *thor_flag("--quiet")), {"is_flag": True, "help": "Print only errors."}),
     (("-H", "--skip-hooks"), {"is_flag": True, "help": "Do not run hooks."}),
     (("--known-hosts",), {
         "type": click.Path(), "envvar": "BACKSTAFF_KNOWN_HOSTS",
@@ -42,11 +52,17 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         "help": "Refuse hosts whose key is not in known_hosts (default: record it on first use)."}),
 ]  # fmt: skip
 
+
+def option_strings(declarations: tuple[str, ...]) -> list[str]:
+    """Every option string the declarations make (``--x/--no-x`` is two), not the name."""
+    return [part.strip() for d in declarations for part in d.split("/") if part.strip()[:1] == "-"]
+
+
 FLAGS = frozenset(
-    d for decls, s in GLOBAL_OPTIONS if s.get("is_flag") for d in decls if d[0] == "-"
+    o for decls, s in GLOBAL_OPTIONS if s.get("is_flag") for o in option_strings(decls)
 )
 WITH_VALUE = frozenset(
-    d for decls, s in GLOBAL_OPTIONS if not s.get("is_flag") for d in decls if d[0] == "-"
+    o for decls, s in GLOBAL_OPTIONS if not s.get("is_flag") for o in option_strings(decls)
 )
 
 
@@ -65,6 +81,8 @@ class GlobalOptionsGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name == "help":  # Thor's help, on every group
+            command = help_command(self)
         if command is not None:
             take_global_options(command)
         return command
@@ -79,22 +97,23 @@ def take_global_options(command: click.Command) -> None:
     in two groups)."""
     if any(isinstance(param, _GlobalCopy) for param in command.params):
         return
-    taken = {name for param in command.params for name in param.opts}
+    taken = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
     for declarations, settings in GLOBAL_OPTIONS:
-        flags = [d for d in declarations if d.startswith("-")]
-        clash = taken.intersection(flags)
+        clash = taken.intersection(option_strings(declarations))
         if clash:
             raise RuntimeError(f"{command.name}: {sorted(clash)} shadows a global option")
-        copy = {k: v for k, v in settings.items() if k not in ("default", "envvar")}
+        copy = {k: v for k, v in settings.items() if k != "envvar"}
+        copy["default"] = None  # not given here; a flag's --no-X gives False
+        declared = [d for d in declarations if not d.isidentifier()]
         name = "global_" + _field(declarations)  # never the name of a command's own argument
         command.params.append(
-            _GlobalCopy([*flags, name], **copy, hidden=True, expose_value=False, callback=_store)
+            _GlobalCopy([*declared, name], **copy, hidden=True, expose_value=False, callback=_store)
         )
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A global option given after the command overrides the same option given before it."""
-    if value is None or value is False:  # the copies have no defaults: not given here
+    if value is None:  # the copies default to None: not given here
         return value
     app = ctx.find_object(AppContext)
     if app is not None and param.name:
@@ -105,8 +124,8 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def _field(declarations: tuple[str, ...]) -> str:
     """The Options field an option sets: its explicit name, else its long flag."""
-    names = [d for d in declarations if not d.startswith("-")]
+    names = [d for d in declarations if d.isidentifier()]
     if names:
         return names[0]
-    long = next(d for d in declarations if d.startswith("--"))
+    long = next(o for o in option_strings(declarations) if o.startswith("--"))
     return long[2:].replace("-", "_")

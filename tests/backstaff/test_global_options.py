@@ -13,7 +13,12 @@ import pytest
 
 from backstaff.cli import cli, main
 from backstaff.context import AppContext, Options
-from backstaff.global_options import GLOBAL_OPTIONS, GlobalOptionsGroup, take_global_options
+from backstaff.global_options import (
+    GLOBAL_OPTIONS,
+    GlobalOptionsGroup,
+    option_strings,
+    take_global_options,
+)
 from tests.conftest import FIXTURES
 
 # One given value per option, and the Options field it must land in.
@@ -28,11 +33,17 @@ GIVEN: list[tuple[list[str], str, object]] = [
     (["--roles=web,job"], "roles", "web,job"),
     (["-p"], "primary", True),
     (["--primary"], "primary", True),
+    (["--no-primary"], "primary", False),
+    (["--skip-primary"], "primary", False),
     (["--version", "v9"], "version", "v9"),
     (["-v"], "verbose", True),
     (["--verbose"], "verbose", True),
+    (["--no-verbose"], "verbose", False),
+    (["--skip-verbose"], "verbose", False),
     (["-q"], "quiet", True),
     (["--quiet"], "quiet", True),
+    (["--no-quiet"], "quiet", False),
+    (["--skip-quiet"], "quiet", False),
     (["-H"], "skip_hooks", True),
     (["--skip-hooks"], "skip_hooks", True),
     (["--known-hosts", "/tmp/kh"], "known_hosts", "/tmp/kh"),
@@ -116,7 +127,7 @@ def test_the_copies_are_made_for_the_commands_a_run_uses() -> None:
 
 
 def test_every_global_option_is_in_the_table() -> None:
-    declared = {d for decls, _ in GLOBAL_OPTIONS for d in decls if d.startswith("-")}
+    declared = {o for decls, _ in GLOBAL_OPTIONS for o in option_strings(decls)}
     tested = {arg.split("=")[0] for args, _, _ in GIVEN for arg in args[:1]}
     assert declared <= tested
 
@@ -142,6 +153,18 @@ def test_after_overrides_before() -> None:
     assert options.destination == "staging"
     assert _parse(["deploy"]).destination is None
     assert _parse(["deploy"]).config_file == Path("config/deploy.yml")
+
+
+@pytest.mark.parametrize("flag", ["primary", "verbose", "quiet"])
+def test_the_last_of_a_flag_and_its_negations_wins(flag: str) -> None:
+    """Thor's ``--no-X`` and ``--skip-X`` clear a flag, given before or after the command."""
+    for negation in (f"--no-{flag}", f"--skip-{flag}"):
+        assert getattr(_parse([f"--{flag}", "deploy", negation]), flag) is False
+        assert getattr(_parse(["app", f"--{flag}", "logs", negation]), flag) is False
+        assert getattr(_parse(["deploy", f"--{flag}", negation]), flag) is False
+        assert getattr(_parse(["deploy", negation, f"--{flag}"]), flag) is True
+        assert getattr(_parse([negation, "deploy", f"--{flag}"]), flag) is True
+        assert getattr(_parse([f"--{flag}", "deploy"]), flag) is True
 
 
 def test_help_lists_each_global_option_once(capsys: pytest.CaptureFixture[str]) -> None:
