@@ -13,6 +13,7 @@ from backstaff.executors.config_files import load
 from backstaff.global_options import FLAGS as FLAG_OPTIONS
 from backstaff.global_options import WITH_VALUE as VALUE_OPTIONS
 from backstaff.schemas import ConfigErrors
+from backstaff.thor_args import is_command_word, option_name
 
 
 def _split_globals(tokens: list[str]) -> tuple[list[str], list[str], int | None]:
@@ -21,7 +22,7 @@ def _split_globals(tokens: list[str]) -> tuple[list[str], list[str], int | None]
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        name = token.split("=", 1)[0]
+        name = option_name(token.split("=", 1)[0])
         if name in VALUE_OPTIONS:
             width = 1 if "=" in token else 2
             globals_ += tokens[index : index + width]
@@ -36,7 +37,9 @@ def _split_globals(tokens: list[str]) -> tuple[list[str], list[str], int | None]
 
 def expand(argv: list[str], commands: set[str]) -> list[str]:
     leading, rest, position = _split_globals(argv)
-    if position is None or not rest or rest[0] in commands or rest[0].startswith("-"):
+    if position is None or not rest or rest[0].startswith("-"):
+        return argv
+    if is_command_word({*commands, "help"}, rest[0]):  # a command, or a prefix of one
         return argv
     options = argv[: argv.index("--")] if "--" in argv else argv
     config_file = _option(options, "-c", "--config-file") or "config/deploy.yml"
@@ -55,8 +58,9 @@ def expand(argv: list[str], commands: set[str]) -> list[str]:
 def _option(tokens: list[str], short: str, long: str) -> str | None:
     found = None  # the last one wins, as click does
     for index, token in enumerate(tokens):
+        name = option_name(token.split("=", 1)[0])
         if token in (short, long) and index + 1 < len(tokens):
             found = tokens[index + 1]
-        elif token.startswith(long + "="):
+        elif name in (short, long) and "=" in token:  # --destination=x, and Thor's -d=x
             found = token.split("=", 1)[1]
     return found

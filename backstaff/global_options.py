@@ -18,6 +18,7 @@ import click
 
 from backstaff.context import AppContext
 from backstaff.help_commands import help_command
+from backstaff.thor_args import command_names, thor_command, thor_words
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -80,12 +81,27 @@ class GlobalOptionsGroup(click.Group):
     group_class = type  # ``@group.group()`` makes one of this class
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name == "help":  # Thor's help, on every group
+        """The command ``cmd_name`` names as Thor dispatches it (a unique prefix, dashes for
+        underscores: ``thor_args.thor_command``), with the global options."""
+        name = thor_command(command_names(self, ctx), cmd_name) or cmd_name
+        command = super().get_command(ctx, name)
+        if command is None and name == "help":  # Thor's help, on every group
             command = help_command(self)
         if command is not None:
             take_global_options(command)
         return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, thor_words(self, args))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command by its own name (``dep`` is ``deploy``), its words as Thor reads them."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is None:
+            return name, command, rest
+        return command.name, command, thor_words(command, rest)
 
 
 class _GlobalCopy(click.Option):

@@ -22,7 +22,7 @@ def help_command(group: click.Group) -> click.Command:
             if found is None or found.name == "help":
                 click.echo(f'Could not find command "{name}".', err=True)
                 ctx.exit(1)
-            command_ctx = click.Context(found, info_name=name, parent=command_ctx)
+            command_ctx = click.Context(found, info_name=found.name, parent=command_ctx)
             command = found
         click.echo(command.get_help(command_ctx))
 

@@ -47,3 +47,23 @@ def test_builtins_and_unknown_names_are_left_alone(project: Path) -> None:
     assert expand(["plan"], COMMANDS) == ["plan"]
     assert expand(["nope"], COMMANDS) == ["nope"]
     assert expand(["-c", "missing.yml", "uname"], COMMANDS) == ["-c", "missing.yml", "uname"]
+
+
+def test_a_prefix_of_a_command_is_the_command_not_an_alias(project: Path) -> None:
+    """Thor dispatches a prefix of one command (``dep``) or of several (``de``) to the
+    commands, before it looks for an alias: Kamal 2.11 runs ``config`` for ``con`` even with
+    an alias ``con``."""
+    text = (project / "config" / "deploy.yml").read_text()
+    (project / "config" / "deploy.yml").write_text(text + "  dep: app exec ls\n  de: plan\n")
+    assert expand(["dep"], COMMANDS) == ["dep"]
+    assert expand(["de"], COMMANDS) == ["de"]
+    assert expand(["uname"], COMMANDS)[0] == "app"
+
+
+def test_thor_forms_of_the_global_options_before_an_alias(project: Path) -> None:
+    (project / "config" / "other.yml").write_text(
+        (project / "config" / "deploy.yml").read_text().replace("uname:", "whoami:")
+    )
+    expanded = ["app", "exec", "-p", "-q", "-r", "web", "uname -a"]
+    assert expand(["-c=config/other.yml", "whoami"], COMMANDS) == ["-c=config/other.yml", *expanded]
+    assert expand(["--config_file=config/other.yml", "whoami"], COMMANDS)[1:] == expanded

@@ -5,11 +5,14 @@ and ``kamal help``): a Kamal user's command line is not refused for its form."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import pytest
 
 from backstaff.cli import cli, main
+from backstaff.context import AppContext, Options
+from backstaff.thor_args import thor_words
 from tests.conftest import FIXTURES
 
 RECORDED: dict[str, list[str]] = json.loads((FIXTURES / "kamal-cli" / "options.json").read_text())
@@ -111,3 +114,124 @@ def test_tree_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         branch = "─ " + WHERE.get(path, path).split()[-1] + " ("
         assert branch in out, path
     assert "─ help (" not in out
+
+
+def _names_at(prefix: tuple[str, ...]) -> set[str]:
+    """Kamal's command names under ``prefix`` (the recording's paths), and Thor's help."""
+    return {p.split()[len(prefix)] for p in RECORDED if tuple(p.split()[: len(prefix)]) == prefix
+            and len(p.split()) > len(prefix)} | {"help"}  # fmt: skip
+
+
+def _shortest_unique_prefix(name: str, *name_sets: set[str]) -> str | None:
+    for length in range(1, len(name)):
+        word = name[:length]
+        if all(sum(n.startswith(word) for n in names) == 1 for names in name_sets):
+            return word
+    return None
+
+
+def _resolved(words: list[str]) -> str:
+    """The path of the command ``words`` run (``dep`` → ``deploy``), as click resolves it."""
+    ctx = cli.make_context("backstaff", list(words), resilient_parsing=True)
+    command: click.Command = cli
+    rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    path = []
+    while isinstance(command, click.Group) and rest:
+        name, sub, rest = command.resolve_command(ctx, rest)
+        assert sub is not None and name is not None
+        path.append(name)
+        ctx = sub.make_context(name, rest, parent=ctx, resilient_parsing=True)
+        command, rest = sub, [*getattr(ctx, "_protected_args", []), *ctx.args]
+    return " ".join(path)
+
+
+@pytest.mark.parametrize("path", sorted(RECORDED))
+def test_a_command_by_a_prefix_that_names_it_alone(path: str) -> None:
+    """Thor runs a command by any prefix naming one command at its level (``kamal dep``,
+    ``kamal app cont``): each of Kamal's commands by its shortest prefix that is unique among
+    Kamal's names and backstaff's."""
+    *group, name = path.split()
+    parent = _command(" ".join(group)) if group else cli
+    assert isinstance(parent, click.Group)
+    ours = set(parent.list_commands(click.Context(parent))) | {"help"}
+    word = _shortest_unique_prefix(name, _names_at(tuple(group)), ours)
+    if word is None:  # no prefix names it alone (``app`` against ``apply``): the whole name
+        word = name
+    assert _resolved([*group, word]) == WHERE.get(path, path).removesuffix(" set")
+
+
+@pytest.mark.parametrize(
+    "words,path",
+    [(["app", "stale-containers"], "app stale_containers"),
+     (["proxy", "boot-config", "get"], "proxy boot_config get"),
+     (["lock", "stat"], "lock status"), (["conf"], "config")],
+)  # fmt: skip
+def test_dashes_for_underscores_and_prefixes(words: list[str], path: str) -> None:
+    assert _resolved(words) == path
+
+
+@pytest.mark.parametrize("words", [["de"], ["app", "s"], ["help", "de"]])
+def test_an_ambiguous_prefix_fails_with_thors_message(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(words) == 1
+    err = capsys.readouterr().err
+    assert f"Ambiguous command {words[-1]} matches [" in err
+
+
+@pytest.mark.parametrize(
+    "args,field,value",
+    [
+        (["-d=staging", "app", "logs"], "destination", "staging"),
+        (["app", "logs", "-d=staging"], "destination", "staging"),
+        (["deploy", "-c=config/x.yml"], "config_file", Path("config/x.yml")),
+        (["deploy", "-h=10.0.0.1,10.0.0.2"], "hosts", "10.0.0.1,10.0.0.2"),
+        (["deploy", "--config_file=config/x.yml"], "config_file", Path("config/x.yml")),
+        (["deploy", "--skip_hooks"], "skip_hooks", True),
+        (["deploy", "-H=true"], "skip_hooks", True),
+        (["deploy", "-H=false"], "skip_hooks", False),
+        (["-q", "deploy", "-q=false"], "quiet", False),
+        (["-v", "deploy", "--verbose=false"], "verbose", False),
+        (["deploy", "--no_verbose", "--verbose=true"], "verbose", True),
+        (["-p", "app", "--no_primary", "logs"], "primary", False),
+    ],
+)
+def test_thor_forms_of_the_global_options(args: list[str], field: str, value: object) -> None:
+    assert getattr(_options(args), field) == value
+
+
+def _options(args: list[str]) -> Options:
+    ctx = cli.make_context("backstaff", list(args))
+    ctx.obj = AppContext(Options(**ctx.params))
+    command: click.Command = cli
+    rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    while isinstance(command, click.Group) and rest:
+        name, sub, rest = command.resolve_command(ctx, rest)
+        assert sub is not None
+        ctx = sub.make_context(name, rest, parent=ctx, resilient_parsing=True)
+        command, rest = sub, [*getattr(ctx, "_protected_args", []), *ctx.args]
+    return ctx.find_object(AppContext).options  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "args,field,value",
+    [
+        (["--grep", "-d=x"], "grep", "-d=x"),  # the value of the option before it
+        (["-n=20"], "lines", 20),
+        (["--since=1h", "-f=true"], "follow", True),
+        (["-T=false", "-g=a=b"], "grep", "a=b"),
+    ],
+)
+def test_thor_forms_of_a_commands_options(args: list[str], field: str, value: object) -> None:
+    command = _command("app logs")
+    assert command is not None
+    ctx = command.make_context("logs", thor_words(command, list(args)), resilient_parsing=True)
+    assert ctx.params[field] == value
+
+
+def test_nothing_after_the_double_dash_is_read() -> None:
+    command = _command("app exec")
+    assert command is not None
+    assert thor_words(command, ["-i=true", "--", "-i=true", "--reuse=false"]) == [
+        "-i", "--", "-i=true", "--reuse=false",
+    ]  # fmt: skip
