@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.INTERRUPTED
     except click.ClickException as exc:
         exc.show()
-        return exc.exit_code
+        # A usage error is an error (1), as in Kamal and Terraform: click's 2 would read as
+        # "changes" to `plan --detailed-exitcode` and as "drift" to `drift` in CI.
+        return ExitStatus.ERROR if exc.exit_code == 2 else exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:

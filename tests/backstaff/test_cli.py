@@ -196,6 +196,6 @@ def test_maintenance_drain_timeout_and_stale_containers_stop(
     code, out, err = run(capsys, "app", "maintenance", "--drain-timeout", "7", "--dry-run")
     assert code == 0, err
     assert out.count("kamal-proxy stop tb-web --drain-timeout=7s") == 2  # both web hosts
-    assert run(capsys, "app", "maintenance", "--drain-timeout", "-1", "--dry-run")[0] == 2
+    assert run(capsys, "app", "maintenance", "--drain-timeout", "-1", "--dry-run")[0] == 1
     code, out, _ = run(capsys, "app", "stale_containers", "--help")
     assert code == 0 and "-s, --stop" in out

@@ -115,8 +115,11 @@ def test_errors_and_usage(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> N
     Path("config/deploy.yml").write_text("service: [")
     code, _, err = run(capsys, "plan")
     assert code == 1 and "YAML syntax error" in err and "Traceback" not in err
-    assert run(capsys, "no-such-command")[0] == 2
-    assert run(capsys, "plan", "--format", "nope")[0] == 2
+    assert run(capsys, "no-such-command")[0] == 1
+    assert run(capsys, "plan", "--format", "nope")[0] == 1
+    # never read as "changes" or "drift" by CI
+    assert run(capsys, "plan", "--detailed-exitcode", "--no-such-option")[0] == 1
+    assert run(capsys, "drift", "--no-such-option")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -150,7 +153,7 @@ def test_main_reads_the_command_line_and_names_the_program_in_usage(
     monkeypatch.setattr(sys, "argv", ["anything", "version"])
     assert main(None) == 0 and capsys.readouterr().out == f"{__version__}\n"
     code, _, err = run(capsys, "plan", "--format", "nope")
-    assert code == 2 and err.startswith("Usage: backstaff plan [OPTIONS]")
+    assert code == 1 and err.startswith("Usage: backstaff plan [OPTIONS]")
 
 
 @pytest.mark.parametrize(
