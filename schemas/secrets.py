@@ -1,4 +1,5 @@
-"""Kamal's secrets files: dotenv syntax, ``$VAR`` / ``${VAR}`` / ``$(command)``, read lazily.
+"""Kamal's secrets files as Kamal 2.11 reads them (dotenv 3.2): ``$VAR`` / ``${VAR}`` /
+``$(command)``, evaluated lazily.
 
 Files are ``<secrets_path>-common`` then ``<secrets_path>`` (or ``<secrets_path>.<dest>``);
 later files win. A value is only evaluated when a secret is used, so ``backstaff config`` and
@@ -15,14 +16,19 @@ from dataclasses import dataclass
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.masking import mask
 
+# dotenv 3.2.0's line (Kamal 2.11 reads secrets files with ``Dotenv.parse``), found anywhere in
+# the text: a quoted value may span lines; a bare ``NAME`` is empty; what matches no line is
+# ignored, as dotenv ignores it.
 _LINE = re.compile(
-    r"""^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=[ \t]*
-    (?:(?:'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)")\s*(?:\#.*)?
-      |(?P<plain>.*?)(?:\s+\#.*)?\s*)$""",
-    re.VERBOSE,
+    r"""(?:^|\A)\s*(?P<export>export\s+)?(?P<key>[\w.]+)
+    (?:(?:\s*=\s*?|:\s+?)(?P<value>\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|[^\#\n]+)?)?
+    \s*(?:\#.*)?(?:$|\Z)""",
+    re.MULTILINE | re.VERBOSE | re.ASCII,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "\\$"}
-_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+# dotenv's variable: ``$NAME``, ``${NAME}``, either brace alone too (``${NAME`` is ``$NAME``);
+# a ``$`` naming nothing stays as it is.
+_VAR = re.compile(r"\$(?!\()\{?(?P<name>[A-Za-z0-9_]+)?\}?")
+_BLANKS = " \t\n\v\f\r\0"  # Ruby's strip
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,13 @@ class SecretsFile:
 
 @dataclass(frozen=True)
 class _Entry:
+    key: str
     source: str
     line: int
-    raw: str
-    literal: bool
+    raw: str  # unescaped as dotenv unescapes it, before substitutions
+    literal: bool  # single-quoted: no substitution
+    file: int = 0  # which file, in reading order
+    position: int = 0  # its place in the file: its $NAMEs see the entries above it only
 
 
 RunCommand = Callable[[str, Mapping[str, str]], str]
@@ -54,7 +63,15 @@ class CommandFailed(Exception):
 
 
 class Secrets:
-    """Secret values by name, evaluated on first use and then remembered."""
+    """Secret values by name, evaluated on first use and then remembered.
+
+    The values are dotenv 3.2's, as Kamal 2.11 reads each file (``Dotenv.parse(file,
+    overwrite: true)``, the files merged, later ones winning): a ``$NAME`` is the value of the
+    last ``NAME`` above it in the same file, else the environment's, else empty. Where dotenv
+    runs every command of every file on reading, a command runs here only when a secret that
+    needs it is used; and the output of a command or the value of a variable is never read
+    again for ``$``s (dotenv runs its ``$NAME`` expansion over a command once more, after the
+    values are in it)."""
 
     def __init__(
         self,
@@ -64,15 +81,18 @@ class Secrets:
         env: Mapping[str, str] | None = None,
         run_command: RunCommand | None = None,
     ) -> None:
+        self._env = dict(env or {})
+        self._by_file = [
+            parse(secrets_file, index, self._env) for index, secrets_file in enumerate(files)
+        ]
         self._entries: dict[str, _Entry] = {}
-        for secrets_file in files:
-            self._entries.update(parse(secrets_file))
+        for entries in self._by_file:
+            for entry in entries:
+                self._entries[entry.key] = entry
         self._files = [f.name for f in files]
         self._expected = expected_files
-        self._env = dict(env or {})
         self._run = run_command
-        self._values: dict[str, str] = {}
-        self._resolving: set[str] = set()
+        self._values: dict[tuple[int, int], str] = {}
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -85,15 +105,6 @@ class Secrets:
         return name in self._entries
 
     def __getitem__(self, name: str) -> str:
-        if name not in self._values:
-            self._values[name] = self._resolve(name)
-        return self._values[name]
-
-    def resolved_values(self) -> list[str]:
-        """Every value read so far: what output masking must hide."""
-        return [v for v in self._values.values() if v]
-
-    def _resolve(self, name: str) -> str:
         entry = self._entries.get(name)
         if entry is None:
             if self._files:
@@ -101,58 +112,80 @@ class Secrets:
             raise ConfigErrors.one(
                 f"Secret '{name}' not found, no secret files ({', '.join(self._expected)}) provided"
             )
-        if entry.literal:
-            return entry.raw
-        if name in self._resolving:
-            raise ConfigErrors(
-                [ConfigError(entry.source, f"line {entry.line}: {name} refers to itself")]
-            )
-        self._resolving.add(name)
-        try:
-            return self._substitute(entry)
-        finally:
-            self._resolving.discard(name)
+        return self._value(entry)
 
-    def _lookup(self, name: str) -> str:
-        if name in self._entries:
-            return self[name]
+    def resolved_values(self) -> list[str]:
+        """Every value read so far: what output masking must hide."""
+        return [v for v in self._values.values() if v]
+
+    def _value(self, entry: _Entry) -> str:
+        place = (entry.file, entry.position)
+        if place not in self._values:
+            self._values[place] = entry.raw if entry.literal else self._substitute(entry)
+        return self._values[place]
+
+    def _lookup(self, name: str, entry: _Entry) -> str:
+        """``$name`` in ``entry``: the last ``name`` above it in its file, else the environment."""
+        entries = self._by_file[entry.file]
+        for earlier in reversed(entries[: entry.position]):
+            if earlier.key == name:
+                return self._value(earlier)
         return self._env.get(name, "")
 
-    def _substitute(self, entry: _Entry) -> str:
-        text, out, i = entry.raw, [], 0
+    def _variables(self, text: str, entry: _Entry, used: list[str] | None = None) -> str:
+        """dotenv's ``$NAME`` expansion of ``text`` (``\\$NAME`` is ``$NAME``, kept); the values
+        put in are added to ``used``."""
+        out: list[str] = []
+        i = 0
         while i < len(text):
-            if text.startswith("\\$", i):
-                out.append("$")
-                i += 2
-            elif text.startswith("$(", i):
-                end = _closing_paren(text, i + 1)
-                if end < 0:
-                    raise ConfigErrors(
-                        [ConfigError(entry.source, f"line {entry.line}: unclosed $( in value")]
-                    )
-                out.append(self._command(text[i + 2 : end], entry))
-                i = end + 1
-            elif (match := _VAR.match(text, i)) is not None:
-                out.append(self._lookup(match["braced"] or match["bare"]))
-                i = match.end()
-            else:
+            escaped = text.startswith("\\$", i)
+            match = _VAR.match(text, i + 1 if escaped else i)
+            if match is None:
                 out.append(text[i])
                 i += 1
+            elif escaped:
+                out.append(match[0])
+                i = match.end()
+            else:
+                value = self._lookup(match["name"], entry) if match["name"] else match[0]
+                if match["name"] and used is not None:
+                    used.append(value)
+                out.append(value)
+                i = match.end()
         return "".join(out)
 
-    def _command(self, written: str, entry: _Entry) -> str:
-        """Run the command ``written`` in the file, with its ``$VAR``s expanded."""
+    def _substitute(self, entry: _Entry) -> str:
+        """As dotenv 3.2 with Kamal's command pattern: the ``$(command)``s first (``\\$(…)``
+        stays, without its backslash), then the ``$NAME``s, except in a command's output
+        (dotenv reads the outputs too: a fetched password ``pa$word`` would be ``pa``)."""
+        text, out, i, plain = entry.raw, [], 0, 0
+        kept = ""  # text not yet expanded: up to the next command's output
+        while i < len(text):
+            escaped = text.startswith("\\$(", i)
+            start = i + 1 if escaped else i
+            end = _command_end(text, start + 1) if text.startswith("$(", start) else -1
+            if end < 0:
+                i += 1
+                continue
+            kept += text[plain:i]
+            if escaped:
+                kept += text[start : end + 1]
+            else:
+                written = text[start + 2 : end]
+                used: list[str] = []
+                output = self._command(self._variables(written, entry, used), written, used, entry)
+                out += [self._variables(kept, entry), output]
+                kept = ""
+            i = plain = end + 1
+        out.append(self._variables(kept + text[plain:], entry))
+        return "".join(out)
+
+    def _command(self, command: str, written: str, used: list[str], entry: _Entry) -> str:
+        """Run ``command``: ``written`` in the file, with its ``$NAME``s expanded (to ``used``)."""
         if self._run is None:
             raise ConfigErrors(
                 [ConfigError(entry.source, f"line {entry.line}: commands are not allowed here")]
             )
-        used: list[str] = []
-
-        def expand(match: re.Match[str]) -> str:
-            used.append(self._lookup(match["braced"] or match["bare"]))
-            return used[-1]
-
-        command = _VAR.sub(expand, written)
         try:
             return _chomp(self._run(command, self._env))
         except CommandFailed as exc:
@@ -165,29 +198,81 @@ class Secrets:
             raise ConfigErrors.one(message) from None
 
 
-def parse(secrets_file: SecretsFile) -> dict[str, _Entry]:
-    """Key to unevaluated value; a malformed line is an error naming file and line."""
-    entries: dict[str, _Entry] = {}
+def parse(
+    secrets_file: SecretsFile, index: int = 0, env: Mapping[str, str] | None = None
+) -> list[_Entry]:
+    """The file's entries in order, as dotenv 3.2 reads them; an ``export NAME`` line naming
+    no entry of the file is an error naming file and line (dotenv's FormatError)."""
+    text = secrets_file.text.replace("\r\n", "\n").replace("\r", "\n")
+    entries: list[_Entry] = []
+    legacy = (env or {}).get("DOTENV_LINEBREAK_MODE") == "legacy"
     errors: list[ConfigError] = []
-    for number, line in enumerate(secrets_file.text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
+    for match in _LINE.finditer(text):
+        if match["export"] and match["value"] is None:  # ``export NAME``: NAME must be above
+            if match["key"] not in {entry.key for entry in entries}:
+                errors.append(ConfigError(
+                    secrets_file.name, f'Line "{match[0].strip()}" has an unset variable'
+                ))  # fmt: skip
             continue
-        match = _LINE.match(line)
-        if not match:
-            errors.append(ConfigError(secrets_file.name, f"line {number}: expected NAME=value"))
-            continue
-        if match["single"] is not None:
-            raw, literal = match["single"], True
-        elif match["double"] is not None:
-            raw = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], "\\" + m[1]), match["double"])
-            literal = False
+        value = (match["value"] or "").strip(_BLANKS)
+        quoted = re.fullmatch(r"(['\"])(.*)\1", value, re.DOTALL)
+        if quoted and quoted[1] == "'":
+            raw, literal = quoted[2], True
+        elif quoted:
+            raw, literal = _unescape(_line_breaks(quoted[2], legacy or _legacy(entries))), False
         else:
-            # Dotenv unescapes an unquoted value too: ``\X`` is ``X``, except ``\$``.
-            raw, literal = re.sub(r"\\([^$])", r"\1", match["plain"]), False
-        entries[match["key"]] = _Entry(secrets_file.name, number, raw, literal)
+            raw, literal = _unescape(value), False
+        line = text.count("\n", 0, match.start("key")) + 1
+        entries.append(
+            _Entry(match["key"], secrets_file.name, line, raw, literal, index, len(entries))
+        )
     if errors:
         raise ConfigErrors(errors)
     return entries
+
+
+def _legacy(entries: list[_Entry]) -> bool:
+    """``DOTENV_LINEBREAK_MODE=legacy`` above: ``\\n`` in double quotes is a line break."""
+    modes = [e.raw for e in entries if e.key == "DOTENV_LINEBREAK_MODE"]
+    return bool(modes) and modes[-1] == "legacy"
+
+
+def _line_breaks(text: str, legacy: bool) -> str:
+    """dotenv's ``expand_newlines``: ``\\n`` and ``\\r`` in double quotes are line breaks in
+    legacy mode; otherwise they stay a backslash and a letter (after the unescaping)."""
+    if legacy:
+        return text.replace("\\n", "\n").replace("\\r", "\r")
+    return text.replace("\\n", "\\\\n").replace("\\r", "\\\\r")
+
+
+def _unescape(text: str) -> str:
+    """dotenv's ``unescape_characters``: ``\\X`` is ``X``, except ``\\$``."""
+    return re.sub(r"\\([^$])", r"\1", text)
+
+
+def _command_end(text: str, start: int) -> int:
+    """Where the ``$(`` command whose ``(`` is at ``start`` closes, or -1: Kamal's pattern, a
+    balanced run of escaped characters (``\\X``, not a line break), other characters and
+    nested parentheses, each pair holding at least one of them."""
+    filled: list[bool] = []  # per open parenthesis: holds something yet
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and (i + 1 >= len(text) or text[i + 1] == "\n"):
+            return -1
+        if char == "(":
+            if filled:
+                filled[-1] = True
+            filled.append(False)
+        elif char == ")":
+            if not filled or not filled.pop():
+                return -1
+            if not filled:
+                return i
+        elif filled:
+            filled[-1] = True
+        i += 2 if char == "\\" else 1
+    return -1
 
 
 def _chomp(text: str) -> str:
@@ -196,18 +281,6 @@ def _chomp(text: str) -> str:
         if text.endswith(ending):
             return text[: -len(ending)]
     return text
-
-
-def _closing_paren(text: str, start: int) -> int:
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == "(":
-            depth += 1
-        elif text[index] == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-    return -1
 
 
 def secrets_file_names(secrets_path: str, destination: str | None) -> list[str]:

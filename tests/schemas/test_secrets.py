@@ -1,4 +1,5 @@
-"""Secrets files: dotenv syntax, substitution, lazy evaluation, Kamal's messages."""
+"""Secrets files: dotenv syntax, substitution, lazy evaluation, Kamal's messages (the values
+against the real Kamal: tests/schemas/test_secrets_kamal.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ MAIN = SecretsFile(
     """# comment
 OVERRIDE=from-main
 export TOKEN=abc#not-a-comment  # a comment
+SHARED=main
 SINGLE='$HOME stays'
 DOUBLE="line1\\nline2 $SHARED"
 BRACED=${SHARED}-x
@@ -45,17 +47,17 @@ def make(run=None, files=(COMMON, MAIN)):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("SHARED", "common"),
+        ("SHARED", "main"),
         ("OVERRIDE", "from-main"),
-        ("TOKEN", "abc#not-a-comment"),
+        ("TOKEN", "abc"),  # dotenv: a # ends an unquoted value
         ("SINGLE", "$HOME stays"),
-        ("DOUBLE", "line1\nline2 common"),
-        ("BRACED", "common-x"),
+        ("DOUBLE", "line1\\nline2 main"),  # \n stays a backslash and an n
+        ("BRACED", "main-x"),
         ("FROM_ENV", "alice"),
         ("ESCAPED", "$SHARED"),
-        ("CMD", "<read-secret common>"),
+        ("CMD", "<read-secret main>"),
         ("NESTED", "<echo $(inner)>"),
-        ("ALIAS", "abc#not-a-comment"),
+        ("ALIAS", "abc"),
         ("EMPTY", ""),
     ],
 )
@@ -70,8 +72,8 @@ def test_commands_run_only_when_their_secret_is_used_and_only_once() -> None:
     assert calls == []
     secrets["CMD"]
     secrets["CMD"]
-    assert calls == ["read-secret common"]
-    assert "<read-secret common>" in secrets.resolved_values()
+    assert calls == ["read-secret main"]
+    assert "<read-secret main>" in secrets.resolved_values()
 
 
 def test_missing_secret_messages_match_kamal() -> None:
@@ -87,16 +89,36 @@ def test_missing_secret_messages_match_kamal() -> None:
     )
 
 
-def test_malformed_line_names_file_and_line() -> None:
+def test_a_line_dotenv_cannot_read_is_skipped_as_kamal_skips_it() -> None:
+    secrets = Secrets(
+        [SecretsFile(".kamal/secrets", "OK=1\nnot a line\nBARE\n")], expected_files=[]
+    )
+    assert secrets.names_in_file_order() == ["OK", "BARE"] and secrets["BARE"] == ""
+
+
+def test_exporting_a_name_not_above_is_dotenvs_error() -> None:
     with pytest.raises(ConfigErrors) as exc:
-        Secrets([SecretsFile(".kamal/secrets", "OK=1\nnot a line\n")], expected_files=[])
-    assert str(exc.value) == ".kamal/secrets: line 2: expected NAME=value"
+        Secrets([SecretsFile(".kamal/secrets", "A=1\nexport A\nexport B\n")], expected_files=[])
+    assert str(exc.value) == '.kamal/secrets: Line "export B" has an unset variable'
 
 
-def test_self_reference_is_an_error_not_a_hang() -> None:
-    secrets, _ = make(files=(SecretsFile(".kamal/secrets", "A=$B\nB=$A\n"),))
-    with pytest.raises(ConfigErrors, match="refers to itself"):
-        secrets["A"]
+def test_a_name_sees_the_lines_above_it_in_its_own_file_only() -> None:
+    """dotenv reads each file alone, top to bottom: a name below, or in another file, is the
+    environment's (or empty); a name given twice is the value above at that point."""
+    common = SecretsFile(".kamal/secrets-common", "C=common\n")
+    main = SecretsFile(".kamal/secrets", "A=$B\nB=$A\nX=1\nY=$X\nX=2\nZ=$C$HOME\n")
+    secrets, _ = make(files=(common, main))
+    assert [secrets[n] for n in ("A", "B", "Y", "X", "Z")] == ["", "", "1", "2", "/root"]
+
+
+def test_a_commands_output_is_not_read_for_names() -> None:
+    """Where dotenv runs its ``$NAME`` expansion over a command's output (a fetched
+    ``pa$word`` would read as ``pa``), the output is kept as the command gave it."""
+    secrets, _ = make(
+        run=lambda command, env: "pa$word \\$HOME\n",
+        files=(SecretsFile(".kamal/secrets", "word=x\nP=$(fetch)\n"),),
+    )
+    assert secrets["P"] == "pa$word \\$HOME"
 
 
 def test_file_names_follow_kamal() -> None:
