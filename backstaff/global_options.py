@@ -92,6 +92,9 @@ class GlobalOptionsGroup(click.Group):
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            click.echo(ctx.get_help(), color=ctx.color)  # as Thor: the commands, exit 0
+            ctx.exit()
         return super().parse_args(ctx, thor_words(self, args))
 
     def resolve_command(

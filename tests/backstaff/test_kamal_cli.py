@@ -235,3 +235,13 @@ def test_nothing_after_the_double_dash_is_read() -> None:
     assert thor_words(command, ["-i=true", "--", "-i=true", "--reuse=false"]) == [
         "-i", "--", "-i=true", "--reuse=false",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("words", [[], ["app"], ["proxy", "boot_config"]])
+def test_a_group_alone_lists_its_commands_and_succeeds(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``kamal app`` prints the app commands and exits 0 (click 8.2 on its own: exit 2)."""
+    assert main(words) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" ".join(["Usage: backstaff", *words])) and "Commands:" in out
