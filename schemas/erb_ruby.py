@@ -27,6 +27,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from backstaff.schemas import dotenv
+from backstaff.schemas.errors import ConfigErrors
+
 # Kamal 2.11 ships Ruby 3.3.7: what RUBY_ENGINE_VERSION says when no ``ruby`` is installed.
 KAMAL_RUBY = ("ruby", "3.3.7")
 
@@ -1211,14 +1214,39 @@ class Evaluator:
         raise Unsupported(f"File.{name}")
 
     def dotenv_load(self, files: list[str], *, overwrite: bool) -> RHash:
+        """``Dotenv.load`` (``overload``: ``overwrite``) as dotenv 3.2 does it: each file read
+        alone, its ``$NAME``s the names above in it, else ENV; a name ENV has keeps ENV's
+        value unless overwriting; ENV updated before the next file (in reverse order when
+        overwriting); its commands run as backticks."""
+        env = self.state.env
         merged: dict[str, str] = {}
-        for path in files or [".env"]:
+        paths = files or [".env"]
+        for path in reversed(paths) if overwrite else paths:
             if not self.host.file_exists(path):
                 continue
-            values = parse_dotenv(self.host.read_file(path), path)
+            text = self.host.read_file(path).removeprefix("\ufeff")
+            try:
+                entries = dotenv.parse(text, path, env.get("DOTENV_LINEBREAK_MODE") == "legacy")
+            except ConfigErrors as exc:
+                raise RubyError("Dotenv::FormatError", exc.errors[0].message) from None
+            values: dict[str, str] = {}
+
+            def lookup(name: str, values: dict[str, str] = values) -> str:
+                return values[name] if name in values else env.get(name, "")
+
+            def run(command: str, written: str, used: list[str]) -> str:
+                return dotenv.chomp(self.host.run(command, env))
+
+            for entry in entries:
+                if not overwrite and entry.key != "DOTENV_LINEBREAK_MODE" and entry.key in env:
+                    values[entry.key] = env[entry.key]
+                elif entry.literal:
+                    values[entry.key] = entry.raw
+                else:
+                    values[entry.key] = dotenv.substitute(entry.raw, lookup, run)
             for key, value in values.items():
-                if overwrite or key not in self.state.env:
-                    self.state.env[key] = value
+                if overwrite or key not in env:
+                    env[key] = value
             merged.update(values)
         return RHash(merged)
 
@@ -1428,34 +1456,3 @@ _METHODS: dict[str, Callable[[Any, list[Any]], Any]] = {
 _KNOWN_ELSEWHERE = set(_METHODS) | {"chop", "squish", "tr", "reverse", "sort", "map", "each",
                                     "select", "reject", "count", "match?", "scan", "ljust",
                                     "rjust", "center", "chars", "bytes", "encoding"}  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------- dotenv
-
-_DOTENV_LINE = re.compile(
-    r"""^[ \t]*(?:export[ \t]+)?(?P<key>[\w.]+)[ \t]*=[ \t]*
-    (?:'(?P<single>[^'\\\n]*)'|"(?P<double>[^"\\$\n]*)"|(?P<plain>[^#"'\\$\n]*?))
-    [ \t]*(?:\#[^\n]*)?$""",
-    re.VERBOSE,
-)
-
-
-def parse_dotenv(text: str, name: str) -> dict[str, str]:
-    """The plain lines of a .env file (as dotenv parses them); anything fancier (``$``
-    substitution, escapes, multi-line values) is left to the real dotenv."""
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.split("\n"), 1):
-        line = line.rstrip("\r")
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        m = _DOTENV_LINE.match(line)
-        if not m:
-            raise Unsupported(f"{name} line {number} (beyond plain KEY=value)")
-        value = m["single"] if m["single"] is not None else m["double"]
-        if value is None:
-            value = (m["plain"] or "").strip()
-        if not value and m["single"] is None and m["double"] is None and "#" in line:
-            raise Unsupported(f"{name} line {number} (beyond plain KEY=value)")
-        values[m["key"]] = value
-    return values

@@ -9,26 +9,12 @@ injected ``run_command`` so this module stays free of I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from backstaff.schemas import dotenv
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.masking import mask
-
-# dotenv 3.2.0's line (Kamal 2.11 reads secrets files with ``Dotenv.parse``), found anywhere in
-# the text: a quoted value may span lines; a bare ``NAME`` is empty; what matches no line is
-# ignored, as dotenv ignores it.
-_LINE = re.compile(
-    r"""(?:^|\A)\s*(?P<export>export\s+)?(?P<key>[\w.]+)
-    (?:(?:\s*=\s*?|:\s+?)(?P<value>\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|[^\#\n]+)?)?
-    \s*(?:\#.*)?(?:$|\Z)""",
-    re.MULTILINE | re.VERBOSE | re.ASCII,
-)
-# dotenv's variable: ``$NAME``, ``${NAME}``, either brace alone too (``${NAME`` is ``$NAME``);
-# a ``$`` naming nothing stays as it is.
-_VAR = re.compile(r"\$(?!\()\{?(?P<name>[A-Za-z0-9_]+)?\}?")
-_BLANKS = " \t\n\v\f\r\0"  # Ruby's strip
 
 
 @dataclass(frozen=True)
@@ -39,13 +25,14 @@ class SecretsFile:
 
 @dataclass(frozen=True)
 class _Entry:
-    key: str
+    entry: dotenv.Entry
     source: str
-    line: int
-    raw: str  # unescaped as dotenv unescapes it, before substitutions
-    literal: bool  # single-quoted: no substitution
-    file: int = 0  # which file, in reading order
-    position: int = 0  # its place in the file: its $NAMEs see the entries above it only
+    file: int  # which file, in reading order
+    position: int  # its place in the file: its $NAMEs see the entries above it only
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
 
 
 RunCommand = Callable[[str, Mapping[str, str]], str]
@@ -121,7 +108,8 @@ class Secrets:
     def _value(self, entry: _Entry) -> str:
         place = (entry.file, entry.position)
         if place not in self._values:
-            self._values[place] = entry.raw if entry.literal else self._substitute(entry)
+            literal = entry.entry.literal
+            self._values[place] = entry.entry.raw if literal else self._substitute(entry)
         return self._values[place]
 
     def _lookup(self, name: str, entry: _Entry) -> str:
@@ -132,62 +120,24 @@ class Secrets:
                 return self._value(earlier)
         return self._env.get(name, "")
 
-    def _variables(self, text: str, entry: _Entry, used: list[str] | None = None) -> str:
-        """dotenv's ``$NAME`` expansion of ``text`` (``\\$NAME`` is ``$NAME``, kept); the values
-        put in are added to ``used``."""
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            escaped = text.startswith("\\$", i)
-            match = _VAR.match(text, i + 1 if escaped else i)
-            if match is None:
-                out.append(text[i])
-                i += 1
-            elif escaped:
-                out.append(match[0])
-                i = match.end()
-            else:
-                value = self._lookup(match["name"], entry) if match["name"] else match[0]
-                if match["name"] and used is not None:
-                    used.append(value)
-                out.append(value)
-                i = match.end()
-        return "".join(out)
-
     def _substitute(self, entry: _Entry) -> str:
-        """As dotenv 3.2 with Kamal's command pattern: the ``$(command)``s first (``\\$(…)``
-        stays, without its backslash), then the ``$NAME``s, except in a command's output
-        (dotenv reads the outputs too: a fetched password ``pa$word`` would be ``pa``)."""
-        text, out, i, plain = entry.raw, [], 0, 0
-        kept = ""  # text not yet expanded: up to the next command's output
-        while i < len(text):
-            escaped = text.startswith("\\$(", i)
-            start = i + 1 if escaped else i
-            end = _command_end(text, start + 1) if text.startswith("$(", start) else -1
-            if end < 0:
-                i += 1
-                continue
-            kept += text[plain:i]
-            if escaped:
-                kept += text[start : end + 1]
-            else:
-                written = text[start + 2 : end]
-                used: list[str] = []
-                output = self._command(self._variables(written, entry, used), written, used, entry)
-                out += [self._variables(kept, entry), output]
-                kept = ""
-            i = plain = end + 1
-        out.append(self._variables(kept + text[plain:], entry))
-        return "".join(out)
+        def run(command: str, written: str, used: list[str]) -> str:
+            return self._command(command, written, used, entry)
+
+        return dotenv.substitute(entry.entry.raw, lambda name: self._lookup(name, entry), run)
 
     def _command(self, command: str, written: str, used: list[str], entry: _Entry) -> str:
         """Run ``command``: ``written`` in the file, with its ``$NAME``s expanded (to ``used``)."""
         if self._run is None:
             raise ConfigErrors(
-                [ConfigError(entry.source, f"line {entry.line}: commands are not allowed here")]
+                [
+                    ConfigError(
+                        entry.source, f"line {entry.entry.line}: commands are not allowed here"
+                    )
+                ]
             )
         try:
-            return _chomp(self._run(command, self._env))
+            return dotenv.chomp(self._run(command, self._env))
         except CommandFailed as exc:
             # The command as written, never expanded; its stderr (useful: "not signed in")
             # only with every secret known so far, and the values expanded into it, masked.
@@ -198,89 +148,11 @@ class Secrets:
             raise ConfigErrors.one(message) from None
 
 
-def parse(
-    secrets_file: SecretsFile, index: int = 0, env: Mapping[str, str] | None = None
-) -> list[_Entry]:
-    """The file's entries in order, as dotenv 3.2 reads them; an ``export NAME`` line naming
-    no entry of the file is an error naming file and line (dotenv's FormatError)."""
-    text = secrets_file.text.replace("\r\n", "\n").replace("\r", "\n")
-    entries: list[_Entry] = []
-    legacy = (env or {}).get("DOTENV_LINEBREAK_MODE") == "legacy"
-    errors: list[ConfigError] = []
-    for match in _LINE.finditer(text):
-        if match["export"] and match["value"] is None:  # ``export NAME``: NAME must be above
-            if match["key"] not in {entry.key for entry in entries}:
-                errors.append(ConfigError(
-                    secrets_file.name, f'Line "{match[0].strip()}" has an unset variable'
-                ))  # fmt: skip
-            continue
-        value = (match["value"] or "").strip(_BLANKS)
-        quoted = re.fullmatch(r"(['\"])(.*)\1", value, re.DOTALL)
-        if quoted and quoted[1] == "'":
-            raw, literal = quoted[2], True
-        elif quoted:
-            raw, literal = _unescape(_line_breaks(quoted[2], legacy or _legacy(entries))), False
-        else:
-            raw, literal = _unescape(value), False
-        line = text.count("\n", 0, match.start("key")) + 1
-        entries.append(
-            _Entry(match["key"], secrets_file.name, line, raw, literal, index, len(entries))
-        )
-    if errors:
-        raise ConfigErrors(errors)
-    return entries
-
-
-def _legacy(entries: list[_Entry]) -> bool:
-    """``DOTENV_LINEBREAK_MODE=legacy`` above: ``\\n`` in double quotes is a line break."""
-    modes = [e.raw for e in entries if e.key == "DOTENV_LINEBREAK_MODE"]
-    return bool(modes) and modes[-1] == "legacy"
-
-
-def _line_breaks(text: str, legacy: bool) -> str:
-    """dotenv's ``expand_newlines``: ``\\n`` and ``\\r`` in double quotes are line breaks in
-    legacy mode; otherwise they stay a backslash and a letter (after the unescaping)."""
-    if legacy:
-        return text.replace("\\n", "\n").replace("\\r", "\r")
-    return text.replace("\\n", "\\\\n").replace("\\r", "\\\\r")
-
-
-def _unescape(text: str) -> str:
-    """dotenv's ``unescape_characters``: ``\\X`` is ``X``, except ``\\$``."""
-    return re.sub(r"\\([^$])", r"\1", text)
-
-
-def _command_end(text: str, start: int) -> int:
-    """Where the ``$(`` command whose ``(`` is at ``start`` closes, or -1: Kamal's pattern, a
-    balanced run of escaped characters (``\\X``, not a line break), other characters and
-    nested parentheses, each pair holding at least one of them."""
-    filled: list[bool] = []  # per open parenthesis: holds something yet
-    i = start
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and (i + 1 >= len(text) or text[i + 1] == "\n"):
-            return -1
-        if char == "(":
-            if filled:
-                filled[-1] = True
-            filled.append(False)
-        elif char == ")":
-            if not filled or not filled.pop():
-                return -1
-            if not filled:
-                return i
-        elif filled:
-            filled[-1] = True
-        i += 2 if char == "\\" else 1
-    return -1
-
-
-def _chomp(text: str) -> str:
-    """Ruby's ``chomp``, as Kamal reads a command's output: one trailing line break off."""
-    for ending in ("\r\n", "\n", "\r"):
-        if text.endswith(ending):
-            return text[: -len(ending)]
-    return text
+def parse(secrets_file: SecretsFile, index: int, env: Mapping[str, str]) -> list[_Entry]:
+    """The file's entries in order, as Kamal reads them (``Dotenv.parse``)."""
+    legacy = env.get("DOTENV_LINEBREAK_MODE") == "legacy"
+    entries = dotenv.parse(secrets_file.text, secrets_file.name, legacy)
+    return [_Entry(entry, secrets_file.name, index, n) for n, entry in enumerate(entries)]
 
 
 def secrets_file_names(secrets_path: str, destination: str | None) -> list[str]:
