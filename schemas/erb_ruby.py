@@ -148,6 +148,7 @@ _OPS = ["&&=", "||=", "**", "==", "!=", "&&", "||", "&.", "::", "=~", "!~", "<="
         "/", "%", "(", ")", "[", "]", "{", "}", ".", ",", "=", "<", ">", "^", "~", ";", "@",
         "$"]  # fmt: skip
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BLOCK_PASS = re.compile(r"&:([A-Za-z_][A-Za-z0-9_]*[?!]?)")
 _INT = re.compile(r"[0-9]+(?:_[0-9]+)*")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "s": " ", "e": "\x1b",
                    "a": "\x07", "b": "\x08", "f": "\x0c", "v": "\x0b"}  # fmt: skip
@@ -222,6 +223,9 @@ class Lexer:
             elif c == "`":
                 self.pos += 1
                 tok("xstr", self.quoted("`", None, interpolate=True))
+            elif (m := _BLOCK_PASS.match(src, self.pos)) is not None:
+                self.pos = m.end()  # ``&:strip``: a method name passed as the block
+                tok("blockpass", m[1])
             elif c == "%" and self.percent_literal_ahead(out, spaced):
                 kind, parts = self.percent_literal()
                 tok(kind, parts)
@@ -617,15 +621,15 @@ class Parser:
             self.i += 1
             if t.value in self.locals and not self.is_op("("):
                 return self.node("local", t, name=t.value)
-            if t.value == "require":
+            if t.value in ("require", "raise"):  # each with one string: require "dotenv"
                 if self.is_op("(") and not self.tok.spaced:
                     self.i += 1
                     args = self.args(")")
                 elif self.tok.kind == "str" and self.tok.spaced:
                     args = [self.primary()]
                 else:
-                    raise self.fail("this use of require")
-                return self.node("require", t, args)
+                    raise self.fail(f"this use of {t.value}")
+                return self.node(str(t.value), t, args)
             raise self.fail(f"`{t.value}`")
         raise self.fail()
 
@@ -673,6 +677,14 @@ class Parser:
         items: list[Node] = []
         self.skip_nl()
         while not self.is_op(closer):
+            if (
+                self.tok.kind == "blockpass"
+                and self.peek().kind == "op"
+                and self.peek().value == closer
+            ):
+                items.append(self.node("blockpass", self.tok, name=str(self.tok.value)))
+                self.i += 1
+                continue
             if self.is_op("*", "&", "**"):
                 raise self.fail("a splat or block argument")
             items.append(self.ternary())
@@ -706,11 +718,13 @@ class Parser:
                     raise self.fail()
                 self.i += 1
                 args: list[Node] = []
+                block = None
                 if self.is_op("(") and not self.tok.spaced:
                     self.i += 1
                     args = self.args(")")
-                block = None
-                if self.is_op("{"):
+                    if args and args[-1].kind == "blockpass":
+                        block = args.pop()
+                if block is None and self.is_op("{"):
                     block = self.block()
                 elif self.is_kw("do"):
                     raise self.fail("a do ... end block")
@@ -1125,6 +1139,13 @@ class Evaluator:
             raise RubyError("NoMethodError", "undefined method `[]' for nil")
         return _index(target, args)
 
+    def _raise(self, node: Node) -> None:
+        """``raise "message"``: a RuntimeError (``ENV.fetch("X") { raise "X is required" }``)."""
+        args = [self.eval(a) for a in node.args[0]]
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise Unsupported("raise of anything but a message")
+        raise RubyError("RuntimeError", args[0])
+
     def _require(self, node: Node) -> bool:
         args = [self.eval(a) for a in node.args[0]]
         if len(args) != 1 or args[0] not in ("dotenv", "dotenv/load"):
@@ -1147,6 +1168,8 @@ class Evaluator:
         if receiver is ENV_OBJ:
             return self.env_method(name, arg_nodes, block)
         args = [self.eval(a) for a in arg_nodes]
+        if block is not None and block.kind == "blockpass" and isinstance(receiver, list):
+            return self.each_by_method(receiver, name, args, block.name)
         if block is not None:
             raise Unsupported(f"a block given to {name}")
         if receiver is FILE_OBJ:
@@ -1160,6 +1183,17 @@ class Evaluator:
                 return self.dotenv_load(args, overwrite=name == "overload")
             raise Unsupported(f"Dotenv.{name}")
         return self.value_method(receiver, name, args)
+
+    def each_by_method(self, items: list[Any], name: str, args: list[Any], method: str) -> Any:
+        """``list.map(&:strip)``, ``select``/``filter``/``reject(&:empty?)``: the block is the
+        method named, called on each item."""
+        if args or name not in ("map", "collect", "select", "filter", "reject"):
+            raise Unsupported(f"{name}(&:{method})")
+        results = [self.value_method(item, method, []) for item in items]
+        if name in ("map", "collect"):
+            return results
+        keep = name != "reject"
+        return [item for item, result in zip(items, results, strict=True) if truthy(result) == keep]
 
     def env_method(self, name: str, arg_nodes: list[Node], block: Node | None) -> Any:
         env = self.state.env

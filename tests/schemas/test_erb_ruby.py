@@ -194,6 +194,31 @@ def test_dotenv_loads_without_overriding_and_later_lookups_see_it() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['<%= ENV.fetch("IMAGE") { raise "IMAGE is required" } %>',
+     '<%= ENV.fetch("IMAGE") { raise("IMAGE is required") } %>',
+     '<% raise "IMAGE is required" unless ENV.key?("IMAGE") %>'],
+)  # fmt: skip
+def test_raise_is_a_runtime_error_with_its_message(text: str) -> None:
+    """As configs use it (``ENV.fetch('IMAGE') { raise '...' }``): Kamal prints the message."""
+    with pytest.raises(ConfigErrors) as exc:
+        render(text, {}, "config/deploy.yml")
+    assert str(exc.value) == "config/deploy.yml: line 1: IMAGE is required"
+    assert "IMAGE is required" not in render(text, {"IMAGE": "app"}, "config/deploy.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [('<%= ENV.fetch("HOSTS", "").split(",").map(&:strip).reject(&:empty?) %>', '["a", "b"]'),
+     ('<%= ENV["HOSTS"].split(",").collect(&:strip).select(&:empty?).size %>', "1"),
+     ('<%= ENV["HOSTS"].split(",").map(&:strip).filter(&:empty?).inspect %>', '[""]')],
+)  # fmt: skip
+def test_a_method_name_as_the_block(text: str, rendered: str) -> None:
+    """``map(&:strip)`` and ``reject(&:empty?)``, as configs split host lists."""
+    assert render(text, {"HOSTS": " a, ,b"}, "f") == rendered
+
+
 def test_require_returns_true_once() -> None:
     assert render('<%= require "dotenv" %> <%= require("dotenv") %>', {}, "f") == "true false"
 
