@@ -595,6 +595,8 @@ class Parser:
                 return self.node("lit", t, {"nil": None, "true": True, "false": False}[t.value])
             if t.value in ("if", "unless"):
                 return self.if_expr()
+            if t.value == "begin":
+                return self.begin_expr()
             raise self.fail(f"`{t.value}`")
         if self.is_op("("):
             self.i += 1
@@ -662,6 +664,32 @@ class Parser:
                 return self.node("if", t, branches, otherwise, name=str(t.value))
             else:
                 raise self.fail()
+
+    def begin_expr(self) -> Node:
+        """``begin ... rescue [Class, ...] ... end`` (no ``=> e``, ``else``, ``ensure``)."""
+        t = self.tok
+        self.i += 1
+        body = self.stmts()
+        rescues: list[tuple[list[str], list[Node]]] = []
+        while self.is_kw("rescue"):
+            self.i += 1
+            classes: list[str] = []
+            while self.tok.kind == "const":
+                name = str(self.tok.value)
+                self.i += 1
+                if self.is_op("::"):
+                    raise self.fail("`::`")
+                classes.append(name)
+                if not self.is_op(","):
+                    break
+                self.i += 1
+            if self.is_op("=>"):
+                raise self.fail("rescue => a variable")
+            rescues.append((classes, self.stmts()))
+        if not rescues or not self.is_kw("end"):
+            raise self.fail("this begin")
+        self.i += 1
+        return self.node("begin", t, body, rescues)
 
     def then(self) -> None:
         if self.tok.kind == "nl":
@@ -1052,6 +1080,16 @@ class Evaluator:
             return self.eval(node.args[0])
         except RubyError:
             return self.eval(node.args[1])
+
+    def _begin(self, node: Node) -> Any:
+        body, rescues = node.args
+        try:
+            return self.run(body)
+        except RubyError as exc:
+            for classes, handler in rescues:
+                if any(_rescues(name, exc.kind) for name in classes or ["StandardError"]):
+                    return self.run(handler)
+            raise
 
     def _if(self, node: Node) -> Any:
         branches, otherwise = node.args
@@ -1490,3 +1528,23 @@ _METHODS: dict[str, Callable[[Any, list[Any]], Any]] = {
 _KNOWN_ELSEWHERE = set(_METHODS) | {"chop", "squish", "tr", "reverse", "sort", "map", "each",
                                     "select", "reject", "count", "match?", "scan", "ljust",
                                     "rjust", "center", "chars", "bytes", "encoding"}  # fmt: skip
+
+
+# Ruby's exception classes an ERB raises here, and the classes above them a rescue names.
+_ANCESTORS = {
+    "KeyError": {"IndexError", "StandardError", "Exception"},
+    "NoMethodError": {"NameError", "StandardError", "Exception"},
+    "RuntimeError": {"StandardError", "Exception"},
+    "ArgumentError": {"StandardError", "Exception"},
+    "TypeError": {"StandardError", "Exception"},
+    "Dotenv::FormatError": {"SyntaxError", "ScriptError", "Exception"},
+}
+
+
+def _rescues(name: str, kind: str) -> bool:
+    """Whether ``rescue name`` catches a Ruby exception of class ``kind``."""
+    if name == kind:
+        return True
+    if kind.startswith("Errno::"):
+        return name in ("SystemCallError", "StandardError", "Exception")
+    return name in _ANCESTORS.get(kind, {"StandardError", "Exception"})

@@ -219,6 +219,24 @@ def test_a_method_name_as_the_block(text: str, rendered: str) -> None:
     assert render(text, {"HOSTS": " a, ,b"}, "f") == rendered
 
 
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [('<% begin; require "dotenv"; Dotenv.load; rescue LoadError; end %>ok', "ok"),
+     ('<% begin %><%= ENV.fetch("NOPE") %><% rescue KeyError %>fallback<% end %>', "fallback"),
+     ('<%= begin; ENV.fetch("NOPE"); rescue; "bare"; end %>', "bare"),
+     ('<%= begin; ENV.fetch("NOPE"); rescue LoadError, IndexError; "parent"; end %>', "parent"),
+     ('<%= begin; raise "x"; rescue StandardError; "std"; end %>', "std")],
+)  # fmt: skip
+def test_begin_rescue_as_ruby(text: str, rendered: str) -> None:
+    """What Ruby 3's ERB renders for each (checked with ``ruby -rerb``)."""
+    assert render(text, {}, "f", FakeHost(files={})) == rendered
+
+
+def test_a_rescue_of_another_class_lets_the_error_through() -> None:
+    with pytest.raises(ConfigErrors, match='key not found: "NOPE"'):
+        render('<%= begin; ENV.fetch("NOPE"); rescue LoadError; "no"; end %>', {}, "f")
+
+
 def test_require_returns_true_once() -> None:
     assert render('<%= require "dotenv" %> <%= require("dotenv") %>', {}, "f") == "true false"
 
