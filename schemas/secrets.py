@@ -56,9 +56,8 @@ class Secrets:
     overwrite: true)``, the files merged, later ones winning): a ``$NAME`` is the value of the
     last ``NAME`` above it in the same file, else the environment's, else empty. Where dotenv
     runs every command of every file on reading, a command runs here only when a secret that
-    needs it is used; and the output of a command or the value of a variable is never read
-    again for ``$``s (dotenv runs its ``$NAME`` expansion over a command once more, after the
-    values are in it)."""
+    needs it is used, a failing one is an error (Kamal takes what it printed), and its output
+    is never read for ``$NAME``s (``schemas/dotenv.py``)."""
 
     def __init__(
         self,
