@@ -39,7 +39,7 @@ def expand(argv: list[str], commands: set[str]) -> list[str]:
     leading, rest, position = _split_globals(argv)
     if position is None or not rest or rest[0].startswith("-"):
         return argv
-    if is_command_word({*commands, "help"}, rest[0]):  # a command, or a prefix of one
+    if is_command_word(commands, rest[0]):  # a command, or a prefix of one
         return argv
     options = argv[: argv.index("--")] if "--" in argv else argv
     config_file = _option(options, "-c", "--config-file") or "config/deploy.yml"

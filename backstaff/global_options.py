@@ -18,7 +18,7 @@ import click
 
 from backstaff.context import AppContext
 from backstaff.help_commands import help_command
-from backstaff.thor_args import command_names, thor_command, thor_words
+from backstaff.thor_args import thor_command, thor_words
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -83,7 +83,7 @@ class GlobalOptionsGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command ``cmd_name`` names as Thor dispatches it (a unique prefix, dashes for
         underscores: ``thor_args.thor_command``), with the global options."""
-        name = thor_command(command_names(self, ctx), cmd_name) or cmd_name
+        name = thor_command(self.list_commands(ctx), cmd_name) or cmd_name
         command = super().get_command(ctx, name)
         if command is None and name == "help":  # Thor's help, on every group
             command = help_command(self)
@@ -104,7 +104,9 @@ class GlobalOptionsGroup(click.Group):
         name, command, rest = super().resolve_command(ctx, args)
         if command is None:
             return name, command, rest
-        return command.name, command, thor_words(command, rest)
+        if not isinstance(command, GlobalOptionsGroup):  # a group reads them in parse_args
+            rest = thor_words(command, rest)
+        return command.name, command, rest
 
 
 class _GlobalCopy(click.Option):

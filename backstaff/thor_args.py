@@ -20,16 +20,12 @@ def option_name(token: str) -> str:
     return token.replace("_", "-")
 
 
-def command_names(group: click.Group, ctx: click.Context) -> list[str]:
-    """The names a command word is matched against: the group's, and Thor's ``help``."""
-    return sorted({*group.list_commands(ctx), "help"})
-
-
 def thor_command(names: Iterable[str], word: str) -> str | None:
-    """The command ``word`` names as Thor dispatches it: itself, the one name it is a prefix
-    of, else with dashes read as underscores; None when none. Raises ``click.ClickException``
-    (exit status 1) when it is the prefix of several, with Thor's message."""
-    names = sorted(set(names))
+    """The command ``word`` names among a group's ``names`` (and Thor's ``help``, which every
+    group has) as Thor dispatches it: itself, the one name it is a prefix of, else with dashes
+    read as underscores; None when none. Raises ``click.ClickException`` (exit status 1) when
+    it is the prefix of several, with Thor's message."""
+    names = sorted({*names, "help"})
     if word in names:
         return word
     matches = [name for name in names if name.startswith(word)]
@@ -84,7 +80,9 @@ def thor_words(command: click.Command, args: list[str]) -> list[str]:
             if value == "true":
                 words.append(name)
             elif value == "false":
-                words += [n for n in (negation[name],) if n]
+                negated = negation[name]
+                if negated:  # a flag without one (--skip-hooks=false) is left out
+                    words.append(negated)
             else:
                 words += [name, value]
         elif equals and name in takes_value and not name.startswith("--"):
