@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from backstaff.schemas import dotenv, ruby_text
-from backstaff.schemas.errors import ConfigError, ConfigErrors
+from backstaff.schemas.errors import ConfigErrors
 from backstaff.schemas.masking import mask
 
 
@@ -26,7 +26,6 @@ class SecretsFile:
 @dataclass(frozen=True)
 class _Entry:
     entry: dotenv.Entry
-    source: str
     file: int  # which file, in reading order
     position: int  # its place in the file: its $NAMEs see the entries above it only
 
@@ -128,12 +127,9 @@ class Secrets:
     def _command(self, command: str, written: str, used: list[str], entry: _Entry) -> str:
         """Run ``command``: ``written`` in the file, with its ``$NAME``s expanded (to ``used``)."""
         if self._run is None:
-            raise ConfigErrors(
-                [
-                    ConfigError(
-                        entry.source, f"line {entry.entry.line}: commands are not allowed here"
-                    )
-                ]
+            source = self._files[entry.file]
+            raise ConfigErrors.one(
+                f"line {entry.entry.line}: commands are not allowed here", source
             )
         try:
             return ruby_text.chomp(self._run(command, self._env))
@@ -151,7 +147,7 @@ def parse(secrets_file: SecretsFile, index: int, env: Mapping[str, str]) -> list
     """The file's entries in order, as Kamal reads them (``Dotenv.parse``)."""
     legacy = env.get("DOTENV_LINEBREAK_MODE") == "legacy"
     entries = dotenv.parse(secrets_file.text, secrets_file.name, legacy)
-    return [_Entry(entry, secrets_file.name, index, n) for n, entry in enumerate(entries)]
+    return [_Entry(entry, index, n) for n, entry in enumerate(entries)]
 
 
 def secrets_file_names(secrets_path: str, destination: str | None) -> list[str]:
