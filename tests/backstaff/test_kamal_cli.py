@@ -11,8 +11,8 @@ import click
 import pytest
 
 from backstaff.cli import cli, main
-from backstaff.context import AppContext, Options
 from backstaff.thor_args import thor_words
+from tests.backstaff.test_global_options import _parse
 from tests.conftest import FIXTURES
 
 RECORDED: dict[str, list[str]] = json.loads((FIXTURES / "kamal-cli" / "options.json").read_text())
@@ -197,20 +197,7 @@ def test_an_ambiguous_prefix_fails_with_thors_message(
     ],
 )
 def test_thor_forms_of_the_global_options(args: list[str], field: str, value: object) -> None:
-    assert getattr(_options(args), field) == value
-
-
-def _options(args: list[str]) -> Options:
-    ctx = cli.make_context("backstaff", list(args))
-    ctx.obj = AppContext(Options(**ctx.params))
-    command: click.Command = cli
-    rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
-    while isinstance(command, click.Group) and rest:
-        name, sub, rest = command.resolve_command(ctx, rest)
-        assert sub is not None
-        ctx = sub.make_context(name, rest, parent=ctx, resilient_parsing=True)
-        command, rest = sub, [*getattr(ctx, "_protected_args", []), *ctx.args]
-    return ctx.find_object(AppContext).options  # type: ignore[union-attr]
+    assert getattr(_parse(args), field) == value
 
 
 @pytest.mark.parametrize(
