@@ -4,7 +4,6 @@ command (``-i``) joined to the local terminal with its exit status as backstaff'
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Iterable
 
@@ -22,6 +21,7 @@ from backstaff.planner.render import mask
 from backstaff.planner.steps import Upload
 from backstaff.planning import connection_pool
 from backstaff.runtime import make_runtime
+from backstaff.schemas.shell_words import shell_words
 
 NO_COMMAND = "No command provided. You must specify a command to execute."
 
@@ -34,7 +34,7 @@ def command_line(words: Iterable[str], *, split: bool = True) -> str:
         raise BackstaffError(NO_COMMAND)
     if split:
         try:
-            shlex.split(line)
+            shell_words(line)
         except ValueError as exc:
             raise BackstaffError(f"cannot split the command into words: {exc}") from None
     return line

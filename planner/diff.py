@@ -10,7 +10,6 @@ an ``Attribute`` (path, before, after); secret values never are, only that they 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +17,7 @@ from backstaff.planner.changes import Action, Attribute, Change, Difference, Fie
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
 from backstaff.planner.model import Accessory, App, Env, Options, ProxyRoute, Role
 from backstaff.planner.recording import UNRECORDED
+from backstaff.schemas.shell_words import shell_words
 
 NETWORK = "kamal"
 PROXY = "kamal-proxy"
@@ -146,11 +146,15 @@ def _env(
 ) -> None:
     """Env names added, removed and changed. A clear value is shown as configured; the host's
     value only where the host passed it on the command line (``LiveContainer.clear_env``) and
-    it is clear in the config too. A secret is sensitive: only that it differs."""
+    it is clear in the config too. A secret is sensitive: only that it differs. A blank clear
+    value is passed as ``--env KEY`` alone (Kamal's argumentize): the container has whatever
+    docker's own environment held, usually nothing, so any value or none is what was asked."""
     live = dict(container.env)
     shown = dict(container.clear_env)
     for key, value in env.clear:
         path = f"env.clear.{key}"
+        if value.strip() == "":
+            continue
         if key not in live:
             found.add(f"env added: {key}", path, ADDED, None, value)
         elif live[key] not in (UNRECORDED, value_digest(value)):
@@ -310,7 +314,7 @@ def _labels(found: _Found, wanted: tuple[tuple[str, str], ...], container: LiveC
 
 
 def _cmd(found: _Found, cmd: str | None, container: LiveContainer) -> None:
-    if cmd and tuple(shlex.split(cmd)) != container.cmd:
+    if cmd and tuple(shell_words(cmd)) != container.cmd:
         before = " ".join(container.cmd)
         found.add(f"cmd changed: {before} → {cmd}", "cmd", CHANGED, before or None, cmd)
 

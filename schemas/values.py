@@ -9,10 +9,10 @@ other text reaches the container exactly, however much shell syntax it holds).
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from backstaff.schemas.errors import ConfigError, join
+from backstaff.schemas.shell_words import shell_words
 
 LABELS = "labels"
 
@@ -34,7 +34,7 @@ def _walk(value: Any, path: str, errors: list[ConfigError], in_labels: bool) -> 
             _walk(item, where, errors, in_labels=key_text == LABELS or in_labels)
             if key_text == "cmd" and isinstance(item, str) and "\0" not in item:
                 try:
-                    shlex.split(item)
+                    shell_words(item)
                 except ValueError as exc:
                     errors.append(ConfigError(where, f"cannot be split into words: {exc}"))
     elif isinstance(value, list):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import shlex
 
 from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
 from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Val, Word, render
 from backstaff.planner.model import App, Role
 from backstaff.schemas.errors import ConfigErrors
+from backstaff.schemas.shell_words import shell_words
 
 
 def hostname(host: str, version: str) -> str:
@@ -35,7 +35,7 @@ def run(app: App, role: Role, host: str, version: str) -> Cmd:
         tokens += ["--volume", Val(volume)]
     if role.asset_path and role.proxy:
         tokens += ["--volume", asset_volume(app, role, version)]
-    tokens += argumentize("--label", app.labels_for(role), bare_if_empty=True)
+    tokens += argumentize("--label", app.labels_for(role))
     tokens += optionize(role.options)
     tokens.append(Val(f"{app.repository}:{version}"))
     tokens += command_words(role.cmd)
@@ -45,7 +45,7 @@ def run(app: App, role: Role, host: str, version: str) -> Cmd:
 def command_words(cmd: str | None) -> Cmd:
     """A ``cmd:`` from the config, split into words as a POSIX shell would split it (Kamal
     hands the string to the shell); each word is then data: nothing in it is expanded."""
-    return tuple(Val(word) for word in shlex.split(cmd or ""))
+    return tuple(Val(word) for word in shell_words(cmd or ""))
 
 
 def has_assets(role: Role) -> bool:

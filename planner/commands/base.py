@@ -27,12 +27,14 @@ def ruby_dump(value: str) -> str:
     return "".join(out)
 
 
-def argumentize(flag: str, pairs: tuple[tuple[str, str], ...], bare_if_empty: bool = False) -> Cmd:
-    """``--flag KEY=value`` per pair, the pair one word (``--label destination`` when the
-    value is empty and ``bare_if_empty``)."""
+def argumentize(flag: str, pairs: tuple[tuple[str, str], ...]) -> Cmd:
+    """``--flag KEY=value`` per pair, the pair one word; a blank value (empty or spaces: not
+    Ruby's ``present?``) gives ``--flag KEY`` alone, as Kamal's ``argumentize`` does. For
+    ``--env`` that is not an empty variable: docker passes on the variable of its own
+    environment, usually none (``planner/diff._env`` compares accordingly)."""
     tokens: list[Word] = []
     for key, value in pairs:
-        if bare_if_empty and value == "":
+        if value.strip() == "":
             tokens += [flag, Val(key)]
         else:
             tokens += [flag, Val(f"{key}={value}")]

@@ -62,6 +62,25 @@ def test_env_changed() -> None:
     )
 
 
+def test_a_blank_clear_value_is_whatever_docker_passed_on() -> None:
+    """``TB_EMPTY: ""`` boots as ``--env TB_EMPTY`` (Kamal's argumentize): docker passes on its
+    own environment's variable, usually none. Absent from the container, or there with any
+    value, is what was asked; a variable the config does not name is still removed."""
+
+    def blank(data: dict[str, Any]) -> None:
+        data["env"]["clear"]["TB_EMPTY"] = ""
+        data["env"]["clear"]["TB_MODE"] = "  "  # the container has TB_MODE=testbed
+
+    assert diff(example("v1", blank), live("deployed-v1")) == ()
+
+    def blank_and_removed(data: dict[str, Any]) -> None:
+        blank(data)
+        del data["env"]["clear"]["TB_GREETING"]
+
+    (first, *_) = diff(example("v1", blank_and_removed), live("deployed-v1"))
+    assert first.reasons == ("env removed: TB_GREETING",)
+
+
 def test_secret_value_changed_is_seen_through_the_env_file_digest() -> None:
     envfiles = {(".kamal/apps/tb/env/roles/web.env", "10.254.0.11"): "0" * 64}
     (change,) = diff(example("v1"), live("deployed-v1"), envfiles)

@@ -39,6 +39,7 @@ from backstaff.planner.commands.words import (
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import App
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
+from backstaff.schemas.shell_words import shell_words
 from tests.conftest import FIXTURES, ROOT
 
 SHELLS = ("sh", "dash", "bash")
@@ -100,10 +101,10 @@ WEB = "10.254.0.11"
 POSITIONS: dict[str, Position] = {
     "env clear value": (lambda v: _set(["env", "clear", "TB_GREETING"], v),
                         lambda a: app_cmd.run(a, a.roles[0], WEB, "v1"),
-                        lambda v: ["--env", f"TB_GREETING={v}"]),
+                        lambda v: ["--env", f"TB_GREETING={v}" if v.strip() else "TB_GREETING"]),
     "label value": (lambda v: _set(["labels", "note"], v),
                     lambda a: app_cmd.run(a, a.roles[0], WEB, "v1"),
-                    lambda v: ["--label", f"note={v}" if v else "note"]),  # docker: note=""
+                    lambda v: ["--label", f"note={v}" if v.strip() else "note"]),  # docker: note=""
     "volume": (lambda v: _set(["volumes"], [v]),
                lambda a: app_cmd.run(a, a.roles[0], WEB, "v1"), lambda v: ["--volume", v]),
     "role option value": (lambda v: _set(["servers", "workers", "options"], {"memory": v}),
@@ -111,7 +112,7 @@ POSITIONS: dict[str, Position] = {
                           lambda v: ["--memory", v]),
     "role cmd": (lambda v: _set(["servers", "workers", "cmd"], v),
                  lambda a: app_cmd.run(a, a.roles[1], "10.254.0.13", "v1"),
-                 lambda v: shlex.split(v)),
+                 lambda v: shell_words(v)),
     "logging option": (lambda v: _set(["logging"], {"options": {"tag": v}}),
                        lambda a: app_cmd.run(a, a.roles[0], WEB, "v1"),
                        lambda v: ["--log-opt", f"tag={v}"]),
@@ -119,15 +120,17 @@ POSITIONS: dict[str, Position] = {
                        lambda a: app_cmd.run(a, a.roles[0], WEB, "v1"),
                        lambda v: ["--log-driver", v] if v else ["--log-opt", "max-size=10m"]),
     "accessory env": (lambda v: _set(["accessories", "cache", "env", "clear", "CACHE_MODE"], v),
-                      lambda a: _accessory_run(a), lambda v: ["--env", f"CACHE_MODE={v}"]),
+                      lambda a: _accessory_run(a),
+                      lambda v: ["--env", f"CACHE_MODE={v}" if v.strip() else "CACHE_MODE"]),
     "accessory label": (lambda v: _set(["accessories", "cache", "labels"], {"note": v}),
-                        lambda a: _accessory_run(a), lambda v: ["--label", f"note={v}"]),
+                        lambda a: _accessory_run(a),
+                        lambda v: ["--label", f"note={v}" if v.strip() else "note"]),
     "accessory option": (lambda v: _set(["accessories", "cache", "options"], {"memory": v}),
                          lambda a: _accessory_run(a), lambda v: ["--memory", v]),
     "accessory volume": (lambda v: _set(["accessories", "cache", "volumes"], [v]),
                          lambda a: _accessory_run(a), lambda v: ["--volume", v]),
     "accessory cmd": (lambda v: _set(["accessories", "cache", "cmd"], v),
-                      lambda a: _accessory_run(a), lambda v: shlex.split(v)),
+                      lambda a: _accessory_run(a), lambda v: shell_words(v)),
     "proxy host": (lambda v: _set(["proxy", "hosts"], [v]),
                    lambda a: proxy_cmd.deploy(a, "tb-web", a.roles[0].proxy, "abc", "web"),
                    lambda v: [f"--host={v.strip()}"] if v.strip() else []),
