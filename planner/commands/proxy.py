@@ -159,13 +159,12 @@ def run_args(app: App) -> Cmd:
     if run.metrics_port:
         tokens.append(Val(f"--expose={run.metrics_port}"))
     tokens += optionize(run.options)
-    tokens.append(Val(run.image))
-    command: list[Word] = ["kamal-proxy", "run"]
+    tokens += [Val(run.image), "kamal-proxy", "run"]  # Kamal names the command, options or not
     if run.debug:
-        command.append("--debug")
+        tokens.append("--debug")
     if run.metrics_port:
-        command += ["--metrics-port", Val(str(run.metrics_port))]
-    return tuple(tokens + (command if len(command) > 2 else []))
+        tokens += ["--metrics-port", Val(str(run.metrics_port))]
+    return tuple(tokens)
 
 
 RUN_PREFIX: Cmd = (
