@@ -32,6 +32,7 @@ from backstaff.planning import (
     connection_pool,
     gather_hosts,
     load_graph_library_meanwhile,
+    missing_project_files,
 )
 from backstaff.registry_tunnel import registry_tunnels
 from backstaff.runtime import make_runtime, now
@@ -108,6 +109,9 @@ def run_apply(
             click.echo(render(plan, "text", verbose=ctx.options.verbose, secrets=secrets), nl=False)
         if plan.errors:
             raise BackstaffError("cannot apply: " + "; ".join(f"{h}: {m}" for h, m in plan.errors))
+        missing = missing_project_files(plan.steps, ctx.cwd)
+        if missing:
+            raise BackstaffError("cannot apply: " + "; ".join(missing))
         if plan.lock:
             raise BackstaffError(
                 "Deploy lock found (" + plan.lock.splitlines()[0] + "). Run `backstaff lock status`"

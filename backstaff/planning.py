@@ -6,6 +6,7 @@ import importlib
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ from backstaff.planner.filters import split_list
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.plan import Plan, config_digest, make_plan
+from backstaff.planner.steps import AccessoryTemplate, LocalFile, Step, Upload
 from backstaff.schemas import ConfigErrors
 
 
@@ -108,8 +110,23 @@ def build_plan(
     if only is not None:
         keep = (lambda c: only(c) and selected(c)) if selected else only
     secrets = _secret_digests(ctx, app) if digests else {}
-    return make_plan(app, live, digest, digests, notes, keep=keep, pull=pull, prune=prune,
+    plan = make_plan(app, live, digest, digests, notes, keep=keep, pull=pull, prune=prune,
                      secrets=secrets)  # fmt: skip
+    missing = missing_project_files(plan.steps, ctx.cwd)
+    return replace(plan, notes=plan.notes + tuple(missing)) if missing else plan
+
+
+def missing_project_files(steps: tuple[Step, ...], cwd: Path) -> list[str]:
+    """The accessory ``files:`` a plan uploads that the project does not have: found before the
+    lock is taken, not after the other steps ran (Kamal raises ``Missing file`` at the upload)."""
+    return [
+        f"{step.id}: missing file {item.source.path} (accessories' files: are read from {cwd})"
+        for step in steps
+        for item in step.commands
+        if isinstance(item, Upload)
+        and isinstance(item.source, LocalFile | AccessoryTemplate)
+        and not (cwd / item.source.path).is_file()
+    ]
 
 
 def _secret_digests(ctx: AppContext, app: App) -> dict[str, str]:

@@ -68,12 +68,19 @@ def error_pages(directory: Path) -> dict[str, bytes]:
     }
 
 
+def _project_file(cwd: Path, path: str) -> bytes:
+    try:
+        return (cwd / path).read_bytes()
+    except OSError as exc:
+        raise StepFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def render_accessory_template(ctx: AppContext, accessory: Accessory, path: str) -> bytes:
     """An accessory's ``.erb`` file as Kamal renders it: ERB with the accessory's env (clear
     values and secrets) added to ENV, from the project directory."""
     env = {**os.environ, **ctx.config.env, **dict(accessory.env.clear)}
     env.update((var, ctx.secrets[key]) for var, key in accessory.env.secrets)
-    text = (ctx.cwd / path).read_bytes().decode("utf-8", errors="replace")
+    text = _project_file(ctx.cwd, path).decode("utf-8", errors="replace")
     try:
         return erb.render(text, env, path, LocalErbHost(ctx.cwd)).encode()
     except ConfigErrors as exc:
@@ -100,7 +107,7 @@ def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) 
     def render_upload(upload: Upload, host: str) -> bytes | dict[str, bytes]:
         source = upload.source
         if isinstance(source, LocalFile):
-            return (ctx.cwd / source.path).read_bytes()
+            return _project_file(ctx.cwd, source.path)
         if isinstance(source, SecretFile):
             return ctx.secrets[source.name].encode()
         if isinstance(source, ErrorPages):

@@ -36,6 +36,29 @@ def served(host: str) -> str:
         return response.read().decode().strip()
 
 
+def test_00_a_missing_accessory_file_stops_before_the_lock(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal raises "Missing file" at the upload, after the proxy and the app booted; backstaff's
+    plan says so, apply refuses it before the lock is taken, and nothing on the hosts changes."""
+    conf = project / "config" / "cache.conf"
+    kept = conf.read_bytes()
+    conf.unlink()
+    try:
+        planned = backstaff(capsys, "--version", "v1", "plan")
+        code, _, err = backstaff(capsys, "--version", "v1", "setup", "-P")
+    finally:
+        conf.write_bytes(kept)
+    missing = "accessory.boot.cache[10.254.0.13]: missing file config/cache.conf"
+    assert planned[0] == 0 and f"! {missing}" in planned[1]
+    assert code == 1
+    assert f"cannot apply: {missing}" in err
+    assert "Traceback" not in err
+    for host in testbed.hosts:
+        assert testbed.docker(host, "ps", "-aq") == ""
+        assert not (Path(host.directory) / "root/.kamal/lock-tb").exists()
+
+
 def test_01_setup(testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = backstaff(capsys, "--version", "v1", "setup", "-P")
     assert code == 0, err

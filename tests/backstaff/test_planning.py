@@ -1,10 +1,14 @@
 """backstaff/planning.py: networkx loads while the hosts are read, not with the CLI; tabulate
-loads where a table is printed."""
+loads where a table is printed; accessory files the project lacks are found at plan time."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from backstaff.planner.steps import AccessoryTemplate, EnvFile, LocalFile, Step, Upload
+from backstaff.planning import missing_project_files
 
 
 def _networkx_loaded(then: str = "pass") -> str:
@@ -40,3 +44,30 @@ def test_tabulate_loads_only_where_a_table_is_printed() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "2", "True"]
+
+
+def _boot(*uploads: Upload) -> Step:
+    return Step("accessory.boot.db[h1]", "h1", "accessory", "boot db", 5, uploads)
+
+
+def test_missing_project_files_names_the_step_and_the_file(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "here.sql").write_text("select 1;\n")
+    step = _boot(
+        Upload("db/etc/here.sql", "0755", LocalFile("config/here.sql")),
+        Upload("db/etc/gone.sql", "0755", LocalFile("config/gone.sql")),
+        Upload("db/etc/init.sh", "0755", AccessoryTemplate("db", "config/init.sh.erb")),
+        Upload(".kamal/apps/s/env/accessories/db.env", "0600", EnvFile("accessory", "db")),
+    )
+    assert missing_project_files((step,), tmp_path) == [
+        f"accessory.boot.db[h1]: missing file config/gone.sql (accessories' files: are read"
+        f" from {tmp_path})",
+        f"accessory.boot.db[h1]: missing file config/init.sh.erb (accessories' files: are read"
+        f" from {tmp_path})",
+    ]
+
+
+def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    step = _boot(Upload("db/etc/x", "0755", LocalFile("config")))
+    assert len(missing_project_files((step,), tmp_path)) == 1
