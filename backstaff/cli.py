@@ -30,6 +30,10 @@ def cli(ctx: click.Context, **options: object) -> None:  # noqa: D103
     ctx.obj = AppContext(Options(**options))  # type: ignore[arg-type]
 
 
+# A prefix is read among Kamal's commands first (``ap`` is app, ``v`` version): Kamal's habits.
+cli.backstaff_only = frozenset({"apply", "drift", "plan", "refresh", "show", "validate"})
+
+
 @cli.command()
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of masking them.")
 @pass_app

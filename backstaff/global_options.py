@@ -79,11 +79,14 @@ class GlobalOptionsGroup(click.Group):
     groups by ``group_class``): the command it resolves takes the global options too."""
 
     group_class = type  # ``@group.group()`` makes one of this class
+    backstaff_only: frozenset[str] = frozenset()  # commands Kamal does not have (the root's)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command ``cmd_name`` names as Thor dispatches it (a unique prefix, dashes for
         underscores: ``thor_args.thor_command``), with the global options."""
-        name = thor_command(self.list_commands(ctx), cmd_name) or cmd_name
+        names = self.list_commands(ctx)
+        kamal_names = [name for name in names if name not in self.backstaff_only]
+        name = thor_command(names, cmd_name, kamal_names) or cmd_name
         command = super().get_command(ctx, name)
         if command is None and name == "help":  # Thor's help, on every group
             command = help_command(self)

@@ -20,19 +20,23 @@ def option_name(token: str) -> str:
     return token.replace("_", "-")
 
 
-def thor_command(names: Iterable[str], word: str) -> str | None:
+def thor_command(names: Iterable[str], word: str, kamal_names: Iterable[str] = ()) -> str | None:
     """The command ``word`` names among a group's ``names`` (and Thor's ``help``, which every
     group has) as Thor dispatches it: itself, the one name it is a prefix of, else with dashes
     read as underscores; None when none. Raises ``click.ClickException`` (exit status 1) when
-    it is the prefix of several, with Thor's message."""
+    it is the prefix of several, with Thor's message. A prefix is read among ``kamal_names``
+    (the group's commands Kamal has) first, as Kamal reads it: ``ap`` is ``app`` although
+    backstaff also has ``apply``; backstaff's own commands come in when no Kamal one matches."""
     names = sorted({*names, "help"})
     if word in names:
         return word
-    matches = [name for name in names if name.startswith(word)]
-    if len(matches) > 1:
-        raise click.ClickException(f"Ambiguous command {word} matches [{', '.join(matches)}]")
-    if matches:
-        return matches[0]
+    kamal = sorted({*kamal_names, "help"} & set(names)) if kamal_names else names
+    for pool in (kamal, names):
+        matches = [name for name in pool if name.startswith(word)]
+        if len(matches) > 1:
+            raise click.ClickException(f"Ambiguous command {word} matches [{', '.join(matches)}]")
+        if matches:
+            return matches[0]
     underscored = word.replace("-", "_")
     return underscored if underscored in names else None
 

@@ -149,15 +149,24 @@ def _resolved(words: list[str]) -> str:
 def test_a_command_by_a_prefix_that_names_it_alone(path: str) -> None:
     """Thor runs a command by any prefix naming one command at its level (``kamal dep``,
     ``kamal app cont``): each of Kamal's commands by its shortest prefix that is unique among
-    Kamal's names and backstaff's."""
+    Kamal's names, whatever backstaff adds (``ap`` is app, although backstaff has apply)."""
     *group, name = path.split()
-    parent = _command(" ".join(group)) if group else cli
-    assert isinstance(parent, click.Group)
-    ours = set(parent.list_commands(click.Context(parent))) | {"help"}
-    word = _shortest_unique_prefix(name, _names_at(tuple(group)), ours)
-    if word is None:  # no prefix names it alone (``app`` against ``apply``): the whole name
-        word = name
+    word = _shortest_unique_prefix(name, _names_at(tuple(group))) or name
     assert _resolved([*group, word]) == WHERE.get(path, path).removesuffix(" set")
+
+
+def test_backstaff_only_names_the_commands_kamal_does_not_have() -> None:
+    """The root's commands less Kamal's (and Thor's tree): what a prefix reaches last."""
+    kamal = _names_at(()) | {"tree"}
+    assert cli.backstaff_only == set(cli.list_commands(click.Context(cli))) - kamal
+
+
+@pytest.mark.parametrize(
+    "word,path",
+    [("ap", "app"), ("v", "version"), ("pl", "plan"), ("dr", "drift"), ("val", "validate")],
+)
+def test_a_prefix_reads_kamals_commands_first(word: str, path: str) -> None:
+    assert _resolved([word]) == path
 
 
 @pytest.mark.parametrize(
@@ -170,13 +179,18 @@ def test_dashes_for_underscores_and_prefixes(words: list[str], path: str) -> Non
     assert _resolved(words) == path
 
 
-@pytest.mark.parametrize("words", [["de"], ["app", "s"], ["help", "de"]])
+@pytest.mark.parametrize(
+    "words,matches",
+    [(["de"], "deploy, details"), (["app", "s"], "stale_containers, start, stop"),
+     (["help", "de"], "deploy, details"), (["re"], "redeploy, registry, remove")],
+)  # fmt: skip
 def test_an_ambiguous_prefix_fails_with_thors_message(
-    words: list[str], capsys: pytest.CaptureFixture[str]
+    words: list[str], matches: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Kamal's message, naming Kamal's commands (``re`` is not also refresh's)."""
     assert main(words) == 1
     err = capsys.readouterr().err
-    assert f"Ambiguous command {words[-1]} matches [" in err
+    assert f"Ambiguous command {words[-1]} matches [{matches}]" in err
 
 
 @pytest.mark.parametrize(
