@@ -35,7 +35,7 @@ from backstaff.planning import (
     missing_project_files,
 )
 from backstaff.registry_tunnel import registry_tunnels
-from backstaff.runtime import make_runtime, now
+from backstaff.runtime import make_runtime, now, unreadable_secrets
 from backstaff.saved_plans import check_saved
 
 
@@ -121,6 +121,10 @@ def run_apply(
             if not json_events:
                 click.echo("Nothing to do.")
             return 0
+        runtime = make_runtime(ctx, app, pool, message)
+        unreadable = unreadable_secrets(plan.steps, runtime)
+        if unreadable:
+            raise BackstaffError("cannot apply: " + "; ".join(unreadable))
         if dry_run:
             return 0
         if not auto_approve:
@@ -129,7 +133,6 @@ def run_apply(
             if not click.confirm("Apply these changes?", default=False):
                 raise click.exceptions.Abort()
         env = hook_env(ctx, app, command, subcommand, ctx.selection.hosts)  # inside the lock
-        runtime = make_runtime(ctx, app, pool, message)
 
         boots = [s for s in plan.steps if s.kind in ("app", "app_stop")]
         groups = boot_groups(app, {s.host for s in boots})

@@ -22,7 +22,15 @@ from backstaff.planner.commands.app import env_file_content
 from backstaff.planner.commands.host import audit_append
 from backstaff.planner.model import Accessory, App
 from backstaff.planner.render import mask
-from backstaff.planner.steps import AccessoryTemplate, ErrorPages, LocalFile, SecretFile, Upload
+from backstaff.planner.steps import (
+    AccessoryTemplate,
+    EnvFile,
+    ErrorPages,
+    LocalFile,
+    SecretFile,
+    Step,
+    Upload,
+)
 from backstaff.schemas import erb
 from backstaff.schemas.errors import ConfigErrors
 
@@ -79,7 +87,7 @@ def render_accessory_template(ctx: AppContext, accessory: Accessory, path: str) 
     """An accessory's ``.erb`` file as Kamal renders it: ERB with the accessory's env (clear
     values and secrets) added to ENV, from the project directory."""
     env = {**os.environ, **ctx.config.env, **dict(accessory.env.clear)}
-    env.update((var, ctx.secrets[key]) for var, key in accessory.env.secrets)
+    env.update((var, secret_value(ctx, key)) for var, key in accessory.env.secrets)
     text = _project_file(ctx.cwd, path).decode("utf-8", errors="replace")
     try:
         return erb.render(text, env, path, LocalErbHost(ctx.cwd)).encode()
@@ -95,6 +103,30 @@ def config_value(data: dict[str, Any], path: str) -> str:
     return "" if value is None else str(value)
 
 
+def secret_value(ctx: AppContext, name: str) -> str:
+    """A secret's value; one that cannot be read fails the step with Kamal's message."""
+    try:
+        return ctx.secrets[name]
+    except ConfigErrors as exc:
+        raise StepFailed("; ".join(str(e) for e in exc.errors)) from None
+
+
+def unreadable_secrets(steps: tuple[Step, ...], runtime: Runtime) -> list[str]:
+    """Why the secrets a plan's steps write or hand on cannot all be read (each reason once):
+    found before the lock is taken, not at the step that needs one (where Kamal finds it)."""
+    reasons: list[str] = []
+    for step in steps:
+        try:
+            for name in step.stdin_secrets:
+                runtime.secret(name)
+            for item in step.commands:
+                if isinstance(item, Upload) and isinstance(item.source, EnvFile | SecretFile):
+                    runtime.render_upload(item, step.host)
+        except StepFailed as exc:
+            reasons.append(str(exc))
+    return list(dict.fromkeys(reasons))
+
+
 def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) -> Runtime:
     roles = {r.name: r for r in app.roles}
     accessories = {a.name: a for a in app.accessories}
@@ -102,21 +134,22 @@ def make_runtime(ctx: AppContext, app: App, pool: ConnectionPool, message: str) 
     def secret(name: str) -> str:
         if name.startswith("<") and name.endswith("/password>"):  # a literal in deploy.yml
             return config_value(ctx.config.data, name[1:-1])
-        return ctx.secrets[name]
+        return secret_value(ctx, name)
 
     def render_upload(upload: Upload, host: str) -> bytes | dict[str, bytes]:
         source = upload.source
         if isinstance(source, LocalFile):
             return _project_file(ctx.cwd, source.path)
         if isinstance(source, SecretFile):
-            return ctx.secrets[source.name].encode()
+            return secret_value(ctx, source.name).encode()
         if isinstance(source, ErrorPages):
             return error_pages(ctx.cwd / source.path)
         if isinstance(source, AccessoryTemplate):
             return render_accessory_template(ctx, accessories[source.accessory], source.path)
         name = source.name
         env = app.env_for(roles[name], host) if source.owner == "role" else accessories[name].env
-        return env_file_content(tuple((var, ctx.secrets[key]) for var, key in env.secrets)).encode()
+        pairs = tuple((var, secret_value(ctx, key)) for var, key in env.secrets)
+        return env_file_content(pairs).encode()
 
     return Runtime(
         pool=pool,

@@ -59,6 +59,26 @@ def test_00_a_missing_accessory_file_stops_before_the_lock(
         assert not (Path(host.directory) / "root/.kamal/lock-tb").exists()
 
 
+def test_00b_an_unreadable_secret_stops_before_the_lock(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal finds a missing secret where it writes the env file (the accessory's, after the
+    proxy booted); backstaff refuses the plan before the lock, in Kamal's words."""
+    secrets = project / ".kamal" / "secrets"
+    kept = secrets.read_text()
+    secrets.write_text(kept.replace("CACHE_PASSWORD=", "OTHER="))
+    try:
+        code, _, err = backstaff(capsys, "--version", "v1", "setup", "-P")
+    finally:
+        secrets.write_text(kept)
+    assert code == 1
+    assert "cannot apply: Secret 'CACHE_PASSWORD' not found in .kamal/secrets" in err
+    assert "ConfigErrors" not in err and "Traceback" not in err
+    for host in testbed.hosts:
+        assert testbed.docker(host, "ps", "-aq") == ""
+        assert not (Path(host.directory) / "root/.kamal/lock-tb").exists()
+
+
 def test_01_setup(testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = backstaff(capsys, "--version", "v1", "setup", "-P")
     assert code == 0, err
