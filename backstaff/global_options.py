@@ -95,10 +95,45 @@ class GlobalOptionsGroup(click.Group):
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args and self.no_args_is_help and not ctx.resilient_parsing:
-            click.echo(ctx.get_help(), color=ctx.color)  # as Thor: the commands, exit 0
-            ctx.exit()
+        """No command word (nothing, or only options: ``--version`` without its value, ``-v``)
+        prints the group's commands and exits 0, as Thor does."""
+        if (
+            not self._names_a_command(args)
+            and "--help" not in args
+            and self.no_args_is_help
+            and not ctx.resilient_parsing
+        ):
+            self._commands_and_exit(ctx)
         return super().parse_args(ctx, thor_words(self, args))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if not ctx._protected_args and not ctx.args and not self.invoke_without_command:
+            self._commands_and_exit(ctx)  # only options, one taking a command's name as value
+        return super().invoke(ctx)
+
+    def _names_a_command(self, args: list[str]) -> bool:
+        """Whether a word of ``args`` stands where a command goes (known or not): one that is
+        neither an option nor the value of the option before it."""
+        takes_value = {
+            opt
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for opt in param.opts
+        }
+        value_next = False
+        for arg in args:
+            if value_next:
+                value_next = False
+            elif arg == "--" or not arg.startswith("-") or arg == "-":
+                return True
+            else:
+                value_next = arg in takes_value
+        return False
+
+    @staticmethod
+    def _commands_and_exit(ctx: click.Context) -> None:
+        click.echo(ctx.get_help(), color=ctx.color)  # as Thor: the commands, exit 0
+        ctx.exit()
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

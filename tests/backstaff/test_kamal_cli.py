@@ -246,3 +246,26 @@ def test_a_group_alone_lists_its_commands_and_succeeds(
     assert main(words) == 0
     out = capsys.readouterr().out
     assert out.startswith(" ".join(["Usage: backstaff", *words])) and "Commands:" in out
+
+
+@pytest.mark.parametrize(
+    "words,group",
+    [(["--version"], []), (["-v"], []), (["-d", "staging"], []), (["-d", "de"], []),
+     (["-q", "app"], ["app"]), (["app", "-v"], ["app"]), (["-d=staging"], [])],
+)  # fmt: skip
+def test_options_without_a_command_list_the_commands_as_thor_does(
+    words: list[str], group: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``kamal --version`` and ``kamal -v`` print Kamal's commands and exit 0 (checked with the
+    real kamal); click alone asked for the option's value or said "Missing command"."""
+    assert main(words) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" ".join(["Usage: backstaff", *group])) and "Commands:" in out
+
+
+@pytest.mark.parametrize("words", [["nope"], ["-d", "staging", "nope"], ["-v", "app", "nope"]])
+def test_an_unknown_command_after_options_is_still_an_error(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(words) == 1
+    assert "No such command 'nope'" in capsys.readouterr().err
