@@ -138,8 +138,15 @@ class GlobalOptionsGroup(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        """The command by its own name (``dep`` is ``deploy``), its words as Thor reads them."""
-        name, command, rest = super().resolve_command(ctx, args)
+        """The command by its own name (``dep`` is ``deploy``), its words as Thor reads them;
+        an unknown one fails with Thor's message (exit status 1)."""
+        try:
+            name, command, rest = super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if not exc.message.startswith("No such command"):
+                raise
+            click.echo(f'Could not find command "{args[0]}".', err=True)
+            ctx.exit(1)
         if command is None:
             return name, command, rest
         if not isinstance(command, GlobalOptionsGroup):  # a group reads them in parse_args
