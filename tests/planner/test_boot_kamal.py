@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from backstaff.planner.plan import make_plan
 from backstaff.planner.steps import Upload
 from backstaff.schemas import load_config
 from tests.conftest import FIXTURES
+from tests.planner.kamal_recorded import words
 from tests.test_kamal_corpus import recorder
 
 CASES = sorted(p for p in (FIXTURES / "corpus").iterdir() if (p / "kamal-boot.txt").exists())
@@ -35,12 +35,11 @@ KEYWORDS = {"{", "}", "!", "then", "do", "else", "if", "while"}
 
 
 def simple_commands(line: str) -> list[tuple[str, ...]]:
-    """The simple commands of a command line, as a shell splits their words."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars="".join(sorted(OPERATORS)))
-    lexer.whitespace_split = True
+    """The simple commands of a command line, as a shell splits their words (hostname suffix
+    evened by ``kamal_recorded.words``)."""
     commands: list[tuple[str, ...]] = []
     current: list[str] = []
-    for word in lexer:
+    for word in words(line):
         if set(word) <= OPERATORS and word not in ("<", ">", ">>"):
             commands.append(tuple(current))
             current = []
@@ -54,13 +53,12 @@ def containers(line: str) -> list[tuple[str, ...]]:
     found = []
     line = line.replace("\\\n", "")  # the shell joins lines there (shlex would keep a "\n")
     for command in simple_commands(line):
-        words = list(command[1:] if command[:1] == ("xargs",) else command)
-        if words[:2] == ["docker", "run"] or words[2:5] == ["kamal-proxy", "kamal-proxy", "deploy"]:
-            words = [w.replace("\\`", "`").replace("\\$", "$") for w in words]  # "...": the shell's
-            words = [re.sub(r"^(\S+)-[0-9a-f]{12}$", r"\1-HEX", w) for w in words]
-            words = [re.sub(r"^--target=(\$\(docker container ls [^)]*\)|0123456789ab):", "--target=ID:", w)
-                     for w in words]  # fmt: skip
-            found.append(tuple(words))
+        argv = list(command[1:] if command[:1] == ("xargs",) else command)
+        if argv[:2] == ["docker", "run"] or argv[2:5] == ["kamal-proxy", "kamal-proxy", "deploy"]:
+            argv = [w.replace("\\`", "`").replace("\\$", "$") for w in argv]  # "...": the shell's
+            argv = [re.sub(r"^--target=(\$\(docker container ls [^)]*\)|0123456789ab):", "--target=ID:", w)
+                    for w in argv]  # fmt: skip
+            found.append(tuple(argv))
     return found
 
 
