@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from backstaff.planner.changes import Action, Attribute, Change, Difference, Fields, Value
+from backstaff.planner.commands.base import blank
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
 from backstaff.planner.model import Accessory, App, Env, Options, ProxyRoute, Role
 from backstaff.planner.recording import UNRECORDED
@@ -153,7 +154,7 @@ def _env(
     shown = dict(container.clear_env)
     for key, value in env.clear:
         path = f"env.clear.{key}"
-        if value.strip() == "":
+        if blank(value):  # passed as --env KEY alone (commands/base.argumentize)
             continue
         if key not in live:
             found.add(f"env added: {key}", path, ADDED, None, value)

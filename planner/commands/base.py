@@ -27,6 +27,12 @@ def ruby_dump(value: str) -> str:
     return "".join(out)
 
 
+def blank(value: str) -> bool:
+    """Ruby's ``blank?`` for text (empty or spaces): the values Kamal's argumentize passes as
+    a bare ``--flag KEY``."""
+    return value.strip() == ""
+
+
 def argumentize(flag: str, pairs: tuple[tuple[str, str], ...]) -> Cmd:
     """``--flag KEY=value`` per pair, the pair one word; a blank value (empty or spaces: not
     Ruby's ``present?``) gives ``--flag KEY`` alone, as Kamal's ``argumentize`` does. For
@@ -34,7 +40,7 @@ def argumentize(flag: str, pairs: tuple[tuple[str, str], ...]) -> Cmd:
     environment, usually none (``planner/diff._env`` compares accordingly)."""
     tokens: list[Word] = []
     for key, value in pairs:
-        if value.strip() == "":
+        if blank(value):
             tokens += [flag, Val(key)]
         else:
             tokens += [flag, Val(f"{key}={value}")]
