@@ -106,14 +106,10 @@ class GlobalOptionsGroup(click.Group):
             self._commands_and_exit(ctx)
         return super().parse_args(ctx, thor_words(self, args))
 
-    def invoke(self, ctx: click.Context) -> Any:
-        if not ctx._protected_args and not ctx.args and not self.invoke_without_command:
-            self._commands_and_exit(ctx)  # only options, one taking a command's name as value
-        return super().invoke(ctx)
-
     def _names_a_command(self, args: list[str]) -> bool:
         """Whether a word of ``args`` stands where a command goes (known or not): one that is
-        neither an option nor the value of the option before it."""
+        neither an option nor the value of the option before it (a ``--`` with nothing after
+        it names none)."""
         takes_value = {
             opt
             for param in self.params
@@ -121,10 +117,12 @@ class GlobalOptionsGroup(click.Group):
             for opt in param.opts
         }
         value_next = False
-        for arg in args:
+        for index, arg in enumerate(args):
             if value_next:
                 value_next = False
-            elif arg == "--" or not arg.startswith("-") or arg == "-":
+            elif arg == "--":
+                return index + 1 < len(args)
+            elif not arg.startswith("-") or arg == "-":
                 return True
             else:
                 value_next = arg in takes_value

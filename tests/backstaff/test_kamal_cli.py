@@ -251,7 +251,8 @@ def test_a_group_alone_lists_its_commands_and_succeeds(
 @pytest.mark.parametrize(
     "words,group",
     [(["--version"], []), (["-v"], []), (["-d", "staging"], []), (["-d", "de"], []),
-     (["-q", "app"], ["app"]), (["app", "-v"], ["app"]), (["-d=staging"], [])],
+     (["-q", "app"], ["app"]), (["app", "-v"], ["app"]), (["-d=staging"], []),
+     (["--"], []), (["app", "--"], ["app"])],
 )  # fmt: skip
 def test_options_without_a_command_list_the_commands_as_thor_does(
     words: list[str], group: list[str], capsys: pytest.CaptureFixture[str]
