@@ -17,45 +17,52 @@ def shell_words(text: str) -> list[str]:
     """The words of ``text``; ValueError for a quote that does not close or a trailing
     backslash (shlex's messages)."""
     words: list[str] = []
-    word: list[str] | None = None  # None: between words ("" quoted is a word)
+    word: list[str] = []
+    in_word = False  # a quoted "" is a word of its own
     i, end = 0, len(text)
     while i < end:
         char = text[i]
         if char in BLANKS:
-            if word is not None:
+            if in_word:
                 words.append("".join(word))
-                word = None
+                word, in_word = [], False
             i += 1
-        elif char == "#" and word is None:
+            continue
+        if char == "#" and not in_word:
             newline = text.find("\n", i)
             i = end if newline < 0 else newline
-        elif char == "\\":
+            continue
+        if char == "\\":
             if i + 1 == end:
                 raise ValueError("No escaped character")
-            if text[i + 1] != "\n":  # a backslash-newline is no character at all
-                word = (word or []) + [text[i + 1]]
+            if text[i + 1] == "\n":  # a backslash-newline is no character at all
+                i += 2
+                continue
+            word.append(text[i + 1])
             i += 2
         elif char == "'":
             close = text.find("'", i + 1)
             if close < 0:
                 raise ValueError("No closing quotation")
-            word = (word or []) + [text[i + 1 : close]]
+            word.append(text[i + 1 : close])
             i = close + 1
         elif char == '"':
-            word, i = _double_quoted(text, i + 1, word or [])
+            i = _double_quoted(text, i + 1, word)
         else:
-            word = (word or []) + [char]
+            word.append(char)
             i += 1
-    if word is not None:
+        in_word = True
+    if in_word:
         words.append("".join(word))
     return words
 
 
-def _double_quoted(text: str, i: int, word: list[str]) -> tuple[list[str], int]:
+def _double_quoted(text: str, i: int, word: list[str]) -> int:
+    """Append the double-quoted text from ``i`` to ``word``; the index after the closing quote."""
     while i < len(text):
         char = text[i]
         if char == '"':
-            return word, i + 1
+            return i + 1
         if char == "\\" and i + 1 < len(text) and text[i + 1] in ESCAPED_IN_DOUBLE_QUOTES:
             if text[i + 1] != "\n":
                 word.append(text[i + 1])
