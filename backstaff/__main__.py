@@ -1,5 +1,5 @@
 """``python -m backstaff``: the same as the ``backstaff`` command."""
 
-from backstaff.cli import entry
+from backstaff.launcher import entry
 
 entry()

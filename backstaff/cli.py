@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 
@@ -160,13 +159,3 @@ def main(argv: list[str] | None = None) -> int:
 def _verbose(argv: list[str] | None) -> bool:
     args = sys.argv[1:] if argv is None else argv
     return "-v" in args or "--verbose" in args
-
-
-def entry() -> None:
-    """The console script. ``gc.freeze()``: the objects alive by then (the imported modules
-    above all) are left out of every later collection, the interpreter's last one at exit
-    included, which otherwise spends about 0.1 s walking them after the command is done."""
-    gc.freeze()
-    code = main()
-    gc.freeze()
-    sys.exit(code)

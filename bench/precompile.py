@@ -13,7 +13,9 @@ PACKAGE_DIRS = ("backstaff", "executors", "planner", "schemas")  # setup.py's pa
 
 
 def compile_backstaff() -> None:
-    """Compile the checkout's modules as pip does at install (a no-op when already done)."""
+    """Compile the checkout's modules as pip does at install. Always anew: compileall keeps
+    bytecode whose recorded date matches the source's, where the import also checks the size,
+    so a module edited within the same second was compiled again on every command."""
     for name in PACKAGE_DIRS:
-        if not compileall.compile_dir(ROOT / name, quiet=1):
+        if not compileall.compile_dir(ROOT / name, quiet=1, force=True):
             raise SystemExit(f"cannot compile {ROOT / name}")

@@ -249,11 +249,15 @@ def _boot_wait(nodes: _Nodes, step: Step) -> list[str]:
 
 
 def _prune(nodes: _Nodes, step: Step) -> list[str]:
-    """After the host's old containers stopped: the tag no longer waits for them."""
+    """After this host's boots, its old containers' stops and its removals, which decide what
+    it keeps: the stopped containers it counts, the images still in use. Not after the other
+    hosts' boots, as Kamal's prune is, nor after the ``latest`` tag: what a prune removes is
+    the same before and after it (``latest`` is kept by its name, an image in use by its
+    container), so each host prunes while the others still boot."""
     h = step.host
     stops = [nodes.boot_end[b] for b in nodes.ids("app.boot", h)]
-    return (nodes.ids("image.tag_latest", h) + stops + nodes.ids("app.remove", h)
-            + nodes.ids("stale.remove", h) + nodes.ids("accessory.remove", h))  # fmt: skip
+    return (stops + nodes.ids("app.remove", h) + nodes.ids("stale.remove", h)
+            + nodes.ids("accessory.remove", h))  # fmt: skip
 
 
 def _after_boots(nodes: _Nodes, step: Step) -> list[str]:

@@ -263,15 +263,18 @@ def app_boot(
     commands += [
         app_cmd.make_env_directory(app),
         Upload(role.env_file, "0600", EnvFile("role", role.name)),
-        app_cmd.run(app, role, host, app.version),
     ]
     if role.proxy:
-        target = app_cmd.container_id(role, app.version)
-        commands.append(proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name))
+        commands += [
+            app_cmd.run_keeping_id(app, role, host, app.version),
+            proxy_cmd.deploy(app, role.container_prefix, role.proxy, app_cmd.BOOTED_SHORT_ID,
+                             role.name),
+        ]  # fmt: skip
     else:
-        commands.append(
-            app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout)
-        )
+        commands += [
+            app_cmd.run(app, role, host, app.version),
+            app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout),
+        ]
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),

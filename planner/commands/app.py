@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
+from backstaff.planner.commands.base import Cmd, argumentize, optionize
 from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Val, Word, render
 from backstaff.planner.model import App, Role
 from backstaff.schemas.errors import ConfigErrors
@@ -40,6 +40,17 @@ def run(app: App, role: Role, host: str, version: str) -> Cmd:
     tokens.append(Val(f"{app.repository}:{version}"))
     tokens += command_words(role.cmd)
     return tuple(tokens)
+
+
+# A boot keeps the new container's id (``docker run --detach`` prints it) in ``$booted``;
+# kamal-proxy's target is its first 12 characters, docker's short id, as the
+# ``docker container ls --quiet`` that Kamal runs for it prints it: one docker call fewer.
+BOOTED_SHORT_ID = Raw('"${booted%"${booted#????????????}"}"')
+
+
+def run_keeping_id(app: App, role: Role, host: str, version: str) -> Cmd:
+    """``run``, the id it prints kept for the proxy's deploy (``BOOTED_SHORT_ID``)."""
+    return (Raw("booted=$("), *run(app, role, host, version), Raw(")"))
 
 
 def command_words(cmd: str | None) -> Cmd:
@@ -121,11 +132,12 @@ def container_id_by_name(name: str) -> Cmd:
 
 
 def stop_container(name: str, role: Role | None, drain_timeout: int) -> Cmd:
-    """Proxy roles use docker's default stop timeout; others wait ``drain_timeout``."""
-    stop_cmd: Cmd = ("xargs", "docker", "stop")
-    if role is not None and not role.proxy:
-        stop_cmd += ("-t", str(int(drain_timeout)))
-    return pipe(container_id_by_name(name), stop_cmd)
+    """Proxy roles use docker's default stop timeout; others wait ``drain_timeout``. By the
+    name the plan found, after ``--`` (a name is never an option): one docker call, where
+    Kamal first asks docker for the id by name (a regex filter, in which a ``.`` of the name
+    matches any character)."""
+    timeout = ("-t", str(int(drain_timeout))) if role is not None and not role.proxy else ()
+    return ("docker", "stop", *timeout, "--", Val(name))
 
 
 def rename(role: Role, version: str, new_name: str) -> Cmd:

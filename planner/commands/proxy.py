@@ -79,10 +79,14 @@ def deploy_flags(app: App, route: ProxyRoute, tls_role: str | None) -> Cmd:
 
 
 def deploy(
-    app: App, service: str, route: ProxyRoute, target: Cmd | str, tls_role: str | None
+    app: App, service: str, route: ProxyRoute, target: Cmd | Raw | str, tls_role: str | None
 ) -> Cmd:
-    """``target`` is a container id, or the command that finds it at run time."""
-    found: Word = Sub(target) if isinstance(target, tuple) else Val(target)
+    """``target`` is a container id, the command that finds it at run time, or the shell
+    variable an earlier command of the same batch kept it in."""
+    found: Word = (
+        Sub(target) if isinstance(target, tuple) else target if isinstance(target, Raw)
+        else Val(target)
+    )  # fmt: skip
     return (
         "docker", "exec", CONTAINER, "kamal-proxy", "deploy", Val(service),
         Cat(("--target=", found, Val(f":{route.app_port}"))),

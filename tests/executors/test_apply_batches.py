@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ from backstaff.executors.apply import (
     run_step,
 )
 from backstaff.executors.ssh import Result
+from backstaff.planner import operations
 from backstaff.planner.commands.words import Val
 from backstaff.planner.steps import EnvFile, LocalFile, Step, Upload
+from tests.planner.scenarios import example
 
 UPLOAD = Upload(".kamal/apps/tb/env/roles/web.env", "0600", EnvFile("role", "web"))
 
@@ -149,3 +152,33 @@ def test_the_marker_names_the_failed_command_else_the_last_one_is_blamed() -> No
         assert _failed_command(batch, marked(index))[0] == ("c",)
     unmarked = Result(255, "", "connection reset\n")  # the shell itself went away
     assert _failed_command(batch, unmarked) == (("c",), unmarked)
+
+
+FAKE_DOCKER = """#!/bin/sh
+# FAKE DOCKER for this test: `run` prints a new container's id as docker does, the rest are
+# logged one argument a line.
+case "$1" in
+  run) echo 0123456789ab{rest} ;;
+  *) printf '%s\\n' "$@" >> docker-args ;;
+esac
+"""
+
+
+def test_a_planned_boot_hands_the_id_docker_run_printed_to_the_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boot's `docker run` and its proxy deploy go in one remote command, the deploy's
+    target the short id of the container the run made, as Kamal's lookup by name finds it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER.replace("{rest}", "cdef" * 13))
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    app = example("v2")
+    boot = operations.app_boot(app, app.roles[0], "10.254.0.11", {"container": "tb-web-v1"})
+    host = LocalHost(tmp_path)
+    run_step(boot, _runtime(host, b"A=1\n"))
+    assert len(host.ran) == 1
+    args = (tmp_path / "docker-args").read_text().splitlines()
+    assert args[:6] == ["exec", "kamal-proxy", "kamal-proxy", "deploy", "tb-web",
+                        "--target=0123456789ab:80"]  # fmt: skip

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from backstaff.executors.config_files import read_sources
+from backstaff.planner.commands.app import BOOTED_SHORT_ID
 from backstaff.planner.commands.words import render
 from backstaff.planner.desired import build_desired
 from backstaff.planner.live import LiveState, parse_host
@@ -31,6 +32,7 @@ from tests.test_kamal_corpus import recorder
 CASES = sorted(p for p in (FIXTURES / "corpus").iterdir() if (p / "kamal-boot.txt").exists())
 FRESH = (FIXTURES / "live" / "inspect-fresh" / "10.254.0.11.txt").read_text()
 OPERATORS = set("();<>|&")
+STAND_IN_ID = "0123456789ab"  # the container id the stand-in docker of the recordings prints
 KEYWORDS = {"{", "}", "!", "then", "do", "else", "if", "while"}
 
 
@@ -52,11 +54,15 @@ def containers(line: str) -> list[tuple[str, ...]]:
     """The ``docker run`` and ``kamal-proxy deploy`` commands of a line, evened."""
     found = []
     line = line.replace("\\\n", "")  # the shell joins lines there (shlex would keep a "\n")
+    # backstaff's proxy target is what its boot kept of `docker run`'s output, the id the
+    # stand-in prints (tests/planner/test_commands.py runs that in the shells)
+    line = line.replace(BOOTED_SHORT_ID.text, STAND_IN_ID)
     for command in simple_commands(line):
         argv = list(command[1:] if command[:1] == ("xargs",) else command)
         if argv[:2] == ["docker", "run"] or argv[2:5] == ["kamal-proxy", "kamal-proxy", "deploy"]:
             argv = [w.replace("\\`", "`").replace("\\$", "$") for w in argv]  # "...": the shell's
-            argv = [re.sub(r"^--target=(\$\(docker container ls [^)]*\)|0123456789ab):", "--target=ID:", w)
+            # an accessory's: the id asked of docker by name, as Kamal does
+            argv = [re.sub(r"^--target=\$\(docker container ls [^)]*\):", f"--target={STAND_IN_ID}:", w)
                     for w in argv]  # fmt: skip
             found.append(tuple(argv))
     return found

@@ -21,7 +21,6 @@ from tests.planner.scenarios import example
     [
         lambda a: app.run(a, a.roles[0], "10.254.0.11", "v2"),
         lambda a: app.run(a, a.roles[1], "10.254.0.13", "v2"),
-        lambda a: app.stop_container("tb-web-v1", a.roles[0], 30),
         lambda a: app.tag_latest(a),
         lambda a: proxy.deploy(a, "tb-web", a.roles[0].proxy, "dd00d0b11779", "web"),
         lambda a: proxy.boot(a),
@@ -34,12 +33,27 @@ from tests.planner.scenarios import example
         lambda a: host.network_create(),
         lambda a: host.lock_release(a),
     ],
-    ids=["run-web", "run-workers", "stop", "tag", "proxy-deploy", "proxy-boot", "prune-containers",
+    ids=["run-web", "run-workers", "tag", "proxy-deploy", "proxy-boot", "prune-containers",
          "prune-images", "prune-unused-images", "image-rm", "pull", "label-check", "network", "unlock"],
 )  # fmt: skip
 def test_same_command_as_kamal(build) -> None:  # type: ignore[no-untyped-def]
     command = join(build(example("v2")))
     assert words(command) in recorded("02-deploy-P-v2"), command
+
+
+def test_the_old_container_stops_as_kamal_stops_it_by_name() -> None:
+    """Kamal asks docker for the id by name, then stops it (``... | xargs docker stop``);
+    backstaff stops the container the plan found by its name, one docker call, with the same
+    timeout flags for each role."""
+    a = example("v2")
+    kamal = [w for w in recorded("02-deploy-P-v2") if w[:3] == ("docker", "container", "ls")
+             and "stop" in w]  # fmt: skip
+    assert len(kamal) == 2  # web (docker's default timeout), workers (-t 30)
+    for line in kamal:
+        name = line[line.index("--filter") + 1].removeprefix("name=^").removesuffix("$")
+        role = next(r for r in a.roles if name.startswith(f"tb-{r.name}-"))
+        ours = words(join(app.stop_container(name, role, 30)))
+        assert ours == ("docker", "stop", *line[line.index("stop") + 1 :], "--", name)
 
 
 def test_the_lock_is_the_directory_kamal_takes() -> None:

@@ -68,21 +68,22 @@ def test_boot_step_commands_in_kamal_order() -> None:
         lines[1]
         == "# upload .kamal/apps/tb/env/roles/web.env (mode 0600, from the role web env file)"
     )
-    assert lines[2].startswith("docker run --detach --restart unless-stopped --name tb-web-v2 ")
+    # the id docker run prints is the proxy's target (its first 12 characters, docker's short
+    # id): Kamal asks docker for it again; tests/planner/test_commands.py runs it in the shells
+    assert lines[2].startswith(
+        "booted=$( docker run --detach --restart unless-stopped --name tb-web-v2 "
+    )
+    assert lines[2].endswith(" 10.254.0.2:5000/tb/app:v2 )")
     assert lines[3].startswith(
-        'docker exec kamal-proxy kamal-proxy deploy tb-web --target="$(docker container ls'
+        'docker exec kamal-proxy kamal-proxy deploy tb-web --target="${booted%"${booted#????????????}"}":80 '
     )
     assert len(lines) == 4
     # a failed boot (health check) stops the new container, never the old one
-    assert [render(cmd) for cmd in step.on_failure] == [
-        "docker container ls --all --filter 'name=^tb-web-v2$' --quiet | xargs docker stop"
-    ]
+    assert [render(cmd) for cmd in step.on_failure] == ["docker stop -- tb-web-v2"]
     # the old one stops in a step of its own, once the new one serves; its failure leaves the
     # new one serving
     stop = graph.nodes["app.stop_old.web[10.254.0.11]"]["step"]
-    assert stop.rendered() == [
-        "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
-    ]
+    assert stop.rendered() == ["docker stop -- tb-web-v1"]
     assert stop.on_failure == ()
     assert set(graph.predecessors(stop.id)) == {step.id}
 
@@ -108,19 +109,27 @@ def test_the_primary_barrier_opens_before_the_old_containers_stop() -> None:
 
 def test_latest_is_tagged_while_the_old_containers_stop_and_pruned_after() -> None:
     """The tag waits for every new container, not for the old ones' stops (the last role's
-    ``docker stop`` is then not followed by the tag); a host's prune waits for its stops."""
+    ``docker stop`` is then not followed by the tag); a host's prune waits for its own stops
+    only, so it runs while other hosts still boot; the lock is released after all of them."""
     _, graph = steps_of(example("v2"), live("deployed-v1"))
     for host in HOSTS:
         tag = f"image.tag_latest[{host}]"
         assert set(graph.predecessors(tag)) == {"barrier.booted[local]"}
         assert not any(a.startswith("app.stop_old") for a in nx.ancestors(graph, tag))
         assert nx.ancestors(graph, tag) >= {b for b in graph if b.startswith("app.boot")}
-    assert set(graph.predecessors("prune[10.254.0.13]")) == {
-        "image.tag_latest[10.254.0.13]", "app.stop_old.workers[10.254.0.13]"
-    }  # fmt: skip
+    assert set(graph.predecessors("prune[10.254.0.13]")) == {"app.stop_old.workers[10.254.0.13]"}
+    assert set(graph.predecessors("prune[10.254.0.11]")) == {"app.stop_old.web[10.254.0.11]"}
+    assert "app.boot.workers[10.254.0.13]" not in nx.ancestors(graph, "prune[10.254.0.11]")
     assert nx.ancestors(graph, "lock.release[10.254.0.11]") >= {
-        "app.stop_old.workers[10.254.0.13]", "prune[10.254.0.13]"
+        "app.stop_old.workers[10.254.0.13]", *(f"prune[{h}]" for h in HOSTS),
+        *(f"image.tag_latest[{h}]" for h in HOSTS),
     }  # fmt: skip
+
+
+def test_on_fresh_hosts_each_host_prunes_once_its_own_containers_are_up() -> None:
+    _, graph = steps_of(example("v1"), live("fresh"))
+    assert set(graph.predecessors("prune[10.254.0.11]")) == {"app.boot.web[10.254.0.11]"}
+    assert set(graph.predecessors("prune[10.254.0.13]")) == {"app.boot.workers[10.254.0.13]"}
 
 
 def test_boot_groups_wait_for_the_stops_of_the_group_before() -> None:
@@ -140,7 +149,7 @@ def test_redeploy_of_the_running_version_renames_first() -> None:
     assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
     renamed = lines[0].split()[-1]
     assert graph.nodes["app.stop_old.workers[10.254.0.13]"]["step"].rendered() == [
-        f"docker container ls --all --filter 'name=^{renamed}$' --quiet | xargs docker stop -t 30"
+        f"docker stop -t 30 -- {renamed}"
     ]
 
 
@@ -365,9 +374,7 @@ def test_a_half_failed_deploy_converges_without_stopping_the_new_container() -> 
     boot = graph.nodes["app.boot.web[10.254.0.11]"]["step"].rendered()
     assert boot[0].startswith("docker rename tb-web-v2 tb-web-v2_replaced_")
     stop_old = graph.nodes["app.stop_old.web[10.254.0.11]"]["step"].rendered()
-    assert stop_old == [
-        "docker container ls --all --filter 'name=^tb-web-v1$' --quiet | xargs docker stop"
-    ]
+    assert stop_old == ["docker stop -- tb-web-v1"]
     stale = graph.nodes["stale.remove[10.254.0.11]"]["step"].rendered()
     assert stale == ["docker stop " + "f" * 12]
     assert ids.index("stale.remove[10.254.0.11]") > ids.index("app.stop_old.web[10.254.0.11]")
