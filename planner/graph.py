@@ -8,8 +8,9 @@ Order: lock first; per host docker → network → login → image pull; proxy b
 accessories before the app; the primary role's first healthy new container before the other
 roles (Kamal's barrier opens before the old container stops: a boot is two steps, start and
 stop-old); the roles of a host one after another unless ``boot.parallel_roles``;
-``boot.limit`` groups one after another (with ``boot.wait``); deletes (accessories included),
-tagging and pruning after every boot; lock last. ``lexicographical_topological_sort`` on
+``boot.limit`` groups one after another (with ``boot.wait``); deletes (accessories included)
+and tagging after every boot, each host's prune after its own boots, stops and removals;
+lock last. ``lexicographical_topological_sort`` on
 (phase, id) makes the order deterministic.
 """
 

@@ -123,14 +123,6 @@ def clean_up_assets(app: App, role: Role) -> Cmd:
     )  # fmt: skip
 
 
-def container_id(role: Role, version: str) -> Cmd:
-    return container_id_by_name(role.container_name(version))
-
-
-def container_id_by_name(name: str) -> Cmd:
-    return ("docker", "container", "ls", "--all", "--filter", Val(f"name=^{name}$"), "--quiet")
-
-
 def stop_container(name: str, role: Role | None, drain_timeout: int) -> Cmd:
     """Proxy roles use docker's default stop timeout; others wait ``drain_timeout``. By the
     name the plan found, after ``--`` (a name is never an option): one docker call, where
