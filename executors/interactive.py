@@ -24,6 +24,7 @@ from types import FrameType
 
 import paramiko
 
+from backstaff.executors import ssh_channel
 from backstaff.executors.ssh import SshConnection, SshError
 
 CHUNK = 32768
@@ -133,6 +134,6 @@ def run_interactive(
         status = channel.recv_exit_status()
     finally:
         channel.close()
-    if status == -1:  # closed without an exit status: the connection died
-        raise SshError(f"{connection.host}: connection lost while running the command")
+    if status == -1:  # closed without an exit status: killed by a signal, or the connection died
+        raise SshError(ssh_channel.no_exit_status(connection.host, channel)[0])
     return status

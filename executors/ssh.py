@@ -26,7 +26,7 @@ from typing import Any
 
 import paramiko
 
-from backstaff.executors import port_forward, ssh_config, ssh_idle
+from backstaff.executors import port_forward, ssh_channel, ssh_config, ssh_idle
 from backstaff.executors.known_hosts import (
     Entry,
     HostKeys,
@@ -557,10 +557,18 @@ class SshConnection:
                 status = stdout.channel.recv_exit_status()
             except (TimeoutError, EOFError, paramiko.SSHException, OSError) as exc:
                 raise SshError(f"{self.host}: connection lost: {exc}") from None
-        if status == -1:  # the channel closed without an exit status: the connection died
-            self.close()
-            raise SshError(f"{self.host}: connection lost while running a command")
+        if status == -1:
+            self._no_exit_status(stdout.channel)
         return Result(status, out, err)
+
+    def _no_exit_status(self, channel: paramiko.Channel) -> None:
+        """The channel closed without an exit status: a signal killed the command (the
+        connection stays), or the connection died (closed here, the next use connects again)."""
+        message, lost = ssh_channel.no_exit_status(self.host, channel)
+        if lost:
+            with self._use_lock:
+                self.close()
+        raise SshError(message)
 
     def stream(self, command: str, on_output: Callable[[bytes], None]) -> int:
         """Run ``command`` in a pseudo-terminal (as ``ssh -t`` does) and hand its output to
@@ -591,8 +599,7 @@ class SshConnection:
             raise SshError(f"{self.host}: connection lost: {exc}") from None
         channel.close()
         if status == -1:
-            self.close()
-            raise SshError(f"{self.host}: connection lost while running a command")
+            self._no_exit_status(channel)
         return status
 
     def upload(self, path: str, content: bytes, mode: int) -> None:
@@ -761,7 +768,7 @@ def _asking_for(ciphers: tuple[str, ...]) -> Callable[..., paramiko.Transport]:
     options; what ``disabled_algorithms`` removes stays removed)."""
 
     def transport(sock: Any, **options: Any) -> paramiko.Transport:
-        made = paramiko.Transport(sock, **options)
+        made = ssh_channel.Transport(sock, **options)
         made.get_security_options().ciphers = ciphers
         return made
 

@@ -21,3 +21,26 @@ def testbed() -> Iterator[testbed_module.Testbed]:
     yield bed
     if existing is None:
         testbed_module.down()
+
+
+HOST_LOGS = ("sshd.log", "commands.log", "dockerd.log")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """A failed test-bed test's report ends with the last lines each host logged (sshd, the
+    commands it ran with their status, dockerd less its gRPC chatter): CI removes the bed,
+    and with it the logs."""
+    report = yield
+    if getattr(report, "failed", False) and item.get_closest_marker("testbed"):
+        bed = testbed_module.load()
+        for host in bed.hosts if bed else ():
+            for name in HOST_LOGS:
+                path = Path(host.directory) / name
+                try:
+                    text = path.read_text(errors="replace")
+                except OSError:
+                    continue
+                lines = [line for line in text.splitlines() if "module=grpc" not in line][-25:]
+                report.sections.append((f"{host.name} {name}", "\n".join(lines)))
+    return report

@@ -10,8 +10,11 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,11 @@ AllowTcpForwarding yes
         time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"sshd did not start: {(directory / 'sshd.log').read_text()}")
+
+
+def running(factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    """A module fixture's body: an sshd started for the module's tests, stopped after them."""
+    server, process = start(factory.mktemp("sshd"))
+    yield server
+    process.terminate()
+    process.wait(10)

@@ -200,10 +200,7 @@ def test_each_file_is_read_once_and_again_when_it_changes(
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
-    server, process = loopback_sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    process.terminate()
-    process.wait(10)
+    yield from loopback_sshd.running(tmp_path_factory)
 
 
 def _config(tmp_path: Path, sshd: Sshd, extra: str = "") -> Path:

@@ -24,10 +24,7 @@ from tests.executors.loopback_sshd import Sshd
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
-    server, process = loopback_sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    process.terminate()
-    process.wait(10)
+    yield from loopback_sshd.running(tmp_path_factory)
 
 
 def _settings(sshd: Sshd, **changes: Any) -> SshSettings:
