@@ -17,13 +17,11 @@ import paramiko
 from paramiko.common import MSG_CHANNEL_REQUEST
 
 _DYING_SECONDS = 0.5
-# paramiko's own handlers (private, so not in its type stubs)
-_HANDLE_REQUEST: Callable[[paramiko.Channel, paramiko.Message], None] = vars(paramiko.Channel)[
-    "_handle_request"
-]
-_HANDLERS: dict[int, Callable[[paramiko.Channel, paramiko.Message], None]] = vars(
-    paramiko.Transport
-)["_channel_handler_table"]
+Handler = Callable[[paramiko.Channel, paramiko.Message], None]
+# paramiko's own handlers of channel messages (private, so not in its type stubs; the same
+# from paramiko 3.4 to 5.x: without them, no signal is recorded and nothing else changes)
+_HANDLERS: dict[int, Handler] = vars(paramiko.Transport).get("_channel_handler_table", {})
+_HANDLE_REQUEST: Handler | None = _HANDLERS.get(MSG_CHANNEL_REQUEST)
 _signals: weakref.WeakKeyDictionary[paramiko.Channel, str] = weakref.WeakKeyDictionary()
 
 
@@ -33,27 +31,21 @@ def _record_exit_signal(channel: paramiko.Channel, message: paramiko.Message) ->
         message.get_boolean()  # want reply: never, for exit-signal
         _signals[channel] = message.get_text() or "?"
     message.packet.seek(start)
+    assert _HANDLE_REQUEST is not None
     _HANDLE_REQUEST(channel, message)  # every request as paramiko handles it
 
 
 class Transport(paramiko.Transport):
     """paramiko's Transport, recording the signal that killed a channel's command."""
 
-    _channel_handler_table = {
-        **_HANDLERS,
-        MSG_CHANNEL_REQUEST: _record_exit_signal,
-    }
-
-
-def killed_by(channel: paramiko.Channel) -> str | None:
-    """The name of the signal that killed the channel's command (``KILL``), if one did."""
-    return _signals.get(channel)
+    if _HANDLE_REQUEST is not None:
+        _channel_handler_table = {**_HANDLERS, MSG_CHANNEL_REQUEST: _record_exit_signal}
 
 
 def no_exit_status(host: str, channel: paramiko.Channel) -> tuple[str, bool]:
     """What to say of a command whose channel closed without an exit status, and whether the
     connection itself is gone (then it is closed; otherwise it stays in use)."""
-    signal = killed_by(channel)
+    signal = _signals.get(channel)  # its name: KILL, TERM
     if signal is not None:
         return f"{host}: the command was killed on the host by signal SIG{signal}", False
     transport: Any = channel.get_transport()
