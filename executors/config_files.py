@@ -33,13 +33,13 @@ def read_sources(
     the project directory (by default the one holding ``config/``, else the working
     directory); ``ruby`` is the Ruby for ERB beyond the built-in subset (True: from PATH)."""
     if root is None:
-        parent = config_file.resolve().parent
+        parent = _absolute(config_file).parent
         root = parent.parent if parent.name == "config" else Path.cwd()
     config_file = _display(config_file)
     base_text = _read(config_file)
     dest_name = dest_text = None
     if destination:
-        dest_path = config_file.with_name(f"{config_file.stem}.{destination}{config_file.suffix}")
+        dest_path = destination_file(config_file, destination)
         dest_name, dest_text = str(dest_path), _read(dest_path)
     return ConfigSources(
         base_name=str(config_file),
@@ -106,10 +106,21 @@ def _read_secrets(path: Path, name: str) -> str:
         raise ConfigErrors.one(f"cannot read: {exc.strerror}", name) from None
 
 
+def destination_file(config_file: Path, destination: str) -> Path:
+    """Kamal's ``sub_ext(".DESTINATION.yml")``: named after the config file as given (a
+    symlink's name, not its target's), its extension replaced, always by ``.yml``."""
+    return config_file.with_name(f"{config_file.stem}.{destination}.yml")
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute as Ruby's ``File.expand_path`` makes it: symlinks are not followed."""
+    return Path(os.path.abspath(path))
+
+
 def _display(path: Path) -> Path:
     """Relative to the working directory when inside it: messages name the file as typed."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return _absolute(path).relative_to(Path.cwd())
     except ValueError:
         return path
 
@@ -118,6 +129,6 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigErrors.one(f"Configuration file not found in {path.resolve()}") from None
+        raise ConfigErrors.one(f"Configuration file not found in {_absolute(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigErrors.one(f"cannot read {path}: {exc}") from None

@@ -55,6 +55,23 @@ def test_missing_destination_file(project: Path, capsys: pytest.CaptureFixture[s
     assert code == 1 and "deploy.staging.yml" in err
 
 
+def test_the_destination_file_is_named_as_kamal_names_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal's ``sub_ext(".DESTINATION.yml")`` on the config file as given: always ``.yml``,
+    and a symlink's own name, not its target's (a real config: fixtures/corpus/meerkat-cms)."""
+    config = project / "config"
+    (config / "deploy.yml").rename(config / "deploy.yaml")
+    code, _, err = run(capsys, "-c", "config/deploy.yaml", "-d", "staging", "validate")
+    assert code == 1
+    assert err.strip() == f"ERROR: Configuration file not found in {config}/deploy.staging.yml"
+    (config / "deploy.staging.yml").write_text("env:\n  clear:\n    STAGE: yes\n")
+    assert run(capsys, "-c", "config/deploy.yaml", "-d", "staging", "validate")[0] == 0
+    (config / "shared.yml").symlink_to("deploy.yaml")
+    code, _, err = run(capsys, "-c", "config/shared.yml", "-d", "staging", "validate")
+    assert code == 1 and f"{config}/shared.staging.yml" in err
+
+
 def test_config_masks_secrets(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version", "v7", "config")
     assert code == 0
