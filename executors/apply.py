@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
 from backstaff.executors.gather import ConnectionPool
-from backstaff.executors.ssh import Result, SshError
+from backstaff.executors.ssh import CommandKilled, Result, SshError
 from backstaff.planner.commands.words import AND, OR, SEMI, Cmd, Raw, Val, render
 from backstaff.planner.steps import EnvFile, Step, Upload
 
@@ -149,6 +149,15 @@ def run_step(step: Step, runtime: Runtime) -> None:
     audit = runtime.audit_command(step.audit) if step.audit and step.host != "local" else None
     secrets = "".join(runtime.secret(name) + "\n" for name in step.stdin_secrets) or None
     value = _runtime_value(runtime)
+
+    def clean_up() -> None:
+        """The step's cleanup after a failure (a failed boot stops its new container)."""
+        for cleanup in step.on_failure:
+            try:
+                execute(render(cleanup, value))
+            except SshError:
+                pass
+
     batches = _batches(step)
     if audit is not None and (not batches or isinstance(batches[0], Upload)):
         execute(audit)  # the audit line goes first, as in Kamal
@@ -172,22 +181,22 @@ def run_step(step: Step, runtime: Runtime) -> None:
             else:
                 texts.append(render(action, value))
         failed: Action = batch[0]
-        if len(texts) == 1 and audit is None and not isinstance(failed, Upload):
-            result = execute(texts[0], stdin)
-        else:
-            result = execute(batch_script(texts, audit, stdin_for), stdin)
-            failed, result = _failed_command(batch, result)
+        try:
+            if len(texts) == 1 and audit is None and not isinstance(failed, Upload):
+                result = execute(texts[0], stdin)
+            else:
+                result = execute(batch_script(texts, audit, stdin_for), stdin)
+                failed, result = _failed_command(batch, result)
+        except CommandKilled as killed:  # the connection is up: clean up as after a failure
+            clean_up()
+            raise StepFailed(runtime.mask(str(killed))) from None
         audit = None
         if result.ok or (
             not isinstance(failed, Upload)
             and any(render(failed).startswith(c) and m in result.stderr for c, m in TOLERATED)
         ):
             continue
-        for cleanup in step.on_failure:
-            try:
-                execute(render(cleanup, value))
-            except SshError:
-                pass
+        clean_up()
         detail = " / ".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-5:])
         if isinstance(failed, Upload):  # worded as an SFTP upload's failure
             raise StepFailed(runtime.mask(f"{step.host}: upload of {failed.path} failed: {detail}"))

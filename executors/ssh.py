@@ -63,6 +63,11 @@ class SshError(Exception):
     """A host could not be reached or refused us; the message names the host."""
 
 
+class CommandKilled(SshError):
+    """The command ended on the host without an exit status (a signal killed it); the
+    connection is still up, so the step's cleanup can run."""
+
+
 @dataclass(frozen=True)
 class Result:
     exit_status: int
@@ -565,9 +570,10 @@ class SshConnection:
         """The channel closed without an exit status: a signal killed the command (the
         connection stays), or the connection died (closed here, the next use connects again)."""
         message, lost = ssh_channel.no_exit_status(self.host, channel)
-        if lost:
-            with self._use_lock:
-                self.close()
+        if not lost:
+            raise CommandKilled(message)
+        with self._use_lock:
+            self.close()
         raise SshError(message)
 
     def stream(self, command: str, on_output: Callable[[bytes], None]) -> int:

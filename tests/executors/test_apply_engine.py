@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from backstaff.executors.apply import Runtime, StepResult, apply_steps
-from backstaff.executors.ssh import Result, SshError
+from backstaff.executors.ssh import CommandKilled, Result, SshError
 from backstaff.planner.commands.words import AND, Raw, Val
 from backstaff.planner.commands.words import Runtime as WordRuntime
 from backstaff.planner.steps import EnvFile, ErrorPages, SecretFile, Step, Upload
@@ -88,15 +88,19 @@ def test_without_a_signal_every_step_runs_in_order() -> None:
 
 @dataclass
 class FailingHost(Host):
-    """Fails (exit 1, with a message) every command containing one of ``fail``."""
+    """Fails (exit 1, with a message; or raises ``error``) every command containing one of
+    ``fail``."""
 
     fail: tuple[str, ...] = ()
     stdin: list[str | None] = field(default_factory=list)
+    error: SshError | None = None
 
     def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
         self.ran.append(command)
         self.stdin.append(stdin)
         for text in self.fail:
+            if text in command and self.error:
+                raise self.error
             if text in command:
                 return Result(1, "", f"{text} went wrong")
         return Result(0, "", "")
@@ -128,6 +132,28 @@ def test_a_failed_boot_runs_its_cleanup_and_names_the_command() -> None:
     assert "echo stop-new-container" in host.ran
     failed = next(r for r in results if r.status == "failed")
     assert failed.error == "`echo booting` exited 1: booting went wrong"
+
+
+@pytest.mark.parametrize(
+    ("error", "cleaned_up"),
+    [
+        (CommandKilled("h: the command was killed on the host by signal SIGKILL"), True),
+        (SshError("h: connection lost while running a command"), False),
+    ],
+)
+def test_a_boot_killed_on_the_host_runs_its_cleanup_and_names_the_signal(
+    error: SshError, cleaned_up: bool
+) -> None:
+    """A signal killed the command and the connection is up: the cleanup runs, as after a
+    failure. A lost connection has nothing to run it on (the next plan shows what is left)."""
+    boot = Step("app.boot.web[h]", "h", "app", "boot", 7, (("echo", "booting"),),
+                on_failure=(("echo", "stop-new-container"),))  # fmt: skip
+    host = FailingHost(fail=("booting",), error=error)
+    results = apply_steps((STEPS[0], boot, *STEPS[2:]), DEPENDS, runtime(host), Reporter())
+    cleanup = ["echo stop-new-container"] if cleaned_up else []
+    assert host.ran == ["mkdir lockdir", "echo booting", *cleanup, "rm lockdir"]
+    failed = next(r for r in results if r.status == "failed")
+    assert failed.error == str(error)
 
 
 def test_a_tolerated_failure_is_not_a_failure() -> None:

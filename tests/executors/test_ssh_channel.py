@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backstaff.executors.ssh import SshConnection, SshError
+from backstaff.executors.ssh import CommandKilled, SshConnection, SshError
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
@@ -43,6 +43,7 @@ def test_a_killed_command_names_its_signal_and_keeps_the_connection(
     assert (
         str(failure.value) == f"127.0.0.1: the command was killed on the host by signal SIG{signal}"
     )
+    assert isinstance(failure.value, CommandKilled)  # a failed command: its step cleans up
     assert ssh.connected and _client_port(ssh) == before
 
 
@@ -60,6 +61,7 @@ def test_a_dropped_connection_is_lost_closed_and_connected_again(ssh: SshConnect
     with pytest.raises(SshError) as failure:
         ssh.run("kill -KILL $PPID; sleep 5")
     assert str(failure.value).startswith("127.0.0.1: connection lost while running a command")
+    assert not isinstance(failure.value, CommandKilled)
     assert not ssh.connected
     assert _client_port(ssh) != before  # the next command connects again
 
