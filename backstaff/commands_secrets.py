@@ -80,5 +80,7 @@ def secrets_extract(name: str, secrets_json: str, inline: bool) -> None:
 @pass_app
 def secrets_print(ctx: AppContext) -> None:
     """Print the secrets (for debugging: prints values!)."""
-    for name in ctx.secrets.names_in_file_order():
-        _puts(f"{name}={ctx.secrets[name]}")
+    # All read before any is printed: a secret that cannot be read prints nothing, as in Kamal.
+    lines = [f"{name}={ctx.secrets[name]}" for name in ctx.secrets.names_in_file_order()]
+    for line in lines:
+        _puts(line)

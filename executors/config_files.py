@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from backstaff.executors.erb_host import LocalErbHost
@@ -12,6 +13,7 @@ from backstaff.executors.secret_adapters import AdapterError
 from backstaff.executors.secret_adapters.command import INLINE, run_inline
 from backstaff.schemas import ConfigErrors, ConfigSources
 from backstaff.schemas.load import LoadedConfig, load_config
+from backstaff.schemas.masking import mask
 from backstaff.schemas.secrets import (
     CommandFailed,
     RunCommand,
@@ -68,10 +70,20 @@ def read_secrets(
         if (root / name).is_file()
     ]
     environment = dict(os.environ if env is None else env)
-    return Secrets(files, expected_files=names, env=environment, run_command=_runner(root))
+    secrets: list[Secrets] = []
+
+    def show(stderr: str) -> None:
+        """What a secrets command that succeeded said on stderr ("Vault is locked."), shown as
+        Kamal shows it (else a locked vault gives empty secrets without a word); the secrets
+        read so far masked."""
+        sys.stderr.write(mask(stderr, secrets[0].resolved_values() if secrets else []))
+
+    secrets.append(Secrets(files, expected_files=names, env=environment,
+                           run_command=_runner(root, show)))  # fmt: skip
+    return secrets[0]
 
 
-def _runner(root: Path) -> RunCommand:
+def _runner(root: Path, show_stderr: Callable[[str], None]) -> RunCommand:
     def run(command: str, env: Mapping[str, str]) -> str:
         # ``command`` has its $VARs expanded (maybe secrets): it is never put in an error,
         # nor is stdout (a secret when it succeeds); Secrets names the command as written
@@ -80,7 +92,7 @@ def _runner(root: Path) -> RunCommand:
             try:
                 return run_inline(command, env)
             except AdapterError as exc:
-                raise CommandFailed(f"failed: {exc.message}", exc.stderr) from None
+                raise CommandFailed("failed", exc.stderr, exc.message) from None
         try:
             done = subprocess.run(
                 ["sh", "-c", command], cwd=root, env=dict(env), capture_output=True, text=True,
@@ -92,6 +104,8 @@ def _runner(root: Path) -> RunCommand:
             raise CommandFailed(f"could not start: {exc.strerror}") from None
         if done.returncode != 0:
             raise CommandFailed(f"failed with exit code {done.returncode}", done.stderr)
+        if done.stderr:
+            show_stderr(done.stderr)
         return done.stdout
 
     return run

@@ -43,9 +43,10 @@ class CommandFailed(Exception):
     Never the command itself: it is run with its ``$VAR``s expanded, and those may be secrets.
     The error shown names the command as written in the file."""
 
-    def __init__(self, reason: str, stderr: str = "") -> None:
+    def __init__(self, reason: str, stderr: str = "", detail: str = "") -> None:
         super().__init__(reason)
         self.reason, self.stderr = reason, stderr
+        self.detail = detail  # words that may hold the values given to it (an adapter's)
 
 
 class Secrets:
@@ -136,10 +137,13 @@ class Secrets:
         except CommandFailed as exc:
             # The command as written, never expanded; its stderr (useful: "not signed in")
             # only with every secret known so far, and the values expanded into it, masked.
+            known = [*self.resolved_values(), *used]
             message = f"secrets command `{written}` {exc.reason}"
+            if exc.detail:  # an adapter's: it names the values given to it (``--from``)
+                message += ": " + mask(exc.detail, known)
             lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()][-5:]
             if lines:
-                message += ": " + mask(" / ".join(lines), [*self.resolved_values(), *used])
+                message += ": " + mask(" / ".join(lines), known)
             raise ConfigErrors.one(message) from None
 
 

@@ -206,6 +206,17 @@ def test_dotenv_loaded_by_deploy_yml_reaches_the_secrets_file(
     assert "LOADED=dotenv-value-42" in out
 
 
+def test_secrets_print_prints_nothing_when_a_secret_cannot_be_read(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As Kamal: every secret is read before any is printed."""
+    secrets = project / ".kamal" / "secrets"
+    secrets.write_text(secrets.read_text() + "LAST=$(echo not signed in >&2; exit 3)\n")
+    code, out, err = run(capsys, "secrets", "print")
+    assert (code, out) == (1, "")
+    assert "secrets command `echo not signed in >&2; exit 3` failed with exit code 3" in err
+
+
 def test_maintenance_drain_timeout_and_stale_containers_stop(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

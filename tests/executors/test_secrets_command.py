@@ -34,3 +34,19 @@ def test_failing_secrets_command_shows_the_command_as_written(
         " echo out-$OP_PASS; exit 7` failed with exit code 7:"
         f" op: bad password {MASK} (token {MASK})"
     )
+
+
+def test_what_a_succeeding_command_says_on_stderr_is_shown_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As Kamal shows it: "Vault is locked." from a password manager whose output is then
+    empty is not lost; the secrets read before are masked in it."""
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / ".kamal/secrets").write_text(
+        "TOKEN=$(printf tok-3x4mpl3)\n"
+        "PASSWORD=$(echo 'Vault is locked.' >&2; echo \"token $TOKEN\" >&2; true)\n"
+    )
+    secrets = read_secrets(tmp_path, ".kamal/secrets", None)
+    assert secrets["PASSWORD"] == ""
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"Vault is locked.\ntoken {MASK}\n"

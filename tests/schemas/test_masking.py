@@ -147,6 +147,25 @@ def test_a_failing_secrets_command_is_shown_as_written() -> None:
     )
 
 
+def test_an_adapter_failure_naming_a_secret_it_was_given_masks_it() -> None:
+    """``kamal secrets fetch --from $PROJECT`` failing says which project it read: a value of
+    the file, masked in the reason as in stderr."""
+    text = "PROJECT=drupal-prod-123\nS=$(kamal secrets fetch --adapter gcp --from $PROJECT X)\n"
+
+    def fetch(command: str, env: Mapping[str, str]) -> str:
+        raise CommandFailed("failed", "NOT_FOUND: projects/drupal-prod-123/secrets/X",
+                            "Could not read drupal-prod-123/X from Google Secret Manager")  # fmt: skip
+
+    secrets = Secrets([SecretsFile(".kamal/secrets", text)], expected_files=[".kamal/secrets"],
+                      env={}, run_command=fetch)  # fmt: skip
+    with pytest.raises(ConfigErrors) as caught:
+        secrets["S"]
+    assert str(caught.value) == (
+        "secrets command `kamal secrets fetch --adapter gcp --from $PROJECT X` failed: Could not"
+        f" read {MASK}/X from Google Secret Manager: NOT_FOUND: projects/{MASK}/secrets/X"
+    )
+
+
 @settings(max_examples=200)
 @given(values=secret_sets)
 def test_a_failing_command_never_shows_a_value(values: list[str]) -> None:
