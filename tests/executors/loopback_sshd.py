@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from backstaff.executors.ssh import SshConnection
+
 
 @dataclass(frozen=True)
 class Sshd:
@@ -80,3 +82,8 @@ def running(factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     yield server
     process.terminate()
     process.wait(10)
+
+
+def client_port(connection: SshConnection) -> str:
+    """The client's source port as sshd sees it: a new one means a new connection."""
+    return connection.run("echo $SSH_CONNECTION").stdout.split()[1]

@@ -12,7 +12,7 @@ import pytest
 from backstaff.executors.ssh import CommandKilled, SshConnection, SshError
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
-from tests.executors.loopback_sshd import Sshd
+from tests.executors.loopback_sshd import Sshd, client_port
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +28,18 @@ def ssh(sshd: Sshd, tmp_path: Path) -> Iterator[SshConnection]:
         yield connection
 
 
-def _client_port(connection: SshConnection) -> str:
-    """The client's source port as sshd sees it: a new one means a new connection."""
-    return connection.run("echo $SSH_CONNECTION").stdout.split()[1]
-
-
 @pytest.mark.parametrize("signal", ["KILL", "TERM"])
 def test_a_killed_command_names_its_signal_and_keeps_the_connection(
     ssh: SshConnection, signal: str
 ) -> None:
-    before = _client_port(ssh)
+    before = client_port(ssh)
     with pytest.raises(SshError) as failure:
         ssh.run(f"echo started; kill -{signal} $$")
     assert (
         str(failure.value) == f"127.0.0.1: the command was killed on the host by signal SIG{signal}"
     )
     assert isinstance(failure.value, CommandKilled)  # a failed command: its step cleans up
-    assert ssh.connected and _client_port(ssh) == before
+    assert ssh.connected and client_port(ssh) == before
 
 
 def test_a_killed_streamed_command_names_its_signal(ssh: SshConnection) -> None:
@@ -56,14 +51,14 @@ def test_a_killed_streamed_command_names_its_signal(ssh: SshConnection) -> None:
 
 
 def test_a_dropped_connection_is_lost_closed_and_connected_again(ssh: SshConnection) -> None:
-    before = _client_port(ssh)
+    before = client_port(ssh)
     # the command's parent is the connection's own sshd process: killing it drops the connection
     with pytest.raises(SshError) as failure:
         ssh.run("kill -KILL $PPID; sleep 5")
     assert str(failure.value).startswith("127.0.0.1: connection lost while running a command")
     assert not isinstance(failure.value, CommandKilled)
     assert not ssh.connected
-    assert _client_port(ssh) != before  # the next command connects again
+    assert client_port(ssh) != before  # the next command connects again
 
 
 def test_an_exit_status_is_still_an_exit_status(ssh: SshConnection) -> None:

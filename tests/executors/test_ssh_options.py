@@ -19,7 +19,7 @@ from backstaff.executors.ssh import IDLE_WAKE_SECONDS, SshConnection, SshError
 from backstaff.executors.ssh_options import PREFERRED, cipher_order
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
-from tests.executors.loopback_sshd import Sshd
+from tests.executors.loopback_sshd import Sshd, client_port
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,6 @@ def _connection(
 ) -> SshConnection:
     return SshConnection("127.0.0.1", _settings(sshd, **changes), known_hosts=tmp_path / "kh",
                          key_data=key_data, timeout=10)  # fmt: skip
-
-
-def _client_port(connection: SshConnection) -> str:
-    """The client's source port as sshd sees it: a new one means a new connection."""
-    return connection.run("echo $SSH_CONNECTION").stdout.split()[1]
 
 
 def test_every_key_data_key_is_tried(sshd: Sshd, tmp_path: Path) -> None:
@@ -62,25 +57,25 @@ def test_key_data_without_the_right_key_names_what_was_tried(sshd: Sshd, tmp_pat
 
 def test_idle_connection_is_closed_after_the_timeout(sshd: Sshd, tmp_path: Path) -> None:
     ssh = _connection(sshd, tmp_path, (sshd.authorized.read_text(),), pool_idle_timeout=1)
-    first = _client_port(ssh)
-    assert _client_port(ssh) == first  # reused within the timeout
+    first = client_port(ssh)
+    assert client_port(ssh) == first  # reused within the timeout
     deadline = time.monotonic() + 1 + 2 * ssh_idle._SWEEP_SECONDS + 1
     while ssh.connected and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not ssh.connected  # closed by the reaper, not at the next use
-    assert _client_port(ssh) != first  # the next use connects again
+    assert client_port(ssh) != first  # the next use connects again
     ssh.close()
 
 
 def test_no_reuse_with_an_idle_timeout_of_zero(sshd: Sshd, tmp_path: Path) -> None:
     ssh = _connection(sshd, tmp_path, (sshd.authorized.read_text(),), pool_idle_timeout=0)
-    ports = {_client_port(ssh) for _ in range(3)}
+    ports = {client_port(ssh) for _ in range(3)}
     assert len(ports) == 3 and not ssh.connected
 
 
 def test_default_idle_timeout_reuses_the_connection(sshd: Sshd, tmp_path: Path) -> None:
     with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
-        assert len({_client_port(ssh) for _ in range(3)}) == 1
+        assert len({client_port(ssh) for _ in range(3)}) == 1
 
 
 def _failing_dns(monkeypatch: pytest.MonkeyPatch, name: str, failures: int) -> list[str]:
@@ -169,10 +164,10 @@ def test_a_jump_host_is_not_closed_under_a_connection_in_use(sshd: Sshd, tmp_pat
     """The jump host's connection is never idle on its own: it carries the host's."""
     ssh = _connection(sshd, tmp_path, pool_idle_timeout=1, keys=(str(sshd.authorized),),
                       proxy=f"root@127.0.0.1:{sshd.port}")  # fmt: skip
-    first = _client_port(ssh)
+    first = client_port(ssh)
     deadline = time.monotonic() + 1 + 2 * ssh_idle._SWEEP_SECONDS + 0.5
     while time.monotonic() < deadline:
-        assert _client_port(ssh) == first  # used every 0.3 s: the same connection throughout
+        assert client_port(ssh) == first  # used every 0.3 s: the same connection throughout
         time.sleep(0.3)
     ssh.close()
 
