@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import replace
 
 import click
@@ -13,13 +14,11 @@ import click
 from backstaff.console import ConsoleReporter
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
-from backstaff.executors.apply import StepResult, apply_steps
+from backstaff.executors.apply import apply_steps
+from backstaff.executors.deploy_lock import DeployLock, stops_interrupt
 from backstaff.executors.gather import ConnectionPool, gather
-from backstaff.executors.ssh import SshError
 from backstaff.hooks import GroupHooks, hook, hook_env, step_hook
 from backstaff.planner.changes import Change
-from backstaff.planner.commands import host as host_cmd
-from backstaff.planner.commands import words
 from backstaff.planner.graph import boot_groups
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
@@ -39,14 +38,16 @@ from backstaff.runtime import make_runtime, now, unreadable_secrets
 from backstaff.saved_plans import check_saved
 
 
-def _lock_holder(pool: ConnectionPool, app: App) -> str | None:
-    if app.primary_host is None:
-        return None
+@contextmanager
+def _given_back(lock: DeployLock | None) -> Iterator[None]:
+    """The deploy lock given back on the way out, unless the walk gave it back."""
     try:
-        result = pool.get(app.primary_host).run(words.render(host_cmd.lock_details(app)))
-    except SshError:
-        return None
-    return " / ".join(result.stdout.strip().splitlines()) if result.ok else None
+        yield
+    finally:
+        error = lock.give_back() if lock is not None else None
+        if error:
+            click.secho(f"  ERROR: the deploy lock could not be released: {error}. Run `backstaff"
+                        " lock release` once it is safe.", fg="red", err=True)  # fmt: skip
 
 
 def current_plan(
@@ -59,13 +60,17 @@ def current_plan(
     prune: bool = True,
     check: Callable[[LiveState], None] | None = None,
     as_recorded: bool = False,
+    lock: DeployLock | None = None,
 ) -> Plan:
     """The plan from one read of the hosts; ``check`` looks at that read first (rollback: the
     version's containers are there), so a verb reads the hosts once, on the connections it
     applies with. ``as_recorded``: its fingerprint is of the state as a recording holds it,
-    to match a saved plan made with ``plan --live`` (the plan itself sees everything)."""
+    to match a saved plan made with ``plan --live`` (the plan itself sees everything).
+    ``lock`` is taken once the hosts are connected, before they are read."""
     load_graph_library_meanwhile()
-    live = gather(app, gather_hosts(ctx), pool)
+    live = gather(app, gather_hosts(ctx), pool, lock.take if lock else None)
+    if lock is not None:
+        live = lock.read_as_free(live)
     if check is not None:
         check(live)
     plan = build_plan(ctx, app, live, only, pull=pull, prune=prune)
@@ -96,11 +101,14 @@ def run_apply(
     refuses on what the hosts hold (see ``current_plan``); ``deploy_hooks=False``: no
     pre-deploy/post-deploy (``upgrade``'s app boot, which Kamal runs without them)."""
     pool = connection_pool(ctx, app)  # runs pre-connect first
-    try:
+    runtime = make_runtime(ctx, app, pool, message)
+    # Taken before the read, as Kamal does: the plan stays true until it is applied.
+    lock = DeployLock(app, runtime) if not dry_run and app.primary_host is not None else None
+    with closing(pool), _given_back(lock), stops_interrupt():
         started = time.monotonic()
         recorded = saved is not None and saved.plan.recorded is not None
         plan = current_plan(ctx, app, pool, only, pull=pull, prune=prune, check=check,
-                            as_recorded=recorded)  # fmt: skip
+                            as_recorded=recorded, lock=lock)  # fmt: skip
         if saved is not None:
             # equal in every field: the fresh plan is what runs, never the file's steps
             check_saved(saved, plan, ctx.resolved_secret_values())
@@ -121,7 +129,8 @@ def run_apply(
             if not json_events:
                 click.echo("Nothing to do.")
             return 0
-        runtime = make_runtime(ctx, app, pool, message)
+        if lock is not None and not lock.held and any(s.id == lock.acquire.id for s in plan.steps):
+            raise BackstaffError(f"cannot apply: the deploy lock could not be taken: {lock.error}")
         unreadable = unreadable_secrets(plan.steps, runtime)
         if unreadable:
             raise BackstaffError("cannot apply: " + "; ".join(unreadable))
@@ -136,8 +145,8 @@ def run_apply(
 
         boots = [s for s in plan.steps if s.kind in ("app", "app_stop")]
         groups = boot_groups(app, {s.host for s in boots})
-        boot_hooks = GroupHooks(ctx, app, "pre-app-boot", "post-app-boot", env,
-                                [[s for s in boots if s.host in g] for g in groups])  # fmt: skip
+        by_group = [[s for s in boots if s.host in g] for g in groups]
+        boot_hooks = GroupHooks(ctx, app, "pre-app-boot", "post-app-boot", env, by_group)
 
         installs = {s.id for s in plan.steps if s.kind == "docker"}
         installed: set[str] = set()
@@ -164,20 +173,16 @@ def run_apply(
                     step_hook(ctx, app, "docker-setup", {**env, "KAMAL_HOSTS": step.host})
             boot_hooks.after(step)
 
+        steps = lock.walked(plan.steps) if lock is not None else plan.steps
         with registry_tunnels(ctx, app, plan.steps):  # a localhost:PORT registry's pulls
-            results = apply_steps(plan.steps, dict(plan.depends_on), runtime,
+            results = apply_steps(steps, dict(plan.depends_on), runtime,
                                   ConsoleReporter(json_events, ctx.options.quiet),
                                   parallelism=app.ssh.max_concurrent_starts, after_step=after,
                                   before_step=boot_hooks.before)  # fmt: skip
+        if lock is not None:
+            lock.walked_through(results)
         failed = [r for r in results if r.status == "failed"]
         interrupted = any(r.status == "interrupted" for r in results)
-        acquire = next((r for r in results if r.step.id.startswith("lock.acquire")), None)
-        if acquire and acquire.status == "failed":
-            holder = _lock_holder(pool, app)
-            if holder:
-                acquire = StepResult(acquire.step, "failed", acquire.seconds,
-                                     f"Deploy lock already in place! {holder}")  # fmt: skip
-                failed = [acquire if r.step.id == acquire.step.id else r for r in failed]
         if not json_events and not ctx.options.quiet:
             from tabulate import tabulate  # where used: 10 ms a command without tables saves
 
@@ -186,21 +191,22 @@ def run_apply(
             click.echo("\n" + tabulate(rows, headers=("Step", "Result", "Time")))
         runtime_seconds = round(time.monotonic() - started)
         if interrupted:
-            click.secho("  Interrupted: running steps were finished, nothing new was started and the"
-                        " lock was released. Run `backstaff plan` to see what is left.", fg="red", err=True)  # fmt: skip
+            click.secho("  Interrupted: running steps were finished, nothing new was started"
+                        " and the lock was released. Run `backstaff plan` to see what is"
+                        " left.", fg="red", err=True)  # fmt: skip
             return 130
         if failed:
             for result in failed:
                 click.secho(f"  ERROR: {result.step.id}: {result.error}", fg="red", err=True)
             not_run = sum(1 for r in results if r.status == "not run")
-            click.secho(f"  Apply failed: {len(failed)} step(s) failed, {not_run} not run."
-                        " Run `backstaff plan` to see what is left.", fg="red", err=True)  # fmt: skip
+            said = f"{len(failed)} step(s) failed, {not_run} not run"
+            click.secho(f"  Apply failed: {said}. Run `backstaff plan` to see what is left.",
+                        fg="red", err=True)  # fmt: skip
             return 1
         if not json_events:
             click.echo(f"Finished all in {runtime_seconds} seconds")
         if deploy_hooks:
-            hook(ctx, app, "post-deploy", {**env, "KAMAL_RECORDED_AT": now(), "KAMAL_LOCK": "false",
+            hook(ctx, app, "post-deploy", {**env, "KAMAL_RECORDED_AT": now(),
+                                           "KAMAL_LOCK": "false",
                                            "KAMAL_RUNTIME": str(runtime_seconds)})  # fmt: skip
         return 0
-    finally:
-        pool.close()

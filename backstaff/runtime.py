@@ -113,7 +113,7 @@ def secret_value(ctx: AppContext, name: str) -> str:
 
 def unreadable_secrets(steps: tuple[Step, ...], runtime: Runtime) -> list[str]:
     """Why the secrets a plan's steps write or hand on cannot all be read (each reason once):
-    found before the lock is taken, not at the step that needs one (where Kamal finds it)."""
+    found before any step runs, not at the step that needs one (where Kamal finds it)."""
     reasons: list[str] = []
     for step in steps:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,18 +74,44 @@ class ConnectionPool:
             self._connections.clear()
 
 
-def gather(app: App, hosts: Iterable[str], pool: ConnectionPool) -> LiveState:
+def gather(
+    app: App,
+    hosts: Iterable[str],
+    pool: ConnectionPool,
+    before_reading: Callable[[frozenset[str]], None] | None = None,
+) -> LiveState:
+    """Each host's state, read in parallel. ``before_reading`` (the deploy lock) runs once every
+    host is connected or failed to, before any host is read; it is given the hosts that could
+    not be reached, so that it does not try them again."""
     hosts = list(dict.fromkeys(hosts))
     token = secrets.token_hex(16)  # marks the script's own lines; no host value can know it
 
-    def one(host: str) -> LiveHost:
+    def connect(host: str) -> SshConnection | LiveHost:
         try:
-            result = pool.get(host).run(gather_script(app, host, token), timeout=120)
+            return pool.get(host)
         except SshError as exc:
-            return LiveHost(host, error=str(exc).removeprefix(f"{host}: "))
+            return _unread(host, exc)
+
+    def read(host: str, connection: SshConnection | LiveHost) -> LiveHost:
+        if isinstance(connection, LiveHost):
+            return connection
+        try:
+            result = connection.run(gather_script(app, host, token), timeout=120)
+        except SshError as exc:
+            return _unread(host, exc)
         return parse_host(host, frame_answer(result.stdout, result.stderr, token))
 
     if not hosts:
+        if before_reading is not None:
+            before_reading(frozenset())
         return LiveState(())
     with ThreadPoolExecutor(max_workers=min(len(hosts), 64)) as executor:
-        return LiveState(tuple(executor.map(one, hosts)))
+        if before_reading is None:  # each host is read as soon as it is connected
+            return LiveState(tuple(executor.map(lambda h: read(h, connect(h)), hosts)))
+        connections = list(executor.map(connect, hosts))
+        before_reading(frozenset(c.host for c in connections if isinstance(c, LiveHost)))
+        return LiveState(tuple(executor.map(read, hosts, connections)))
+
+
+def _unread(host: str, exc: SshError) -> LiveHost:
+    return LiveHost(host, error=str(exc).removeprefix(f"{host}: "))

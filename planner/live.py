@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -477,3 +477,12 @@ def parse_lock(text: str) -> LiveLock | None:
     except (binascii.Error, ValueError):  # ``!unreadable``, or not base64 at all
         return LiveLock(UNREADABLE_LOCK)
     return LiveLock(details.decode("utf-8", "replace") or "(empty lock details)")
+
+
+def without_own_lock(live: LiveState, stored: str) -> LiveState:
+    """The state read under the lock this run took (``stored``: its details file as written):
+    that lock reads as free, as it did before the run took it, so that the plan (and a saved
+    plan's check) is the one a read without the lock makes. A lock whose details differ is
+    someone else's and stays."""
+    ours = parse_lock("!held\n" + stored)
+    return LiveState(tuple(replace(h, lock=None) if h.lock == ours else h for h in live.hosts))

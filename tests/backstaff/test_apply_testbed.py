@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
+from tests.backstaff.terminal import Pane, tmux_server
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -31,16 +34,20 @@ backstaff = run_cli
 kamal = real_kamal
 
 
+tmux_session = contextmanager(tmux_server)
+
+
 def served(host: str) -> str:
     with urllib.request.urlopen(f"http://{host}/", timeout=10) as response:
         return response.read().decode().strip()
 
 
-def test_00_a_missing_accessory_file_stops_before_the_lock(
+def test_00_a_missing_accessory_file_stops_before_any_step(
     testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Kamal raises "Missing file" at the upload, after the proxy and the app booted; backstaff's
-    plan says so, apply refuses it before the lock is taken, and nothing on the hosts changes."""
+    plan says so, apply refuses it before any step runs (the lock given back), and nothing on the
+    hosts changes."""
     conf = project / "config" / "cache.conf"
     kept = conf.read_bytes()
     conf.unlink()
@@ -59,11 +66,11 @@ def test_00_a_missing_accessory_file_stops_before_the_lock(
         assert not (Path(host.directory) / "root/.kamal/lock-tb").exists()
 
 
-def test_00b_an_unreadable_secret_stops_before_the_lock(
+def test_00b_an_unreadable_secret_stops_before_any_step(
     testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Kamal finds a missing secret where it writes the env file (the accessory's, after the
-    proxy booted); backstaff refuses the plan before the lock, in Kamal's words."""
+    proxy booted); backstaff refuses the plan before any step runs, in Kamal's words."""
     secrets = project / ".kamal" / "secrets"
     kept = secrets.read_text()
     secrets.write_text(kept.replace("CACHE_PASSWORD=", "OTHER="))
@@ -141,6 +148,30 @@ def test_06_lock_held_refuses_apply(project: Path, capsys: pytest.CaptureFixture
     finally:
         assert backstaff(capsys, "lock", "release")[0] == 0
     assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+
+
+@pytest.mark.parametrize("leaving", ["no at the prompt", "SIGTERM at the prompt"])
+def test_06b_the_lock_is_held_from_the_read_through_the_prompt(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str], leaving: str
+) -> None:
+    """Kamal takes the lock before it reads the hosts, and so does backstaff: while a plan waits
+    at the prompt, no other deploy can run and make it stale. Leaving at the prompt (no, or a CI
+    runner's cancel) gives the lock back and changes nothing."""
+    with tmux_session():
+        pane = Pane(project, "apply", "--version", "v2", "apply", prompt=False)
+        pane.wait_for(r"Apply these changes\? \[y/N\]")
+        status = kamal(project, "lock", "status")
+        assert "Version: v2" in status.stdout and "Message: Automatic deploy lock" in status.stdout
+        code, _, err = backstaff(capsys, "--version", "v3", "deploy", "-P")
+        assert code == 1 and "Deploy lock found" in err
+        if leaving == "no at the prompt":
+            pane.finish("n", 130)
+        else:
+            pane.signal(signal.SIGTERM)
+            pane.ended(130)
+    assert "There is no deploy lock" in backstaff(capsys, "lock", "status")[1]
+    assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    assert backstaff(capsys, "--version", "v1", "plan", "--detailed-exitcode")[0] == 0
 
 
 def test_07_apply_needs_confirmation_or_a_current_plan(

@@ -5,11 +5,7 @@ remote exit status becomes backstaff's; the local terminal is back in its normal
 
 from __future__ import annotations
 
-import os
 import re
-import shlex
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +14,11 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.terminal import Pane, tmux_server
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
 
-SOCKET = f"backstaff-exec-{os.getpid()}"  # a tmux server of our own, never the user's
 WEB_HOST, CACHE_HOST = "10.254.0.11", "10.254.0.13"
 
 
@@ -43,65 +39,7 @@ def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def tmux() -> Iterator[None]:
-    if subprocess.run(["which", "tmux"], capture_output=True).returncode:
-        pytest.skip("tmux is not installed (scripts/setup.sh installs it)")
-    yield
-    subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
-
-
-class Pane:
-    """One tmux session running ``python -m backstaff ARGS`` in the project, then reporting
-    its exit status and the terminal's mode."""
-
-    def __init__(self, project: Path, name: str, *args: str, prompt: bool = True) -> None:
-        self.name = name
-        command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "backstaff", *args))
-        script = (
-            f"cd {shlex.quote(str(project))} &&"
-            f" BACKSTAFF_KNOWN_HOSTS={shlex.quote(str(project.parent / 'known_hosts'))}"
-            f" TERM=xterm {command}; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon"
-            " -e echo -e -icanon -e -echo | tr '\\n' ' ' | sed 's/^/STTY=/'; echo; sleep 600"
-        )
-        self._tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", script)
-        if prompt:  # the remote shell's prompt: it reads the keys now
-            self.wait_for(r"^(/ )?#\s*$")
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", self.name)
-
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = re.search(pattern, self.screen(), re.MULTILINE)
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not on the screen:\n{self.screen()}")
-            time.sleep(0.2)
-
-    def type(self, line: str) -> None:
-        self._tmux("send-keys", "-t", self.name, "-l", line)
-        self._tmux("send-keys", "-t", self.name, "Enter")
-
-    def run(self, line: str, marker: str) -> str:
-        """Type ``line`` (whose output ends with ``marker``) and return the output line."""
-        self.type(f"{line}; echo {marker}")
-        return self.wait_for(rf"^(.*)\r?\n{marker}\s*$").group(1).strip()
-
-    def resize(self, columns: int, rows: int) -> None:
-        self._tmux("resize-window", "-t", self.name, "-x", str(columns), "-y", str(rows))
-
-    def finish(self, exit_line: str, status: int) -> None:
-        self.type(exit_line)
-        self.wait_for(rf"^EXIT={status}\s*$")
-        modes = self.wait_for(r"^STTY=(.*)$").group(1).split()
-        assert sorted(modes) == ["echo", "icanon"], self.screen()  # the terminal is restored
-        self._tmux("kill-session", "-t", self.name)
+    yield from tmux_server()
 
 
 def _hostname(testbed: Testbed, host: int, container: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Set
 from pathlib import Path
 
 import click
@@ -18,6 +18,7 @@ import yaml
 from backstaff import __version__, cli
 from backstaff.cli import main
 from backstaff.errors import BackstaffError
+from backstaff.executors.deploy_lock import DeployLock
 from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.model import App
 from tests.planner.scenarios import live
@@ -31,12 +32,34 @@ class Hosts:
     scenario = "deployed-v1"
     unreachable: frozenset[str] = frozenset()
 
-    def gather(self, app: App, hosts: Iterable[str], pool: object) -> LiveState:
+    def gather(
+        self,
+        app: App,
+        hosts: Iterable[str],
+        pool: object,
+        before_reading: Callable[[frozenset[str]], None] | None = None,
+    ) -> LiveState:
+        if before_reading is not None:
+            before_reading(self.unreachable)
         recorded = {h.host: h for h in live(self.scenario).hosts}
         return LiveState(tuple(
             LiveHost(h, error=REFUSED) if h in self.unreachable or h not in recorded else recorded[h]
             for h in dict.fromkeys(hosts)
         ))  # fmt: skip
+
+    def take_lock(self, lock: DeployLock, unreachable: Set[str] = frozenset()) -> None:
+        """The deploy lock as the recorded primary host answers: taken unless it holds one."""
+        primary = live(self.scenario).host(lock.acquire.host)
+        if lock.acquire.host in unreachable or primary.error:
+            lock.error = f"{lock.acquire.host} cannot be reached"
+        elif primary.lock is not None:
+            lock.error = "mkdir: cannot create directory: File exists"
+        else:
+            lock.held = True
+
+    def give_back_lock(self, lock: DeployLock) -> str | None:
+        lock.held = False
+        return None
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

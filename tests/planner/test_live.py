@@ -13,10 +13,12 @@ from backstaff.planner.live import (
     UNREADABLE_LOCK,
     LiveHost,
     LiveLock,
+    LiveState,
     parse_host,
     parse_lock,
     parse_routes,
     split_sections,
+    without_own_lock,
 )
 from tests.planner.gather_output import (
     LOCK_HOST,
@@ -190,6 +192,26 @@ def test_lock_section_states() -> None:
     assert lock("!held\nTG9j\nay==") == LiveLock("Lock")
     assert lock("!held\nTG9j\\nay==\\n") == LiveLock("Lock")  # echo without escapes
     assert lock("something else") == LiveLock(UNREADABLE_LOCK)
+
+
+@pytest.mark.parametrize("echo", ["bash", "dash"])
+def test_the_lock_this_run_took_reads_as_free(echo: str) -> None:
+    """Read under this run's own lock, the primary host is as it was read without one; the
+    details as ``echo`` wrote them: bash keeps the literal ``\\n``, dash makes line breaks."""
+    ours = kamal_details("Automatic deploy lock", "v2")
+    stored = "".join(f"{line}\\n" for line in kamal_lock_file(ours.encode()).splitlines())
+    written = stored if echo == "bash" else stored.replace("\\n", "\n")
+    free = recorded_sections() | {"lock": "!none"}
+    state = LiveState((parse_host("h", _with_lock_file(written)), live("deployed-v1").hosts[1]))
+    assert state.hosts[0].lock == LiveLock(ours)
+    read = without_own_lock(state, stored)
+    assert read.hosts == (parse_host("h", script_output(free)), state.hosts[1])
+    assert read.fingerprint() == LiveState((parse_host("h", script_output(free)),
+                                            state.hosts[1])).fingerprint()  # fmt: skip
+    # a lock with other details (another run, a minute later) is someone else's
+    other = kamal_lock_file(ours.replace("v2", "v3").encode())
+    held = LiveState((parse_host("h", _with_lock_file(other)),))
+    assert without_own_lock(held, stored) == held
 
 
 def _inspect(env: list[str], name: str = "tb-web-v9", labels: dict[str, str] | None = None) -> str:

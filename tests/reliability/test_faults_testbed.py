@@ -194,8 +194,8 @@ def test_ctrl_c_during_apply(project: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_two_applies_at_once(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # The first holds the lock a while (its pre-deploy hook runs once the lock is taken), so
-    # the second meets it whether it reads the hosts before or after the lock is taken.
+    # The first holds the lock a while (taken before it reads the hosts; its pre-deploy hook
+    # sleeps), so the second meets it.
     hook = project / ".kamal" / "hooks" / "pre-deploy"
     hook.parent.mkdir(parents=True, exist_ok=True)
     hook.write_text("#!/bin/sh\nsleep 3\n")

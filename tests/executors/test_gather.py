@@ -1,0 +1,71 @@
+"""The order of a read around the deploy lock: every host connected (or failed) first, then the
+lock, then the reads; an unreachable host is named to the lock and not tried again. The hosts
+are stand-ins recording what they are asked."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from backstaff.executors.gather import gather
+from backstaff.executors.ssh import Result, SshError
+from tests.planner.scenarios import example
+
+APP = example("v2")
+HOSTS = ("10.254.0.11", "10.254.0.12", "10.254.0.13")
+
+
+@dataclass
+class Host:
+    name: str
+    events: list[str]
+
+    def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
+        self.events.append(f"read {self.name}")
+        return Result(0, "", "")
+
+
+@dataclass
+class Pool:
+    unreachable: frozenset[str] = frozenset()
+    events: list[str] = field(default_factory=list)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, name: str) -> Host:
+        with self.guard:
+            self.events.append(f"connect {name}")
+        if name in self.unreachable:
+            raise SshError(f"{name}: cannot connect on port 22: connection refused")
+        return Host(name, self.events)
+
+
+def test_the_lock_comes_after_every_connection_and_before_any_read() -> None:
+    pool = Pool(unreachable=frozenset({"10.254.0.13"}))
+    told: list[frozenset[str]] = []
+
+    def lock(unreachable: frozenset[str]) -> None:
+        told.append(unreachable)
+        pool.events.append("lock")
+
+    live = gather(APP, HOSTS, pool, lock)  # type: ignore[arg-type]
+    at = pool.events.index("lock")
+    assert sorted(pool.events[:at]) == [f"connect {h}" for h in HOSTS]
+    assert sorted(pool.events[at + 1 :]) == ["read 10.254.0.11", "read 10.254.0.12"]
+    assert told == [frozenset({"10.254.0.13"})]
+    assert pool.events.count("connect 10.254.0.13") == 1  # not tried again
+    assert live.host("10.254.0.13").error == "cannot connect on port 22: connection refused"
+
+
+def test_without_a_lock_nothing_waits_and_no_host_is_missed() -> None:
+    pool = Pool()
+    live = gather(APP, HOSTS, pool)  # type: ignore[arg-type]
+    assert sorted(pool.events) == sorted(
+        [f"connect {h}" for h in HOSTS] + [f"read {h}" for h in HOSTS]
+    )
+    assert [h.host for h in live.hosts] == list(HOSTS)
+
+
+def test_no_host_to_read_still_takes_the_lock() -> None:
+    told: list[frozenset[str]] = []
+    assert gather(APP, (), Pool(), told.append).hosts == ()  # type: ignore[arg-type]
+    assert told == [frozenset()]
