@@ -719,19 +719,37 @@ def _hang_up(channel: paramiko.Channel) -> None:
     channel.close()
 
 
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+
+
+class QuickAckSocket(socket.socket):
+    """A socket that acknowledges what it receives at once (``TCP_QUICKACK``, set again before
+    each read: Linux turns it off as it goes). sshd leaves Nagle's algorithm on for a command
+    without a terminal, so it holds the second of two small packets (the channel's confirmation
+    and what follows) until the first is acknowledged, and a client delaying its ACK made the
+    first command on every connection wait up to 40 ms for nothing (53 ms against 10 ms on the
+    test bed)."""
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        if QUICKACK is not None:
+            self.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+        return super().recv(size, flags)
+
+
 def tcp_connection(
     address: str, port: int, timeout: float, bind_address: str | None = None
 ) -> socket.socket:
     """A TCP connection to the host with TCP_NODELAY set, as OpenSSH sets it. Without it,
     Nagle's algorithm holds each small SSH packet until the one before is acknowledged, and
     the host acknowledges late (delayed ACK, up to 40 ms on Linux): every handshake and every
-    command paid that wait once or twice. Addresses are tried as paramiko tries them (each
-    family ``getaddrinfo`` gives; refused and unreachable ones collected, any other error at
-    once), so a failure reads as before."""
+    command paid that wait once or twice. What the host sends is acknowledged at once, for
+    the same reason the other way (``QuickAckSocket``). Addresses are tried as paramiko tries
+    them (each family ``getaddrinfo`` gives; refused and unreachable ones collected, any other
+    error at once), so a failure reads as before."""
     errors: dict[Any, Exception] = {}
     infos = socket.getaddrinfo(address, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     for family, _, _, _, target in infos:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = QuickAckSocket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(timeout)

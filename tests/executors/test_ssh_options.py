@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from backstaff.executors import ssh_idle
-from backstaff.executors.ssh import IDLE_WAKE_SECONDS, SshConnection, SshError
+from backstaff.executors.ssh import IDLE_WAKE_SECONDS, QuickAckSocket, SshConnection, SshError
 from backstaff.executors.ssh_options import PREFERRED, cipher_order
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
@@ -184,6 +184,35 @@ def test_the_connection_does_not_wait_for_acks(sshd: Sshd, tmp_path: Path) -> No
     with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
         assert ssh.run("echo in").stdout == "in\n"
         assert _no_delay(ssh) == 1
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="TCP_QUICKACK is Linux's")
+@pytest.mark.parametrize("kind", [socket.socket, QuickAckSocket])
+def test_what_the_host_sends_is_acknowledged_at_once(kind: type[socket.socket]) -> None:
+    """sshd leaves Nagle's algorithm on for a command without a terminal: a client delaying its
+    ACK made the first command of every connection wait up to 40 ms. Linux turns TCP_QUICKACK
+    off once a connection goes back and forth (a plain socket shows it); each read of the
+    connection's socket sets it again."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = kind(socket.AF_INET, socket.SOCK_STREAM)
+        client.connect(server.getsockname())
+        host, _ = server.accept()
+        with client, host:
+            quick = []
+            for _ in range(5):
+                client.sendall(b"ask")
+                host.recv(3)
+                host.sendall(b"answer")
+                client.recv(6)
+                quick.append(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK))
+    assert quick == [1] * 5 if kind is QuickAckSocket else 0 in quick
+
+
+def test_connections_use_the_quick_ack_socket(sshd: Sshd, tmp_path: Path) -> None:
+    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+        transport = ssh._client.get_transport()  # type: ignore[union-attr]
+        assert transport is not None and isinstance(transport.sock, QuickAckSocket)
 
 
 def test_an_idle_connection_wakes_once_a_second_and_ends_at_close(
