@@ -18,11 +18,14 @@ SOCKET = f"backstaff-tests-{os.getpid()}"  # a tmux server of our own, never the
 
 
 def tmux_server() -> Iterator[None]:
-    """A module fixture's body: skips without tmux; the server is killed after the module."""
+    """A fixture's (or a ``contextmanager``'s) body: skips without tmux; the server is killed
+    after, a failed test's too (its panes' commands get SIGHUP: an apply gives its lock back)."""
     if subprocess.run(["which", "tmux"], capture_output=True).returncode:
         pytest.skip("tmux is not installed (scripts/setup.sh installs it)")
-    yield
-    subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
 
 
 class Pane:
