@@ -48,7 +48,7 @@ class DeployLock:
             return
         try:
             run_step(self.acquire, self._runtime)
-        except (StepFailed, SshError) as exc:
+        except (StepFailed, SshError, OSError) as exc:
             self.error = self._runtime.mask(str(exc))
             return
         self.held = True
@@ -77,7 +77,7 @@ class DeployLock:
         try:
             with _signals((signal.SIGINT, *STOPS), signal.SIG_IGN):  # not cut short: a second
                 run_step(self.release, self._runtime)  # Ctrl-C while it goes
-        except (StepFailed, SshError) as exc:
+        except (StepFailed, SshError, OSError) as exc:
             return self._runtime.mask(str(exc))
         return None
 
