@@ -37,6 +37,7 @@ class DeployLock:
         self._runtime = runtime
         self.held = False
         self.error: str | None = None  # why it could not be taken
+        self._maybe = False  # the connection was lost while it was taken: the read will say
 
     def take(self, unreachable: Set[str] = frozenset()) -> None:
         """Take it (the plan's ``lock.acquire`` commands). A lock held by someone else or an
@@ -48,14 +49,25 @@ class DeployLock:
             return
         try:
             run_step(self.acquire, self._runtime)
-        except (StepFailed, SshError, OSError) as exc:
+        except StepFailed as exc:  # the host answered: not taken
             self.error = self._runtime.mask(str(exc))
+            return
+        except (SshError, OSError) as exc:  # no answer: the commands may have run
+            self.error = self._runtime.mask(str(exc))
+            self._maybe = True
             return
         self.held = True
 
     def read_as_free(self, live: LiveState) -> LiveState:
-        """The state as read without this run's lock (see ``live.without_own_lock``)."""
-        return without_own_lock(live, self._runtime.lock_details) if self.held else live
+        """The state as read without this run's lock (see ``live.without_own_lock``). Where the
+        connection was lost while the lock was taken, a lock read with this run's very details
+        (who, the second it was taken, the version, the message) is this run's: held, not left
+        behind."""
+        freed = without_own_lock(live, self._runtime.lock_details)
+        if self._maybe and not self.held:
+            primary = self.acquire.host
+            self.held = freed.host(primary).lock != live.host(primary).lock
+        return freed if self.held else live
 
     def walked(self, steps: tuple[Step, ...]) -> tuple[Step, ...]:
         """The plan's steps for the walk: ``lock.acquire`` stays (its hooks run after it, the

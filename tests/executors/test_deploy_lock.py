@@ -17,8 +17,10 @@ from backstaff.executors.deploy_lock import DeployLock, stops_interrupt
 from backstaff.executors.ssh import Result, SshError
 from backstaff.hooks import HookError
 from backstaff.planner.commands.words import render
+from backstaff.planner.live import LiveState, parse_host
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step
+from tests.planner.gather_output import recorded_sections, script_output
 from tests.planner.scenarios import example
 
 APP = example("v2")
@@ -29,6 +31,7 @@ class Primary:
     held_by_someone: bool = False
     unreachable: bool = False
     signal_on_release: int | None = None
+    lost_taking_it: bool = False  # the connection dies once the lock's commands ran
     ran: list[str] = field(default_factory=list)
 
     def run(self, command: str, timeout: float | None = None, stdin: str | None = None) -> Result:
@@ -39,6 +42,8 @@ class Primary:
             return Result(1, "", "mkdir: cannot create directory '.kamal/lock-tb': File exists")
         if command == "false":
             return Result(1, "", "")
+        if self.lost_taking_it and "mkdir .kamal/lock" in command:
+            raise SshError(f"{APP.primary_host}: connection lost: EOF")
         if self.signal_on_release and command.startswith("rm "):
             os.kill(os.getpid(), self.signal_on_release)
         return Result(0, "", "")
@@ -167,3 +172,28 @@ def test_a_signal_while_it_is_given_back_does_not_cut_the_release_short(signum: 
         assert lock.give_back() is None  # no KeyboardInterrupt out of it
     assert primary.ran[-1] == render(lock.release.commands[0]) and not lock.held
     assert signal.getsignal(signum) == before
+
+
+@pytest.mark.parametrize("read", ["this run's lock", "another lock", "no lock"])
+def test_a_connection_lost_while_it_is_taken_is_settled_by_the_read(read: str) -> None:
+    """The lock's commands may have run before the connection died: the read says. A lock with
+    this run's very details is this run's (held, read as free, given back); another one or none
+    is not taken, and nothing is released."""
+    primary = Primary(lost_taking_it=True)
+    lock = lock_on(primary)
+    lock.take()
+    assert not lock.held and lock.error == f"{APP.primary_host}: connection lost: EOF"
+    sections = {"this run's lock": "!held\nTG9ja2Vk", "another lock": "!held\nT3RoZXI=",
+                "no lock": "!none"}  # fmt: skip
+    state = LiveState((parse_host(str(APP.primary_host), _read(sections[read])),))
+    freed = lock.read_as_free(state)
+    assert lock.held == (read == "this run's lock")
+    assert freed.hosts[0].lock is None if lock.held else freed == state
+    ran = len(primary.ran)
+    lock.give_back()
+    assert len(primary.ran) == ran + (1 if read == "this run's lock" else 0)
+
+
+def _read(lock_section: str) -> str:
+    sections = recorded_sections() | {"lock": lock_section}
+    return script_output(sections)
