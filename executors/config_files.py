@@ -70,17 +70,15 @@ def read_secrets(
         if (root / name).is_file()
     ]
     environment = dict(os.environ if env is None else env)
-    secrets: list[Secrets] = []
 
     def show(stderr: str) -> None:
         """What a secrets command that succeeded said on stderr ("Vault is locked."), shown as
         Kamal shows it (else a locked vault gives empty secrets without a word); the secrets
-        read so far masked."""
-        sys.stderr.write(mask(stderr, secrets[0].resolved_values() if secrets else []))
+        read so far masked. Commands run on a secret's first use, after ``secrets`` is made."""
+        sys.stderr.write(mask(stderr, secrets.resolved_values()))
 
-    secrets.append(Secrets(files, expected_files=names, env=environment,
-                           run_command=_runner(root, show)))  # fmt: skip
-    return secrets[0]
+    secrets = Secrets(files, expected_files=names, env=environment, run_command=_runner(root, show))
+    return secrets
 
 
 def _runner(root: Path, show_stderr: Callable[[str], None]) -> RunCommand:
