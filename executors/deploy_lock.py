@@ -63,8 +63,10 @@ class DeployLock:
         connection was lost while the lock was taken, a lock read with this run's very details
         (who, the second it was taken, the version, the message) is this run's: held, not left
         behind."""
+        if not (self.held or self._maybe):
+            return live
         freed = without_own_lock(live, self._runtime.lock_details)
-        if self._maybe and not self.held:
+        if not self.held:
             primary = self.acquire.host
             self.held = freed.host(primary).lock != live.host(primary).lock
         return freed if self.held else live
