@@ -16,11 +16,14 @@ Docker is asked three times at most, whatever runs on the host (each ``docker`` 
 20-40 ms of CPU there): ``docker ps`` for the containers and the images they run, ONE
 ``docker inspect`` of those containers, those images, the latest tag and the ``kamal`` network
 (one JSON object a line), and ``docker exec kamal-proxy kamal-proxy list`` for the routes,
-run at the same time as the other two, in the background, its section on the command's
-stderr (the rest's stderr goes to ``/dev/null``). No temporary file, named pipe or pipeline is
-made; the registry login is counted and the env files' names are read by the shell itself, with
-one ``sha256sum`` and one ``stat`` for all the env files: on a host whose ``docker`` is cheap,
-the processes the script starts are what it costs.
+its section on the command's stderr (the rest's stderr goes to ``/dev/null``). On a host meant
+to run kamal-proxy the routes are read in the background, at the same time as the other two;
+on another host only when ``docker ps`` shows a container named ``kamal-proxy`` there (a
+worker's or an accessory's host asks docker twice, where a third call would only answer "No
+such container"). No temporary file, named pipe or pipeline is made; the registry login is
+counted and the env files' names are read by the shell itself, with one ``sha256sum`` and one
+``stat`` for all the env files: on a host whose ``docker`` is cheap, the processes the script
+starts are what it costs.
 """
 
 from __future__ import annotations
@@ -88,30 +91,38 @@ def gather_script(app: App, host: str, token: str) -> str:
         raise ValueError("the gather token must be letters and digits")
     latest = _quote(app.latest_image)
     common = _common_sections(app, host)
+    # A host meant to run kamal-proxy has its routes read at once, at the same time as the
+    # containers; another host only when docker ps shows a container named kamal-proxy there.
+    routed = host in app.proxy_host_set
+    proxy_left_behind = () if routed else (
+        '    case "$n," in *,kamal-proxy,*) routes & b=$!;;'
+        " *) { m proxy; echo '!not-running'; } >&3;; esac",
+    )  # fmt: skip
     lines = [
         f"m() {{ printf '\\n{_tag(token)} %s\\n' \"$1\"; }}",
         # fd 3: the command's stderr, where the proxy's section goes; nothing else's stderr.
         "exec 3>&2 2>/dev/null",
         "if command -v docker >/dev/null 2>&1; then",
-        # The proxy's routes, at the same time as the containers (in the background).
-        "  { m proxy; if o=$(docker exec kamal-proxy kamal-proxy list 2>&1); then printf '%s\\n' \"$o\";"
-        " else case $o in *'No such container'*|*'is not running'*) echo '!not-running';;"
-        " *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } >&3 & b=$!",
-        "  if p=$(docker ps -a --no-trunc --format '{{.ID}} {{.Image}}'); then",
+        "  routes() { m proxy; if o=$(docker exec kamal-proxy kamal-proxy list 2>&1); then"
+        " printf '%s\\n' \"$o\"; else case $o in *'No such container'*|*'is not running'*)"
+        " echo '!not-running';; *) printf '%s\\n!failed\\n' \"$o\";; esac; fi; } >&3",
+        "  routes & b=$!" if routed else "  b=''",
+        "  if p=$(docker ps -a --no-trunc --format '{{.ID}} {{.Image}} {{.Names}}'); then",
         "    m docker; echo answering",
         # Ids and the images they run: a reference docker still resolves to the container's
         # image, else its id (docker ps says which). A bare name gets its :latest, so that it
-        # cannot be taken for a container's name.
-        "    set -f; set -- $p; c='' i=''",
-        '    while [ $# -gt 1 ]; do c="$c $1";'
+        # cannot be taken for a container's name. Names: each container's, a comma between.
+        "    set -f; set -- $p; c='' i='' n=''",
+        '    while [ $# -gt 2 ]; do c="$c $1"; n="$n,$3";'
         " case $2 in */*|*:*|*@*) r=$2;; *) r=$2:latest;; esac;"
-        ' case "$i " in *" $r "*) ;; *) i="$i $r";; esac; shift 2; done',
+        ' case "$i " in *" $r "*) ;; *) i="$i $r";; esac; shift 3; done',
+        *proxy_left_behind,
         f"    m inspect; docker inspect --format '{{{{json .}}}}' -- $c $i {latest} {NETWORK}",
         "    set +f",
-        "  else m docker; echo '!daemon-down'; fi",
+        "  else m docker; echo '!daemon-down'" + ("; fi" if routed else "; routes & b=$!; fi"),
         *(f"  {line}" for line in common),
         # That job only: a job the login shell's rc files left running is not waited for.
-        '  wait "$b"',
+        '  [ -z "$b" ] || wait "$b"',
         "else",
         "  m docker; echo '!missing'",
         *(f"  {line}" for line in common),

@@ -20,7 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backstaff.planner.facts import CONTENT, MARKER, NETWORK, frame_answer, gather_script
-from backstaff.planner.live import UNREADABLE_LOCK, LiveHost, parse_host, split_sections
+from backstaff.planner.live import (
+    UNREADABLE_LOCK,
+    LiveHost,
+    parse_host,
+    parse_routes,
+    split_sections,
+)
 from tests.conftest import FIXTURES
 from tests.planner.gather_output import kamal_lock_file
 from tests.planner.scenarios import example
@@ -56,7 +62,11 @@ def _replies(replies: Path) -> None:
     image reference it runs, as docker prints them), the inspect lines, the proxy's table."""
     sections = split_sections(RECORDED.read_text())
     objects = [json.loads(line) for line in sections["inspect"].splitlines()]
-    ps = "".join(f"{o['Id']} {o['Config']['Image']}\n" for o in objects if "State" in o)
+    ps = "".join(
+        f"{o['Id']} {o['Config']['Image']} {o['Name'].lstrip('/')}\n"
+        for o in objects
+        if "State" in o
+    )
     (replies / "ps").write_text(ps)
     (replies / "inspect").write_text(sections["inspect"] + "\n")
     (replies / "proxy").write_text(sections["proxy"] + "\n")
@@ -98,10 +108,12 @@ def _gather(shell: list[str], home: Path, greeting: str = "") -> LiveHost:
     return parse_host(app.primary_host, _answer(shell, home, greeting))
 
 
-def _answer(shell: list[str], home: Path, greeting: str = "") -> str:
-    """The script's answer, framed as the gather frames it (``split_sections`` reads it)."""
+def _answer(shell: list[str], home: Path, greeting: str = "", host: str | None = None) -> str:
+    """The script's answer on ``host`` (the primary host by default), framed as the gather
+    frames it (``split_sections`` reads it)."""
     app = example()
-    assert app.primary_host is not None
+    host = host or app.primary_host
+    assert host is not None
     env = {
         "PATH": f"{home.parent / 'bin'}:{os.environ['PATH']}",
         "HOME": str(home),
@@ -110,7 +122,7 @@ def _answer(shell: list[str], home: Path, greeting: str = "") -> str:
     }
     (home.parent / "replies" / "calls").write_text("")
     done = subprocess.run(
-        [*shell, "-c", greeting + gather_script(app, app.primary_host, "t0ken")],
+        [*shell, "-c", greeting + gather_script(app, host, "t0ken")],
         cwd=home, env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -118,7 +130,7 @@ def _answer(shell: list[str], home: Path, greeting: str = "") -> str:
     assert len(calls) <= 3, calls  # issue #14: at most three docker calls, whatever runs
     inspected = next(c for c in calls if c.startswith("inspect"))
     for line in (home.parent / "replies" / "ps").read_text().splitlines():
-        container, image = line.split()
+        container, image, _ = line.split()
         assert f" {container} " in inspected and f" {image} " in inspected
     assert inspected.endswith(f" {app.latest_image} {NETWORK}")
     stdout, stderr = (stream.decode("utf-8", "replace") for stream in (done.stdout, done.stderr))
@@ -246,6 +258,42 @@ def test_a_job_the_login_shell_left_running_is_not_waited_for(
     assert time.monotonic() - started < 10
     _assert_recorded_state(host)
     assert host.routes == parse_host("h", RECORDED.read_text()).routes and host.routes
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_host_without_the_proxy_asks_for_its_routes_only_when_one_runs_there(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """A worker's host, not meant to run kamal-proxy, asks docker for the routes only when
+    ``docker ps`` shows a container named kamal-proxy there: a proxy left behind is still
+    read; without one, docker is asked twice and the section says what docker's "No such
+    container" would have made it say."""
+    app = example()
+    worker = next(h for h in app.all_hosts if h not in app.proxy_host_set)
+    home = _host(tmp_path)
+    replies = home.parent / "replies"
+
+    def docker_calls() -> list[str]:
+        return sorted(call.split()[0] for call in (replies / "calls").read_text().splitlines())
+
+    left_behind = split_sections(_answer(shell, home, host=worker))
+    assert docker_calls() == ["exec", "inspect", "ps"]
+    recorded = parse_host("h", RECORDED.read_text()).routes
+    assert parse_routes(left_behind["proxy"]) == recorded and recorded
+
+    ps = (replies / "ps").read_text().splitlines(keepends=True)
+    assert any(line.endswith(" kamal-proxy\n") for line in ps)
+    (replies / "ps").write_text(
+        "".join(line for line in ps if "kamal-proxy" not in line.split()[2])
+    )
+    none = split_sections(_answer(shell, home, host=worker))
+    assert docker_calls() == ["inspect", "ps"]
+    assert none["proxy"] == "!not-running" and none["docker"] == "answering"
+    assert none["inspect"] == left_behind["inspect"] and none["end"] == ""
+
+    # a proxy host reads its routes while docker ps runs, whatever that shows
+    _answer(shell, home)
+    assert docker_calls() == ["exec", "inspect", "ps"]
 
 
 @pytest.mark.parametrize("shell", SHELLS)

@@ -74,8 +74,8 @@ def recorded_sections(address: str) -> dict[str, str]:
 def _replies(address: str) -> dict[str, str]:
     """What each docker command of the gather script answers (see files/sim-docker): ``docker
     ps`` as docker prints it for the recorded containers (the reference each runs when docker
-    still resolves it to the container's image, else the image id), the inspect lines, the
-    proxy's table; and the short ids Kamal's ``docker ps`` gets."""
+    still resolves it to the container's image, else the image id; the container's name), the
+    inspect lines, the proxy's table; and the short ids Kamal's ``docker ps`` gets."""
     sections = recorded_sections(address)
     objects = [json.loads(line) for line in sections["inspect"].splitlines() if line.strip()]
     tags = {tag: o["Id"] for o in objects if "RepoTags" in o for tag in o["RepoTags"] or ()}
@@ -83,7 +83,8 @@ def _replies(address: str) -> dict[str, str]:
     ps = ""
     for c in containers:
         reference = c["Config"]["Image"]
-        ps += f"{c['Id']} {reference if tags.get(reference) == c['Image'] else c['Image']}\n"
+        image = reference if tags.get(reference) == c["Image"] else c["Image"]
+        ps += f"{c['Id']} {image} {c['Name'].lstrip('/')}\n"
     return {
         "ps": ps,
         "ids-short": "".join(c["Id"][:12] + "\n" for c in containers),
