@@ -2,17 +2,17 @@
 
 Global options are taken anywhere (backstaff/global_options.py), so the alias's words simply
 replace its name; the config that defines the aliases is found from ``-c``/``-d`` wherever
-they stand."""
+they stand. The words are the ones Kamal makes of the alias, with Ruby's ``Shellwords``."""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from backstaff.executors.config_files import load
 from backstaff.global_options import FLAGS as FLAG_OPTIONS
 from backstaff.global_options import WITH_VALUE as VALUE_OPTIONS
 from backstaff.schemas import ConfigErrors
+from backstaff.schemas.shell_words import ruby_shellwords
 from backstaff.thor_args import is_command_word, option_name
 
 
@@ -52,7 +52,11 @@ def expand(argv: list[str], commands: set[str]) -> list[str]:
         return argv
     if rest[0] not in aliases:
         return argv
-    return leading + shlex.split(str(aliases[rest[0]])) + rest[1:]
+    try:
+        words = ruby_shellwords(str(aliases[rest[0]]))
+    except ValueError as exc:
+        raise ConfigErrors.one(str(exc), f"aliases/{rest[0]}") from None
+    return leading + words + rest[1:]
 
 
 def _option(tokens: list[str], short: str, long: str) -> str | None:

@@ -5,9 +5,15 @@ words must be the shell's: a backslash-newline joins lines, a backslash inside d
 escapes only ``$ ` " \\`` and a line break, and a ``#`` that starts a word starts a comment.
 Python's ``shlex`` differs on all three (``-c a \\<newline> -c b`` gave the container a
 line break as an argument). Nothing is expanded: ``$VAR``, ``~`` and globs stay as written.
+
+An alias is split as Kamal splits it, with Ruby's ``Shellwords.split`` (``ruby_shellwords``),
+whose rules are neither the shell's nor shlex's.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 BLANKS = " \t\n"
 ESCAPED_IN_DOUBLE_QUOTES = '$`"\\\n'
@@ -71,3 +77,60 @@ def _double_quoted(text: str, i: int, word: list[str]) -> int:
             word.append(char)
             i += 1
     raise ValueError("No closing quotation")
+
+
+_RUBY_BLANK = " \t\r\n\f\v"  # Ruby's \s
+# Ruby 3.1's Shellwords.shellsplit, token by token: a bare word, a single-quoted, a
+# double-quoted or an escaped part, or a stray character (an unmatched quote), then the
+# blank or the end that closes the word, if any.
+_RUBY_TOKEN = re.compile(
+    rf"[{_RUBY_BLANK}]*(?>([^{_RUBY_BLANK}\\'\"]+)|'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|(\\.?)"
+    rf"|([^{_RUBY_BLANK}]))([{_RUBY_BLANK}]|\Z)?",
+    re.DOTALL,
+)
+_RUBY_DOUBLE_QUOTED_ESCAPE = re.compile(r'\\([$`"\\\n])')
+_RUBY_ESCAPE = re.compile(r"\\(.)")  # no DOTALL: a backslash before a line break stays
+
+
+def ruby_shellwords(text: str) -> list[str]:
+    """The words Ruby's ``Shellwords.split`` makes of ``text`` (Kamal's alias expansion): no
+    comments, a backslash inside double quotes escapes ``$ ` " \\`` and a line break (which
+    it keeps), a backslash before a line break outside quotes stays with it, and a trailing
+    backslash is itself. ValueError with Ruby's words for an unmatched quote."""
+    words: list[str] = []
+    field: list[str] = []
+    position = 0
+    while (match := _RUBY_TOKEN.match(text, position)) and match.end() > position:
+        word, single, double, escaped, stray, closed = match.groups()
+        if stray is not None:
+            raise ValueError(f"Unmatched quote: {_ruby_inspect(text)}")
+        if word is not None or single is not None:
+            field.append(word if word is not None else single)
+        elif double is not None:
+            field.append(_RUBY_DOUBLE_QUOTED_ESCAPE.sub(r"\1", double))
+        else:
+            field.append(_RUBY_ESCAPE.sub(r"\1", escaped))
+        if closed is not None:
+            words.append("".join(field))
+            field = []
+        position = match.end()
+    return words
+
+
+def _ruby_inspect(text: str) -> str:
+    """``String#inspect`` of the line, for the error message: erb_ruby's for ASCII; a character
+    beyond it as Ruby shows it, kept unless Ruby escapes it (a C1 control but NEL, a line or
+    paragraph separator, a surrogate, an unassigned code point)."""
+    from backstaff.schemas.erb_ruby import inspect_string
+
+    def shown(part: str) -> str:
+        if part.isascii():
+            return inspect_string(part)[1:-1]
+        kept = part.isprintable() or part == "\x85" or unicodedata.category(part) in _RUBY_KEEPS
+        code = ord(part)
+        return part if kept else f"\\u{code:04X}" if code <= 0xFFFF else f"\\u{{{code:X}}}"
+
+    return '"' + "".join(shown(part) for part in re.split(r"([^\x00-\x7f])", text) if part) + '"'
+
+
+_RUBY_KEEPS = ("Zs", "Cf", "Co")  # no-break spaces, format characters, private use

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from backstaff.aliases import expand
+from backstaff.cli import main as cli_main
+from backstaff.schemas import ConfigErrors
 
 COMMANDS = {"app", "deploy", "details", "plan"}
 
@@ -67,3 +69,26 @@ def test_thor_forms_of_the_global_options_before_an_alias(project: Path) -> None
     expanded = ["app", "exec", "-p", "-q", "-r", "web", "uname -a"]
     assert expand(["-c=config/other.yml", "whoami"], COMMANDS) == ["-c=config/other.yml", *expanded]
     assert expand(["--config_file=config/other.yml", "whoami"], COMMANDS)[1:] == expanded
+
+
+def test_the_alias_is_split_as_kamal_splits_it(project: Path) -> None:
+    """Ruby's Shellwords, not shlex: ``\\$`` in double quotes is ``$``, a ``#`` is a word."""
+    text = (project / "config" / "deploy.yml").read_text()
+    (project / "config" / "deploy.yml").write_text(
+        text + """  home: 'app exec "echo \\$HOME" # here'\n"""
+    )
+    assert expand(["home"], COMMANDS) == ["app", "exec", "echo $HOME", "#", "here"]
+
+
+def test_an_alias_with_a_quote_left_open_is_a_config_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (project / "config" / "deploy.yml").read_text()
+    (project / "config" / "deploy.yml").write_text(text + "  open: app exec \"echo 'x\n")
+    with pytest.raises(ConfigErrors) as raised:
+        expand(["open"], COMMANDS)
+    assert str(raised.value) == 'aliases/open: Unmatched quote: "app exec \\"echo \'x"'
+    assert cli_main(["open"]) == 1
+    assert capsys.readouterr().err == (
+        '  ERROR: aliases/open: Unmatched quote: "app exec \\"echo \'x"\n'
+    )

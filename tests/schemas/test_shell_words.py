@@ -1,9 +1,13 @@
 """schemas/shell_words.py against real shells: the words sh, dash, bash and busybox make of a
 ``cmd:`` (Kamal hands it to the host's shell), for text with quotes, backslashes, line
-continuations and comments but nothing a shell would expand."""
+continuations and comments but nothing a shell would expand; and, for an alias, the words the
+real Ruby's ``Shellwords.split`` makes (Kamal's alias expansion). ``ruby`` comes from
+scripts/setup.sh."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backstaff.schemas.shell_words import shell_words
+from backstaff.schemas.shell_words import ruby_shellwords, shell_words
 
 SHELLS = (["sh"], ["dash"], ["bash"], ["busybox", "sh"])
 # Each piece is complete (its quotes close, its backslash escapes something), so any sequence
@@ -55,3 +59,58 @@ def test_nothing_is_expanded() -> None:
 def test_what_a_shell_cannot_read_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         shell_words(text)
+
+
+# Any sequence, quotes left open and trailing backslashes too: Ruby's rules for all of it.
+RUBY_PIECES = st.sampled_from([
+    "a", "b#c", " ", "\t", "\n", "\r", "\f", "\v", "\\", "\\\n", "\\a", "\\ ", "\\'",
+    '\\"', "''", '""', "'x y'", "'a\nb'", "'\\n\\'", '"x y"', '"a\nb"', '"\\$ \\` \\" \\\\ \\a"',
+    '"a\\\nb"', "\"'\"", "'\"'", "'", '"', "é", "\u00a0", "\u2028", "\x85", "$HOME", "#", "-",
+])  # fmt: skip
+
+
+def ruby_split(texts: list[str]) -> list[list[str] | str]:
+    """Each text's words by the real Ruby's Shellwords.split, or its ArgumentError's message."""
+    ruby = shutil.which("ruby")
+    assert ruby, "ruby is not installed: run scripts/setup.sh (Debian package ruby)"
+    program = (
+        'require "json"; require "shellwords"; puts(JSON.parse(STDIN.read).map { |t|'
+        " begin; Shellwords.split(t); rescue ArgumentError => e; e.message; end }.to_json)"
+    )
+    done = subprocess.run(
+        [ruby, "-e", program], input=json.dumps(texts), capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+    answer: list[list[str] | str] = json.loads(done.stdout)
+    return answer
+
+
+def ours(text: str) -> list[str] | str:
+    try:
+        return ruby_shellwords(text)
+    except ValueError as exc:
+        return str(exc)
+
+
+@settings(max_examples=20, deadline=None)
+@given(texts=st.lists(st.lists(RUBY_PIECES, max_size=10).map("".join), min_size=20, max_size=20))
+def test_an_alias_is_split_as_rubys_shellwords_splits_it(texts: list[str]) -> None:
+    assert [ours(text) for text in texts] == ruby_split(texts)
+
+
+def test_where_rubys_shellwords_differs_from_a_shell() -> None:
+    """Real alias lines where Kamal's split is not the shell's (nor shlex's): checked against
+    the real Ruby too."""
+    cases = {
+        'app exec "echo \\$HOME"': ["app", "exec", "echo $HOME"],  # shlex kept the backslash
+        "app exec -r web echo a # b": ["app", "exec", "-r", "web", "echo", "a", "#", "b"],
+        "app exec echo a\\\nb": ["app", "exec", "echo", "a\\\nb"],
+        'app exec "a\\\nb"': ["app", "exec", "a\nb"],
+        "logs \\": ["logs", "\\"],
+        "a\fb\vc": ["a", "b", "c"],
+    }
+    assert {text: ours(text) for text in cases} == cases
+    assert ruby_split(list(cases)) == list(cases.values())
+    assert (
+        ours('app exec "x') == 'Unmatched quote: "app exec \\"x"' == ruby_split(['app exec "x'])[0]
+    )
