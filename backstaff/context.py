@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import click
+
 from backstaff.errors import watch_secrets
 from backstaff.executors.config_files import load, read_secrets
 from backstaff.executors.git import read_git_facts
@@ -46,7 +48,10 @@ class AppContext:
     @cached_property
     def config(self) -> LoadedConfig:
         path = self.options.config_file
-        return load(path if path.is_absolute() else self.cwd / path, self.options.destination)
+        loaded = load(path if path.is_absolute() else self.cwd / path, self.options.destination)
+        for note in loaded.notes:
+            click.secho(f"  WARNING: {note}", fg="yellow", err=True)
+        return loaded
 
     @cached_property
     def version(self) -> str:

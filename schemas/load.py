@@ -37,6 +37,7 @@ class LoadedConfig:
     data: dict[str, Any]
     destination: str | None
     env: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # for the user: what was read differently than it may look
 
 
 def load_config(sources: ConfigSources) -> LoadedConfig:
@@ -49,22 +50,27 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
         state.env["KAMAL_DESTINATION"] = sources.destination
     host = sources.erb_host
     base = erb.render_file(sources.base_text, sources.base_name, state, host)
-    data = parse_yaml(base, sources.base_name)
+    data, notes = parse_yaml(base, sources.base_name)
     if sources.destination_text is not None:
         name = sources.destination_name or f"deploy.{sources.destination}.yml"
-        overlay = parse_yaml(erb.render_file(sources.destination_text, name, state, host), name)
-        data = deep_merge(data, overlay)
+        rendered = erb.render_file(sources.destination_text, name, state, host)
+        overlay, more = parse_yaml(rendered, name)
+        data, notes = deep_merge(data, overlay), notes + more
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     errors = root.validate(data, sources.destination) or value_errors(data)
     if errors:
         raise ConfigErrors(errors)
-    return LoadedConfig(data=data, destination=sources.destination, env=dict(state.env))
+    return LoadedConfig(data, sources.destination, dict(state.env), notes)
 
 
-def parse_yaml(text: str, source: str) -> dict[str, Any]:
-    """YAML with anchors, aliases and merge keys; syntax errors name file, line and column."""
+def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """YAML with anchors, aliases and merge keys; syntax errors name file, line and column.
+
+    Only the first document of the file is read, as Kamal's ``YAML.unsafe_load`` reads it (a
+    ``...`` or ``---`` line ends it, and nothing after it is even parsed); a note says where
+    what is left out starts."""
     try:
-        data = yaml.safe_load(text)
+        data, ignored_from = _first_document(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -78,7 +84,33 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ConfigErrors.one("should be a hash of settings", source)
-    return {str(k): v for k, v in data.items()}
+    notes = () if ignored_from is None else (
+        f"{source}: only the first YAML document is read, as Kamal reads it: line"
+        f" {ignored_from} and every line after it are ignored",
+    )  # fmt: skip
+    return {str(k): v for k, v in data.items()}, notes
+
+
+def _first_document(text: str) -> tuple[Any, int | None]:
+    """The first document's data, and the line where something other than a comment or a
+    document marker follows it (None when nothing does)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        loader.get_event()  # the stream's start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None, None
+        loader.get_event()  # the document's start
+        node = loader.compose_node(None, None)  # type: ignore[arg-type]  # as compose_document
+        end = loader.get_event()  # the document's end: after "...", or where "---" starts
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
+    start = end.end_mark.line
+    for number, line in enumerate(text[end.end_mark.index :].splitlines(), start + 1):
+        words = line.split("#", 1)[0].split() if not line.lstrip().startswith("#") else []
+        if words and words != ["---"] and words != ["..."]:
+            return data, number
+    return data, None
 
 
 def _one_line(text: str) -> str:

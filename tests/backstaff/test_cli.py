@@ -84,6 +84,22 @@ def test_config_masks_secrets(project: Path, capsys: pytest.CaptureFixture[str])
         assert secret not in out
 
 
+def test_what_follows_the_first_yaml_document_is_ignored_with_a_warning(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As Kamal reads it (corpus ``spring-boot-kamal-demo``): the config as before, on stdout,
+    and a warning on stderr naming the file and the line where what is ignored starts."""
+    deploy = project / "config" / "deploy.yml"
+    lines = len(deploy.read_text().splitlines())
+    deploy.write_text(deploy.read_text() + "...\n# Kamal 1\nhealthcheck:\n  path: /up\n")
+    code, out, err = run(capsys, "--version", "v7", "config")
+    assert code == 0 and yaml.safe_load(out)["servers"]["web"]["container_name"] == "tb-web-v7"
+    assert err == (
+        "  WARNING: config/deploy.yml: only the first YAML document is read, as Kamal reads it:"
+        f" line {lines + 3} and every line after it are ignored\n"
+    )
+
+
 def test_config_show_secrets(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version", "v7", "config", "--show-secrets")
     assert code == 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+
 import pytest
 
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
@@ -102,3 +106,38 @@ def test_deep_merge_does_not_mutate_its_inputs() -> None:
     merged = deep_merge(base, {"a": {"c": [2]}})
     assert merged == {"a": {"b": 1, "c": [2]}}
     assert base == {"a": {"b": 1, "c": [1]}}
+
+
+FIRST_DOCUMENTS = [
+    "servers: [1.1.1.1]\n---\nservers: [2.2.2.2]\n",
+    "servers: [1.1.1.1]\n... # the rest is Kamal 1\n\nhealthcheck:\n  path: /up\n",
+    "servers: [1.1.1.1]\n...\n'not even: [valid yaml\n",
+    "servers: [1.1.1.1]\n...\n# only comments\n---\n",
+    "servers: [1.1.1.1]\n--- b\n",
+]
+
+
+def test_only_the_first_yaml_document_is_read_as_kamal_reads_it() -> None:
+    """Kamal's ``YAML.unsafe_load`` reads the first document of the stream and never parses
+    the rest (a real config, corpus ``spring-boot-kamal-demo``, has Kamal 1 keys after a
+    ``...``): the same servers as the real Ruby reads, and a note where content is left out."""
+    texts = [BASE + text for text in FIRST_DOCUMENTS]
+    ruby = shutil.which("ruby")
+    assert ruby, "ruby is not installed: run scripts/setup.sh (Debian package ruby)"
+    program = 'require "json"; require "yaml"; JSON.parse(STDIN.read).each { |t| puts YAML.unsafe_load(t)["servers"].to_json }'
+    done = subprocess.run([ruby, "-e", program], input=json.dumps(texts), capture_output=True,
+                          text=True, timeout=60, check=True)  # fmt: skip
+    psych = [json.loads(line) for line in done.stdout.splitlines()]
+    loaded = [load(text) for text in FIRST_DOCUMENTS]
+    assert [config.data["servers"] for config in loaded] == psych == [["1.1.1.1"]] * 5
+    assert [config.notes for config in loaded] == [
+        ("config/deploy.yml: only the first YAML document is read, as Kamal reads it: line 7"
+         " and every line after it are ignored",),
+        ("config/deploy.yml: only the first YAML document is read, as Kamal reads it: line 8"
+         " and every line after it are ignored",),
+        ("config/deploy.yml: only the first YAML document is read, as Kamal reads it: line 7"
+         " and every line after it are ignored",),
+        (),
+        ("config/deploy.yml: only the first YAML document is read, as Kamal reads it: line 6"
+         " and every line after it are ignored",),
+    ]  # fmt: skip
