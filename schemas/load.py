@@ -107,7 +107,7 @@ def _first_document(text: str) -> tuple[Any, int | None]:
         loader.dispose()
     start = end.end_mark.line
     for number, line in enumerate(text[end.end_mark.index :].splitlines(), start + 1):
-        words = line.split("#", 1)[0].split() if not line.lstrip().startswith("#") else []
+        words = line.split("#", 1)[0].split()  # a comment is no content
         if words and words != ["---"] and words != ["..."]:
             return data, number
     return data, None
