@@ -27,6 +27,7 @@ from backstaff.schemas.load import LoadedConfig
 from backstaff.schemas.merge import deep_merge
 from backstaff.schemas.proxy import custom_certificate, ssl_on
 from backstaff.schemas.registry import is_local
+from backstaff.schemas.ruby_text import to_s
 
 
 def build_desired(loaded: LoadedConfig, version: str) -> App:
@@ -80,7 +81,7 @@ def build_env(spec: dict[str, Any], base: Env | None = None) -> Env:
     clear_spec = spec.get("clear") or {} if structured else spec
     secret_spec = spec.get("secret") or [] if structured else []
     clear = dict(base.clear)
-    clear.update({str(k): _stringify(v) for k, v in clear_spec.items()})
+    clear.update({to_s(k): to_s(v) for k, v in clear_spec.items()})
     secrets = dict(base.secrets)
     for entry in secret_spec:
         name, _, key = str(entry).partition(":")
@@ -116,7 +117,7 @@ def _roles(
                 cmd=_optional_str(spec.get("cmd")),
                 options=_options(spec.get("options")),
                 labels=tuple(
-                    (str(k), _stringify(v))
+                    (to_s(k), to_s(v))
                     for k, v in {
                         **(config.get("labels") or {}),
                         **(spec.get("labels") or {}),
@@ -326,26 +327,26 @@ def _proxy_run(spec: dict[str, Any] | None) -> ProxyRun:
 
 
 def _options(spec: Any) -> Options:
-    return tuple((str(k), _option_value(v)) for k, v in (spec or {}).items())
+    return tuple((to_s(k), _option_value(v)) for k, v in (spec or {}).items())
 
 
 def _option_value(value: Any) -> OptionValue:
-    if value is True:
-        return True
-    if isinstance(value, list):
-        return tuple(_stringify(v) for v in value)
-    return _stringify(value)
+    """As Kamal's ``optionize`` makes docker options: a list repeats the flag, a hash gives a
+    flag for each of its pairs (the pair's Ruby text), ``true`` is a bare flag; so is a null
+    (``init:``), whose empty word Kamal's command line loses. An empty string stays one
+    empty word: Kamal loses it too, and docker then takes the next option for its value."""
+    if isinstance(value, (list, dict)):
+        items = value if isinstance(value, list) else [[k, v] for k, v in value.items()]
+        return tuple(_flag_value(item) for item in items)
+    return _flag_value(value)
+
+
+def _flag_value(value: Any) -> bool | str:
+    return True if value is True or value is None else to_s(value)
 
 
 def _pairs(spec: Any) -> Pairs:
-    return tuple((str(k), _stringify(v)) for k, v in (spec or {}).items())
-
-
-def _stringify(value: Any) -> str:
-    """Ruby's to_s: true/false stay lowercase, lists keep their repr-like form."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return tuple((to_s(k), to_s(v)) for k, v in (spec or {}).items())
 
 
 def _optional_str(value: Any) -> str | None:

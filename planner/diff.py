@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from backstaff.planner.changes import Action, Attribute, Change, Difference, Fields, Value
 from backstaff.planner.commands.base import blank
 from backstaff.planner.live import LiveContainer, LiveHost, LiveState, value_digest
-from backstaff.planner.model import Accessory, App, Env, Options, ProxyRoute, Role
+from backstaff.planner.model import Accessory, App, Env, Options, OptionValue, ProxyRoute, Role
 from backstaff.planner.recording import UNRECORDED
 from backstaff.schemas.shell_words import shell_words
 
@@ -353,7 +353,7 @@ SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)b?\s*$", re.IGNORECASE)
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
-def option_value(option: str, value: bool | str | tuple[str, ...]) -> str | None:
+def option_value(option: str, value: OptionValue) -> str | None:
     """A configured option as ``live.inspect_options`` reads it from the host, or None when
     it cannot be told (then it is not compared)."""
     values = value if isinstance(value, tuple) else (value,)

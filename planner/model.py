@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 Pairs = tuple[tuple[str, str], ...]
-OptionValue = bool | str | tuple[str, ...]
+OptionValue = bool | str | tuple[bool | str, ...]
 Options = tuple[tuple[str, OptionValue], ...]  # docker options: true = bare flag, tuple = repeated
 
 DEFAULT_PROXY_IMAGE = "basecamp/kamal-proxy"

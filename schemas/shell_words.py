@@ -13,7 +13,8 @@ whose rules are neither the shell's nor shlex's.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from backstaff.schemas.ruby_text import inspect_string
 
 BLANKS = " \t\n"
 ESCAPED_IN_DOUBLE_QUOTES = '$`"\\\n'
@@ -103,7 +104,7 @@ def ruby_shellwords(text: str) -> list[str]:
     while (match := _RUBY_TOKEN.match(text, position)) and match.end() > position:
         word, single, double, escaped, stray, closed = match.groups()
         if stray is not None:
-            raise ValueError(f"Unmatched quote: {_ruby_inspect(text)}")
+            raise ValueError(f"Unmatched quote: {inspect_string(text)}")
         if word is not None or single is not None:
             field.append(word if word is not None else single)
         elif double is not None:
@@ -115,22 +116,3 @@ def ruby_shellwords(text: str) -> list[str]:
             field = []
         position = match.end()
     return words
-
-
-def _ruby_inspect(text: str) -> str:
-    """``String#inspect`` of the line, for the error message: erb_ruby's for ASCII; a character
-    beyond it as Ruby shows it, kept unless Ruby escapes it (a C1 control but NEL, a line or
-    paragraph separator, a surrogate, an unassigned code point)."""
-    from backstaff.schemas.erb_ruby import inspect_string
-
-    def shown(part: str) -> str:
-        if part.isascii():
-            return inspect_string(part)[1:-1]
-        kept = part.isprintable() or part == "\x85" or unicodedata.category(part) in _RUBY_KEEPS
-        code = ord(part)
-        return part if kept else f"\\u{code:04X}" if code <= 0xFFFF else f"\\u{{{code:X}}}"
-
-    return '"' + "".join(shown(part) for part in re.split(r"([^\x00-\x7f])", text) if part) + '"'
-
-
-_RUBY_KEEPS = ("Zs", "Cf", "Co")  # no-break spaces, format characters, private use

@@ -1,0 +1,72 @@
+"""schemas/ruby_text.py's ``to_s`` and ``inspect`` against the real Ruby: what Kamal writes into
+a command for a config value YAML loaded (a docker option given a list, a hash, a float, a
+null). The same YAML text goes to Psych and to PyYAML, so the values are the ones each tool
+reads. ``ruby`` comes from scripts/setup.sh."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import subprocess
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backstaff.schemas.ruby_text import inspect, to_s
+
+# Characters both Unicode tables agree on (the system Ruby's is older than Python's), and no
+# leading ":", which Psych reads as a Ruby Symbol.
+TEXT = st.text(
+    alphabet=st.characters(max_codepoint=0x7FF, exclude_categories=("Cs", "Cn"))
+    | st.sampled_from("\u00a0\u200b\u2028\u2029\ue000\U0001f600"),
+    max_size=8,
+).filter(lambda text: not text.startswith(":"))
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=True),
+    TEXT,
+    st.dates(min_value=datetime.date(1583, 1, 1)),  # after Italy's calendar reform
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def ruby(texts: list[str]) -> list[list[str]]:
+    """[to_s, inspect] of the value each YAML text holds, by the real Ruby's Psych."""
+    path = shutil.which("ruby")
+    assert path, "ruby is not installed: run scripts/setup.sh (Debian package ruby)"
+    program = (
+        'require "json"; require "yaml"; require "date"; puts(JSON.parse(STDIN.read).map { |t|'
+        ' v = YAML.unsafe_load(t)["v"]; [v.to_s, v.inspect] }'
+        ".to_json)"
+    )
+    done = subprocess.run([path, "-e", program], input=json.dumps(texts), capture_output=True,
+                          text=True, timeout=60, check=True)  # fmt: skip
+    answer: list[list[str]] = json.loads(done.stdout)
+    return answer
+
+
+@settings(max_examples=15, deadline=None)
+@given(values=st.lists(VALUES, min_size=25, max_size=25))
+def test_to_s_and_inspect_are_rubys(values: list[object]) -> None:
+    texts = [yaml.safe_dump({"v": value}, allow_unicode=True) for value in values]
+    loaded = [yaml.safe_load(text)["v"] for text in texts]
+    assert [[to_s(v), inspect(v)] for v in loaded] == ruby(texts)
+
+
+def test_what_kamal_writes_for_an_option_given_a_hash() -> None:
+    """A real config (corpus ``elixirevents``) gives a role's ``options: env:`` a hash: Kamal's
+    ``optionize`` makes a flag of each pair, the pair's Ruby text its value."""
+    text = 'v: [clear, {PHX_SERVER: "true", OBAN_QUEUES: none}]\n'
+    assert (
+        to_s(yaml.safe_load(text)["v"])
+        == '["clear", {"PHX_SERVER"=>"true", "OBAN_QUEUES"=>"none"}]'
+    )
+    assert ruby([text])[0][0] == to_s(yaml.safe_load(text)["v"])
