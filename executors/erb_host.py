@@ -29,12 +29,17 @@ _SHELL_WORDS = {
 }  # fmt: skip
 
 # Renders stdin with Ruby's ERB as Kamal does and prints one JSON object on the real stdout
-# (the template's own output, if any, goes to stderr). Kamal's process has ActiveSupport's
-# blank?/present?/presence and Kamal::Utils.docker_arch loaded: provide them (as Kamal 2.11
-# defines them) when ActiveSupport is not installed.
+# (the template's own output, if any, goes to stderr). Kamal's process has the standard
+# libraries lib/kamal.rb requires (YAML, Dir.tmpdir, Pathname, URI), ActiveSupport's
+# blank?/present?/presence and Kamal::Utils.docker_arch loaded: provide them (the last two as
+# Kamal 2.11 defines them) when ActiveSupport is not installed.
 _RUBY_SCRIPT = r"""
 require "erb"
 require "json"
+require "yaml"
+require "tmpdir"
+require "pathname"
+require "uri"
 module Kamal
   module Utils
     def self.docker_arch

@@ -209,6 +209,19 @@ def test_beyond_the_subset_ruby_renders_the_file(project: Path) -> None:
     )
 
 
+def test_the_libraries_kamal_loads_are_there_for_ruby(project: Path) -> None:
+    """What lib/kamal.rb requires is loaded in Kamal's process, so configs use it without a
+    require: a real config (csa-admin) reads its hosts with ``YAML.load_file``."""
+    (project / "config" / "tenant.yml").write_text("production:\n  a: {host: a.example.com}\n")
+    template = (
+        '<% tenant = YAML.load_file("#{Dir.pwd}/config/tenant.yml", aliases: true) -%>\n'
+        '<%= tenant["production"]["a"]["host"] %> <%= Pathname.new("a/b").basename %>'
+        ' <%= URI.parse("https://x.example.com/p").host %> <%= Dir.tmpdir.empty? %>\n'
+    )
+    host = LocalErbHost(project, RUBY)
+    assert render(template, _env(), "deploy.yml", host) == "a.example.com b x.example.com false\n"
+
+
 def test_ruby_errors_name_file_and_line(project: Path) -> None:
     with pytest.raises(ConfigErrors) as exc:
         render(FALLBACK, _env(), "config/deploy.yml", LocalErbHost(project, RUBY))
