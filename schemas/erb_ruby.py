@@ -862,50 +862,23 @@ def truthy(value: Any) -> bool:
 
 
 def to_s(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, list):
         return inspect(value)
-    raise Unsupported(f"rendering a {ruby_class(value)}")
+    return ruby_text.to_s(_plain(value, "rendering"))
 
 
 def inspect(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, str):
-        return inspect_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(inspect(v) for v in value) + "]"
-    if isinstance(value, RHash):
-        raise Unsupported("inspecting a Hash")
-    return to_s(value)
+    return ruby_text.inspect(_plain(value, "inspecting"))
 
 
-_INSPECT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                    "\f": "\\f", "\v": "\\v", "\b": "\\b", "\a": "\\a", "\x1b": "\\e"}  # fmt: skip
-
-
-def inspect_string(text: str) -> str:
-    out = ['"']
-    for i, c in enumerate(text):
-        if c in _INSPECT_ESCAPES:
-            out.append(_INSPECT_ESCAPES[c])
-        elif c == "#" and text[i + 1 : i + 2] in ("{", "$", "@"):
-            out.append("\\#")
-        elif ord(c) < 0x20 or ord(c) == 0x7F:
-            out.append(f"\\u{ord(c):04X}")
-        elif ord(c) > 0x7F and not c.isprintable():
-            raise Unsupported("inspecting a string with unprintable characters")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
+def _plain(value: Any, doing: str) -> Any:
+    """A value ``ruby_text`` writes as Ruby does (nil, a string, a boolean, an integer);
+    anything else (a Hash, ENV, File) is left to Ruby itself."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    raise Unsupported(f"{doing} a {ruby_class(value)}")
 
 
 def ruby_eq(a: Any, b: Any) -> bool:
@@ -1244,7 +1217,7 @@ class Evaluator:
                             self.locals.pop(p, None)
             if default is not ...:
                 return default
-            raise RubyError("KeyError", f"key not found: {inspect_string(key)}")
+            raise RubyError("KeyError", f"key not found: {ruby_text.inspect_string(key)}")
         if block is not None:
             raise Unsupported(f"a block given to ENV.{name}")
         args = [self.eval(a) for a in arg_nodes]
