@@ -49,6 +49,7 @@ from backstaff.executors.ssh_options import (
     private_keys,
 )
 from backstaff.planner.model import SshSettings
+from backstaff.schemas import host_strings
 
 # paramiko logs its own view of a failed connection ("Exception (client): Error reading SSH
 # protocol banner...") to stderr through Python's last-resort handler; the error each host
@@ -314,11 +315,20 @@ class SshConnection:
         configure_logging(settings.log_level)
         ssh_idle.watch(self)
 
+    @property
+    def user(self) -> str:
+        """Who logs in: the host string's ``user@`` (net-ssh takes SSHKit's over ``ssh/user``),
+        else ``ssh/user``."""
+        try:
+            return host_strings.parse_host(self.host).user or self._settings.user
+        except ValueError:
+            return self._settings.user
+
     def host_options(self) -> HostOptions:
         """What the ssh config files say of this host (read once)."""
         if self._options is None:
             self._options = ssh_config.lookup(
-                self.host, ssh_config.config_files(self._settings.config)
+                host_strings.hostname(self.host), ssh_config.config_files(self._settings.config)
             )
         return self._options
 
@@ -358,7 +368,7 @@ class SshConnection:
         command = settings.proxy_command or (configured[1] if configured else None)
         if command:
             command = command.replace("%h", address).replace("%p", str(port))
-            return paramiko.ProxyCommand(command.replace("%r", settings.user))
+            return paramiko.ProxyCommand(command.replace("%r", self.user))
         return tcp_connection(address, port, timeout, options.bind_address)
 
     def connect(self) -> None:
@@ -390,7 +400,11 @@ class SshConnection:
                 " (PubkeyAuthentication/PreferredAuthentications); backstaff authenticates"
                 " with keys only"
             )
-        address = options.host_name or self.host
+        try:
+            hostname = host_strings.parse_host(self.host).hostname
+        except ValueError as exc:
+            raise SshError(f"{self.host}: {exc}") from None
+        address = options.host_name or hostname
         known_hosts = self._known_hosts
         if known_hosts == DEFAULT_KNOWN_HOSTS.expanduser() and options.user_known_hosts_files:
             known_hosts = Path(options.user_known_hosts_files[0]).expanduser()
@@ -430,7 +444,7 @@ class SshConnection:
                 client.connect(
                     address,
                     port=settings.port,
-                    username=settings.user,
+                    username=self.user,
                     key_filename=key_files,  # paramiko accepts a list; its stubs say str
                     pkey=data[0] if data else None,
                     look_for_keys=not keys_only,
@@ -444,7 +458,7 @@ class SshConnection:
                     transport_factory=_asking_for(cipher_order(options.ciphers)),
                 )
             except paramiko.SSHException:
-                if not _authenticate(client, settings.user, extra):
+                if not _authenticate(client, self.user, extra):
                     raise
         except HostKeyRefused as exc:
             client.close()
@@ -478,7 +492,7 @@ class SshConnection:
     def _describe(self, exc: BaseException) -> str:
         """A failed connection in plain words: what the user can check or fix."""
         port = self._settings.port
-        user = self._settings.user
+        user = self.user
         if isinstance(exc, paramiko.AuthenticationException):
             tried = list(self._settings.keys or self.host_options().keys)
             if self._key_data:

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from backstaff.planner.facts import CONTENT, MARKER
+from backstaff.schemas.host_strings import hostname
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -272,7 +273,7 @@ def _clear_env(
     env file on the host names the variable, which appears once. Else nothing is kept."""
     if not envkeys or not any(
         (key == "KAMAL_CONTAINER_NAME" and value == name)
-        or (key == "KAMAL_HOST" and host and value == host)
+        or (key == "KAMAL_HOST" and host and value == hostname(host))
         for key, value in entries
     ):
         return ()

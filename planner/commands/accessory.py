@@ -6,6 +6,7 @@ from backstaff.planner.commands.app import command_words
 from backstaff.planner.commands.base import Cmd, argumentize, optionize
 from backstaff.planner.commands.words import PWD, Cat, Val, Word
 from backstaff.planner.model import Accessory, App, Mount
+from backstaff.schemas.host_strings import hostname
 
 
 def _host_path(accessory: Accessory, mount: Mount, is_file: bool) -> Word:
@@ -40,7 +41,7 @@ def run(app: App, accessory: Accessory, host: str) -> Cmd:
         tokens += [flag, Val(value)]
     if accessory.port:
         tokens += ["--publish", Val(accessory.port)]
-    tokens += argumentize("--env", (("KAMAL_HOST", host),) + accessory.env.clear)
+    tokens += argumentize("--env", (("KAMAL_HOST", hostname(host)),) + accessory.env.clear)
     tokens += ["--env-file", Val(accessory.env_file)]
     tokens += volume_args(accessory)
     tokens += argumentize("--label", (("service", accessory.service_name),) + accessory.labels)

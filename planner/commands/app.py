@@ -7,20 +7,26 @@ import hashlib
 from backstaff.planner.commands.base import Cmd, argumentize, optionize
 from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Val, Word, render
 from backstaff.planner.model import App, Role
+from backstaff.schemas import host_strings
 from backstaff.schemas.errors import ConfigErrors
 from backstaff.schemas.shell_words import shell_words
 
 
 def hostname(host: str, version: str) -> str:
-    """Kamal appends 12 random hex digits; backstaff derives them so plans are reproducible."""
+    """The host's name (``user@`` left out, as SSHKit reads it), then 12 hex digits: Kamal's
+    are random, backstaff derives them so plans are reproducible."""
     suffix = hashlib.sha256(f"{host}\0{version}".encode()).hexdigest()[:12]
-    return f"{host[:51].rstrip('.')}-{suffix}"
+    return f"{host_strings.hostname(host)[:51].rstrip('.')}-{suffix}"
 
 
 def run(app: App, role: Role, host: str, version: str) -> Cmd:
     name = role.container_name(version)
     env = app.env_for(role, host)
-    kamal_env = [("KAMAL_CONTAINER_NAME", name), ("KAMAL_VERSION", version), ("KAMAL_HOST", host)]
+    kamal_env = [
+        ("KAMAL_CONTAINER_NAME", name),
+        ("KAMAL_VERSION", version),
+        ("KAMAL_HOST", host_strings.hostname(host)),
+    ]
     if app.destination:
         kamal_env.append(("KAMAL_DESTINATION", app.destination))
     tokens: list[Word] = [

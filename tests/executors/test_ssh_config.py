@@ -226,6 +226,25 @@ def test_config_applies_with_kamal_precedence(sshd: Sshd, tmp_path: Path) -> Non
     assert f"[127.0.0.1]:{sshd.port} ssh-ed25519" in (tmp_path / "config_known_hosts").read_text()
 
 
+def test_a_user_in_the_host_string_logs_in_and_its_port_does_not_count(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    """``user@host`` logs in as that user over ``ssh/user`` (net-ssh takes SSHKit's user);
+    a ``host:port`` connects on ``ssh/port`` (Kamal merges its port over SSHKit's). The key
+    lets root in, and sshd lets no other user of this machine in: ``nobody`` is refused,
+    which shows who was asked for (root, ``ssh/user``, would have got in)."""
+    settings = SshSettings(port=sshd.port, keys=(str(sshd.authorized),), keys_only=True)
+    known_hosts = tmp_path / "known_hosts"
+    with SshConnection("127.0.0.1:1", settings, known_hosts=known_hosts) as ssh:
+        assert ssh.run("whoami").stdout == "root\n"
+    nobody = SshConnection("nobody@127.0.0.1", settings, known_hosts=known_hosts)
+    assert nobody.user == "nobody"
+    with pytest.raises(SshError, match="^nobody@127.0.0.1: authentication failed as user nobody"):
+        nobody.connect()
+    with pytest.raises(SshError, match="127.0.0.1:x: Cannot parse host string"):
+        SshConnection("nobody@127.0.0.1:x", settings, known_hosts=known_hosts).connect()
+
+
 def test_deploy_yml_keys_win_over_identity_file(sshd: Sshd, tmp_path: Path) -> None:
     settings = SshSettings(port=sshd.port, keys=(str(sshd.stranger),), keys_only=True,
                            config=(str(_config(tmp_path, sshd)),))  # fmt: skip

@@ -58,3 +58,14 @@ def test_the_old_container_is_stopped_by_the_name_the_plan_found() -> None:
     assert render(app.stop_container("tb-web-v1", web, 30)) == "docker stop -- tb-web-v1"
     # a value stays one word, whatever it holds
     assert render(app.stop_container("x y;z", workers, 30)) == "docker stop -t 30 -- 'x y;z'"
+
+
+def test_a_host_with_a_user_is_named_without_it_in_the_container() -> None:
+    """A servers entry ``user@host`` (a real config): Kamal writes SSHKit's host name, the
+    user left out, into ``KAMAL_HOST`` and the container's ``--hostname``."""
+    a = example("v2")
+    words = app.run(a, a.roles[0], "deploy@10.254.0.11", "v2")
+    line = render(words)
+    assert "--env KAMAL_HOST=10.254.0.11 " in line
+    assert app.hostname("deploy@10.254.0.11", "v2").startswith("10.254.0.11-")
+    assert "deploy@" not in line
