@@ -46,15 +46,16 @@ def log_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def show_on_hosts(
     ctx: AppContext, app: App, hosts: Iterable[str], build: Callable[[str], list[Cmd]], title: str,
-    failed: str | None = None,
+    failed: str | None = None, check: bool = False,
 ) -> None:  # fmt: skip
-    """Run read-only commands on each host and print their output (Kamal's "App Host: x");
-    ``failed``, when given, is printed instead of the output of a command that fails. A host
-    that cannot be reached is named and the others still shown, then the exit status is 1
-    (Kamal's too)."""
+    """Run commands on each host and print their output (Kamal's "App Host: x"); ``failed``,
+    when given, is printed instead of the output of a command that fails. A host that cannot
+    be reached is named and the others still shown, then the exit status is 1 (Kamal's too).
+    With ``check`` (the exec verbs), so is a command that exits non-zero: Kamal's ``capture``
+    raises on it, and a script running ``app exec`` must see its command fail."""
     pool = connection_pool(ctx, app)
     secrets = ctx.resolved_secret_values()
-    unreached = False
+    errors = []
     try:
         for host in hosts:
             click.echo(f"{title} Host: {host}")
@@ -62,18 +63,22 @@ def show_on_hosts(
                 try:
                     result = pool.get(host).run(join(command), timeout=300)
                 except SshError as exc:
+                    errors.append(str(exc))
                     click.secho(f"  ERROR: {exc}", fg="red", err=True)
-                    unreached = True
                     break
                 text = (result.stdout + result.stderr).rstrip()
                 if failed is not None and not result.ok:
                     text = failed
                 if text:
                     click.echo(mask(text, secrets))
+                if check and not result.ok:
+                    errors.append(f"{host}: the command exited {result.exit_status}")
             click.echo("")
     finally:
         pool.close()
-    if unreached:
+    if errors:
+        for error in errors if check else ():
+            click.secho(f"  ERROR: {mask(error, secrets)}", fg="red", err=True)
         click.get_current_context().exit(ExitStatus.ERROR)
 
 

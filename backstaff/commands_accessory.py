@@ -193,7 +193,8 @@ def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive
     for a in chosen:
         if not reuse:
             exec_support.login_hosts(ctx, app, _hosts(ctx, a))
-        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([build(a, command)]), "Accessory")
+        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([build(a, command)]), "Accessory",
+                      check=True)  # fmt: skip
 
 
 @accessory.command()

@@ -201,7 +201,7 @@ def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bo
         return [verbs.app_exec(a, r, host, command, suffix=secrets.token_hex(3), env=pairs_env,
                                detach=detach) for r, x in pairs if x == host]  # fmt: skip
 
-    show_on_hosts(ctx, a, _hosts(ctx, a), build, "App")
+    show_on_hosts(ctx, a, _hosts(ctx, a), build, "App", check=True)
 
 
 def _latest_tag(ctx: AppContext) -> str:

@@ -191,7 +191,8 @@ def server_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool) -> Non
         exec_support.run_interactive_on(ctx, app, host, verbs.host_shell(command),
                                         message=f"Running '{command}' on {host} interactively...")  # fmt: skip
         return
-    show_on_hosts(ctx, app, ctx.selection.hosts, lambda h: [verbs.host_shell(command)], "App")
+    show_on_hosts(ctx, app, ctx.selection.hosts, lambda h: [verbs.host_shell(command)], "App",
+                  check=True)  # fmt: skip
 
 
 @click.command()

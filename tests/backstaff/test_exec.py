@@ -45,7 +45,8 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     ("interactive", (host, command, options))."""
     calls: list[tuple[str, Any]] = []
 
-    def show(ctx: object, app: object, hosts: Any, build: Any, title: str) -> None:
+    def show(ctx: object, app: object, hosts: Any, build: Any, title: str, **options: Any) -> None:
+        assert options == {"check": True}  # a command that fails fails the exec
         calls.append(("show", {h: [join(c) for c in build(h)] for h in hosts}))
 
     def login(ctx: object, app: object, hosts: Any) -> None:

@@ -109,3 +109,21 @@ def test_non_interactive_exec_still_prints_per_host(capsys: pytest.CaptureFixtur
     code, out, err = run_cli(capsys, "app", "exec", "-r", "web", "-e", "X=1", "sh -c 'echo $X'")
     assert code == 0, err
     assert out.count("App Host: ") == 2 and out.count("\n1\n") == 2
+
+
+def test_a_command_that_fails_fails_the_exec(capsys: pytest.CaptureFixture[str]) -> None:
+    """As Kamal's ``capture`` raises on it: every host's output is still shown, then each
+    host whose command failed is named with its status and the exit status is 1 (a CI job
+    running ``app exec 'bin/rails db:migrate'`` must fail with the migration)."""
+    code, out, err = run_cli(capsys, "app", "exec", "-r", "web", "sh -c 'echo out; exit 3'")
+    assert code == 1 and out.count("App Host: ") == 2 and out.count("\nout\n") == 2
+    assert err.splitlines() == [
+        f"  ERROR: {WEB_HOST}: the command exited 3",
+        "  ERROR: 10.254.0.12: the command exited 3",
+    ]
+    code, out, err = run_cli(capsys, "server", "exec", "-h", CACHE_HOST, "exit 4")
+    assert code == 1 and err == f"  ERROR: {CACHE_HOST}: the command exited 4\n"
+    code, out, err = run_cli(capsys, "accessory", "exec", "--reuse", "cache", "sh -c 'exit 5'")
+    assert code == 1 and err == f"  ERROR: {CACHE_HOST}: the command exited 5\n"
+    code, out, err = run_cli(capsys, "server", "exec", "-h", CACHE_HOST, "true")
+    assert code == 0 and err == ""
