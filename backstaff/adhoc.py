@@ -55,7 +55,7 @@ def show_on_hosts(
     raises on it, and a script running ``app exec`` must see its command fail."""
     pool = connection_pool(ctx, app)
     secrets = ctx.resolved_secret_values()
-    errors = []
+    unreached, failures = False, []
     try:
         for host in hosts:
             click.echo(f"{title} Host: {host}")
@@ -63,8 +63,8 @@ def show_on_hosts(
                 try:
                     result = pool.get(host).run(join(command), timeout=300)
                 except SshError as exc:
-                    errors.append(str(exc))
                     click.secho(f"  ERROR: {exc}", fg="red", err=True)
+                    unreached = True
                     break
                 text = (result.stdout + result.stderr).rstrip()
                 if failed is not None and not result.ok:
@@ -72,13 +72,13 @@ def show_on_hosts(
                 if text:
                     click.echo(mask(text, secrets))
                 if check and not result.ok:
-                    errors.append(f"{host}: the command exited {result.exit_status}")
+                    failures.append(f"{host}: the command exited {result.exit_status}")
             click.echo("")
     finally:
         pool.close()
-    if errors:
-        for error in errors if check else ():
-            click.secho(f"  ERROR: {mask(error, secrets)}", fg="red", err=True)
+    for failure in failures:
+        click.secho(f"  ERROR: {failure}", fg="red", err=True)
+    if unreached or failures:
         click.get_current_context().exit(ExitStatus.ERROR)
 
 

@@ -60,3 +60,4 @@ def test_a_host_that_cannot_be_reached_is_named_and_exits_1(
     code, out, err = run(capsys, "server", "exec", "true")
     assert code == 1
     assert "Host: 127.0.0.1" in out and "ERROR" in err and "127.0.0.1" in err + out
+    assert err.count("ERROR") == 1, err  # named once, also where a failed command is an error
