@@ -31,7 +31,7 @@ def parse_host(host: str) -> HostString:
     if not re.search(r"[@\[\]]", host):
         return HostString(None, host.split(":")[0])
     if re.search(r"@.*:\d+", host):
-        user, hostname = (re.split(r"[:@]", host) + [""])[:2]
+        user, hostname = re.split(r"[:@]", host)[:2]  # the match holds an "@" and a ":"
         return HostString(user, hostname)
     if match := _IPV6_WITH_PORT.search(host):
         return HostString(None, match[1])

@@ -68,7 +68,7 @@ def _float(value: float) -> str:
     sign, digits, exponent = Decimal(repr(value)).as_tuple()
     assert isinstance(exponent, int)
     shown = "".join(map(str, digits)).rstrip("0") or "0"
-    point = len(digits) + exponent  # where the decimal point goes after the first digit
+    point = len(digits) + exponent  # the value is 0.DIGITS times 10 to this power
     if value == 0 or -4 < point < 16:
         return repr(value)
     power = point - 1

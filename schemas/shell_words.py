@@ -101,7 +101,7 @@ def ruby_shellwords(text: str) -> list[str]:
     words: list[str] = []
     field: list[str] = []
     position = 0
-    while (match := _RUBY_TOKEN.match(text, position)) and match.end() > position:
+    while match := _RUBY_TOKEN.match(text, position):  # every token takes a character
         word, single, double, escaped, stray, closed = match.groups()
         if stray is not None:
             raise ValueError(f"Unmatched quote: {inspect_string(text)}")
