@@ -50,6 +50,8 @@ def report(exc: BaseException, verbose: bool) -> ExitStatus:
     """Print ``exc`` for the user, every secret value read so far masked in every form."""
     secrets = known_secrets()
     if isinstance(exc, ConfigErrors):
+        for note in exc.notes:
+            click.secho(mask(f"  WARNING: {note}", secrets), fg="yellow", err=True)
         lines = [f"  ERROR: {error}" for error in exc.errors]
     elif isinstance(exc, EXPECTED):
         lines = [f"  ERROR: {exc}"]

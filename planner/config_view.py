@@ -12,12 +12,14 @@ Secret values are masked unless asked for.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 
 from backstaff.planner.model import Accessory, App, Env, Mount, ProxyRoute, Role
+from backstaff.schemas.psych_yaml import RubySymbol
 
 MASK = "[REDACTED]"
 SecretLookup = Callable[[str], str] | None
@@ -57,8 +59,27 @@ def render_config_view(view: Mapping[str, Any]) -> str:
     return text
 
 
+class _ViewDumper(yaml.SafeDumper):
+    """A Symbol (``arch: :amd64``) and a time written as Ruby's ``to_yaml`` writes them."""
+
+
+def _represent_symbol(dumper: yaml.SafeDumper, symbol: RubySymbol) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", f":{symbol}")
+
+
+def _represent_time(dumper: yaml.SafeDumper, time: datetime.datetime) -> yaml.ScalarNode:
+    zone = "Z" if time.tzname() == "UTC" else time.isoformat()[-6:]
+    text = f"{time:%Y-%m-%d %H:%M:%S}.{time.microsecond:06d}000 {zone}"
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+_ViewDumper.add_representer(RubySymbol, _represent_symbol)
+_ViewDumper.add_representer(datetime.datetime, _represent_time)
+
+
 def _dump(data: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(dict(data), Dumper=_ViewDumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True)  # fmt: skip
 
 
 def kamal_view(app: App, raw: Mapping[str, Any], reveal: SecretLookup = None) -> dict[str, Any]:

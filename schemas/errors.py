@@ -20,10 +20,12 @@ class ConfigError:
 
 
 class ConfigErrors(Exception):
-    """Raised with every problem found; ``str()`` gives one line per problem."""
+    """Raised with every problem found; ``str()`` gives one line per problem. ``notes``: what
+    the config's text was read as that may explain them (shown as warnings first)."""
 
-    def __init__(self, errors: list[ConfigError]) -> None:
+    def __init__(self, errors: list[ConfigError], notes: tuple[str, ...] = ()) -> None:
         self.errors = list(errors)
+        self.notes = notes
         super().__init__("\n".join(str(e) for e in self.errors))
 
     @classmethod

@@ -12,6 +12,7 @@ from backstaff.schemas import erb, root
 from backstaff.schemas.erb_ruby import NO_IO, ErbHost, RubyState
 from backstaff.schemas.errors import ConfigErrors
 from backstaff.schemas.merge import deep_merge
+from backstaff.schemas.psych_yaml import PsychLoader
 from backstaff.schemas.values import value_errors
 
 
@@ -59,46 +60,49 @@ def load_config(sources: ConfigSources) -> LoadedConfig:
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     errors = root.validate(data, sources.destination) or value_errors(data)
     if errors:
-        raise ConfigErrors(errors)
+        raise ConfigErrors(errors, notes)  # a note may be why: `port: 53:53` is 193980
     return LoadedConfig(data, sources.destination, dict(state.env), notes)
 
 
 def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """YAML with anchors, aliases and merge keys; syntax errors name file, line and column.
+    """YAML as Psych reads it (``schemas/psych_yaml.py``: its types for unquoted values, its
+    merge keys); syntax errors name file, line and column. A note names each number written
+    with a colon or a comma (``05:30`` is 19800 for Kamal).
 
     Only the first document of the file is read, as Kamal's ``YAML.unsafe_load`` reads it (a
     ``...`` or ``---`` line ends it, and nothing after it is even parsed); a note says where
     what is left out starts."""
     try:
-        data, ignored_from = _first_document(text)
+        data, ignored_from, surprises = _first_document(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = " ".join(p for p in (exc.problem, exc.context) if p) or "invalid YAML"
-        raise ConfigErrors.one(
-            f"YAML syntax error at {where}{_one_line(problem)}", source
-        ) from None
+        kind = "error" if isinstance(exc, yaml.constructor.ConstructorError) else "syntax error"
+        raise ConfigErrors.one(f"YAML {kind} at {where}{_one_line(problem)}", source) from None
     except yaml.YAMLError as exc:
         raise ConfigErrors.one(f"YAML error: {_one_line(str(exc))}", source) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigErrors.one("should be a hash of settings", source)
-    notes = () if ignored_from is None else (
-        f"{source}: only the first YAML document is read, as Kamal reads it: line"
-        f" {ignored_from} and every line after it are ignored",
-    )  # fmt: skip
+    notes = tuple(f"{source}: {surprise}" for surprise in surprises)
+    if ignored_from is not None:
+        notes += (
+            f"{source}: only the first YAML document is read, as Kamal reads it: line"
+            f" {ignored_from} and every line after it are ignored",
+        )
     return {str(k): v for k, v in data.items()}, notes
 
 
-def _first_document(text: str) -> tuple[Any, int | None]:
-    """The first document's data, and the line where something other than a comment or a
-    document marker follows it (None when nothing does)."""
-    loader = yaml.SafeLoader(text)
+def _first_document(text: str) -> tuple[Any, int | None, list[str]]:
+    """The first document's data, the line where something other than a comment or a
+    document marker follows it (None when nothing does), and the loader's surprises."""
+    loader = PsychLoader(text)
     try:
         loader.get_event()  # the stream's start
         if loader.check_event(yaml.StreamEndEvent):
-            return None, None
+            return None, None, []
         loader.get_event()  # the document's start
         node = loader.compose_node(None, None)  # type: ignore[arg-type]  # as compose_document
         end = loader.get_event()  # the document's end: after "...", or where "---" starts
@@ -109,8 +113,8 @@ def _first_document(text: str) -> tuple[Any, int | None]:
     for number, line in enumerate(text[end.end_mark.index :].splitlines(), start + 1):
         words = line.split("#", 1)[0].split()  # a comment is no content
         if words and words != ["---"] and words != ["..."]:
-            return data, number
-    return data, None
+            return data, number, loader.surprises
+    return data, None, loader.surprises
 
 
 def _one_line(text: str) -> str:

@@ -230,7 +230,7 @@ def _check_hooks_output(value: Any) -> list[ConfigError]:
     settings = value if isinstance(value, dict) else {None: value}
     errors = []
     for hook, setting in settings.items():
-        level = str(setting).lstrip(":")
+        level = str(setting)  # a Symbol (:quiet) is its name; the text ":quiet" is no level
         if hook is not None and hook not in HOOK_NAMES:
             errors.append(
                 stricter(

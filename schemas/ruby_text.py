@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import unicodedata
 from decimal import Decimal
 from typing import Any
+
+from backstaff.schemas.psych_yaml import RubySymbol
 
 BLANKS = "\0 \t\n\v\f\r"  # what Ruby's strip removes
 
@@ -30,7 +33,7 @@ def chomp(text: str) -> str:
 
 
 def to_s(value: Any) -> str:
-    """``to_s`` of a value YAML loaded (Psych and PyYAML read the same YAML 1.1 types)."""
+    """``to_s`` of a value Psych loaded (``schemas/psych_yaml.py``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -39,13 +42,17 @@ def to_s(value: Any) -> str:
         return _float(value)
     if isinstance(value, (list, dict)):
         return inspect(value)
-    return str(value)  # str, int, and a date as Date#to_s writes it (2024-01-02)
+    if isinstance(value, datetime.datetime):
+        return _time(value, "")
+    return str(value)  # str, a Symbol's name, int, and a date as Date#to_s writes it (2024-01-02)
 
 
 def inspect(value: Any) -> str:
     """``inspect``: how Ruby 3.3 shows a value inside a list or a hash."""
     if value is None:
         return "nil"
+    if isinstance(value, RubySymbol):
+        return _symbol(value)
     if isinstance(value, str):
         return inspect_string(value)
     if isinstance(value, list):
@@ -55,7 +62,33 @@ def inspect(value: Any) -> str:
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         # Ruby's Date object: its Julian day number, and Italy's calendar reform (the default)
         return f"#<Date: {value} (({value.toordinal() + 1_721_425}j,0s,0n),+0s,2299161j)>"
+    if isinstance(value, datetime.datetime):
+        fraction = f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
+        return _time(value, fraction)
     return to_s(value)
+
+
+def _time(value: datetime.datetime, fraction: str) -> str:
+    """Time#to_s (no fraction) and #inspect: ``UTC`` for a UTC time, else the offset."""
+    zone = "UTC" if value.tzname() == "UTC" else value.strftime("%z")
+    return f"{value:%Y-%m-%d %H:%M:%S}{fraction} {zone}"
+
+
+_OPERATORS = frozenset(
+    "+ - * / % ** == === =~ ! != !~ < <= > >= <=> << >> & | ^ ~ +@ -@ [] []= `".split()
+)
+_PLAIN_SYMBOL = re.compile(
+    r"(?:[@]{0,2}|\$)[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*"
+)
+
+
+def _symbol(name: str) -> str:
+    """Symbol#inspect: ``:name`` for an identifier (``foo``, ``Foo?``, ``foo=``, ``@x``,
+    ``$x``) or an operator, else the name quoted as a String (``:"a b"``)."""
+    body = name[:-1] if name[-1:] in ("?", "!", "=") and name[:1] not in ("@", "$") else name
+    if name in _OPERATORS or (_PLAIN_SYMBOL.fullmatch(body) and name.isprintable()):
+        return ":" + name
+    return ":" + inspect_string(name)
 
 
 def _float(value: float) -> str:

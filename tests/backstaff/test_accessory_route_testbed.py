@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -28,7 +29,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
     cache["cmd"] = "tb-httpd 8080 /srv"
     cache["proxy"] = {"host": "cache.test", "app_port": 8080}
     cache["files"].append({"local": "config/up", "remote": "/srv/up", "mode": "0644"})
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     (path / "config" / "up").write_text("cache up\n")
     yield path
     next(made, None)
@@ -81,7 +82,7 @@ def test_own_registry_logged_in_before_boot_and_reboot(
     cache = data["accessories"]["cache"]
     cache["image"] = "tb/busybox:1.35"
     cache["registry"] = {"server": "10.254.0.2:5000", "username": "tb", "password": "tbpass"}
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     image = "10.254.0.2:5000/tb/busybox:1.35"
     for verb in ("boot", "reboot"):
         ok(capsys, "registry", "logout", "-L")

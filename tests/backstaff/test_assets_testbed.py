@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -27,7 +28,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
     config = path / "config" / "deploy.yml"
     data = yaml.safe_load(config.read_text())
     data["asset_path"] = "/www/assets"
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     yield path
     next(made, None)
 

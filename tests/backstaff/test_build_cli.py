@@ -15,6 +15,7 @@ from backstaff.cli import main
 from backstaff.commands_build import resolve_builder
 from backstaff.context import AppContext, Options
 from tests.conftest import FIXTURES
+from tests.schemas.helpers import kamal_yaml
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def set_builder(project: Path, **builder: object) -> None:
     path = project / "config" / "deploy.yml"
     data = yaml.safe_load(path.read_text())
     data["builder"] = {**data["builder"], **builder}
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def test_push_dry_run_shows_kamals_buildx_build(

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -52,7 +53,7 @@ def test_uncommitted_change_absent_from_the_built_image(
     config = project / "config" / "deploy.yml"
     data = yaml.safe_load(config.read_text())
     data["builder"]["driver"] = "docker"
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     git(project, "init", "-q", ".")
     git(project, "add", ".")
     git(project, "commit", "-qm", "one")
@@ -72,7 +73,7 @@ def test_uncommitted_change_absent_from_the_built_image(
 
     # with builder.context the working tree is the context, and the version says so
     data["builder"]["context"] = "."
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     code, out, err = run_cli(capsys, "build", "push")
     assert code == 0, err
     assert "Building with uncommitted changes:" in err

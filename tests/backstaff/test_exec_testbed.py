@@ -15,6 +15,7 @@ import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
 from tests.backstaff.terminal import Pane, tmux_server
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -28,7 +29,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
         config = path / "config" / "deploy.yml"
         data = yaml.safe_load(config.read_text())
         data["aliases"] = {"console": 'app exec --interactive --reuse "sh"'}
-        config.write_text(yaml.safe_dump(data, sort_keys=False))
+        config.write_text(kamal_yaml(data, sort_keys=False))
         yield path
 
 

@@ -22,6 +22,7 @@ from backstaff.executors.deploy_lock import DeployLock
 from backstaff.planner.live import LiveHost, LiveState
 from backstaff.planner.model import App
 from tests.planner.scenarios import live
+from tests.schemas.helpers import kamal_yaml
 
 REFUSED = "cannot connect on port 22: connection refused (nothing listens on that port)"
 
@@ -72,7 +73,7 @@ def edit(change: object) -> None:
     path = Path("config/deploy.yml")
     data = yaml.safe_load(path.read_text())
     change(data)  # type: ignore[operator]
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def test_plan_without_changes(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,6 +144,24 @@ def test_errors_and_usage(hosts: Hosts, capsys: pytest.CaptureFixture[str]) -> N
     # never read as "changes" or "drift" by CI
     assert run(capsys, "plan", "--detailed-exitcode", "--no-such-option")[0] == 1
     assert run(capsys, "drift", "--no-such-option")[0] == 1
+
+
+def test_an_error_comes_with_what_the_yaml_was_read_as(
+    hosts: Hosts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``port: 53:53`` is 193980 for Kamal (YAML 1.1 base 60): the error says which port is
+    invalid, the warning before it why the config holds that number."""
+    text = Path("config/deploy.yml").read_text()  # its accessories replaced by the last key
+    Path("config/deploy.yml").write_text(
+        text + "accessories:\n  dns:\n    image: coredns\n    host: 10.254.0.13\n    port: 53:53\n"
+    )
+    code, _, err = run(capsys, "plan")
+    line = len(text.splitlines()) + 5
+    assert code == 1 and err.splitlines() == [
+        f"  WARNING: config/deploy.yml: line {line}: 53:53 is the number 193980, as Kamal reads it"
+        " (YAML 1.1: a colon counts in base 60, a comma is left out); quote it to keep the text",
+        "  ERROR: accessories/dns/port: invalid port '193980', use PORT or [IP:]HOST_PORT:PORT",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -30,7 +31,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data = yaml.safe_load(config.read_text())
     data["env"]["clear"]["TB_GREETING"] = CLEAR
     data["labels"] = {"note": LABEL}
-    config.write_text(yaml.safe_dump(data, sort_keys=False).replace("<%", "<%%"))
+    config.write_text(kamal_yaml(data, sort_keys=False).replace("<%", "<%%"))
     secrets = path / ".kamal" / "secrets"  # dotenv: a single-quoted value is taken literally
     secrets.write_text(secrets.read_text().replace(
         "SECRET_TOKEN=s3cr3t-token-123", f"SECRET_TOKEN='{SECRET}'"))  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -36,7 +37,7 @@ def edit(project: Path, change: Any) -> None:
     path = project / "config" / "deploy.yml"
     data = yaml.safe_load(path.read_text())
     change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def plans(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, str]:

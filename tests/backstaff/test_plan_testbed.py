@@ -14,6 +14,7 @@ import yaml
 from backstaff.cli import main
 from tests.backstaff.projects import real_kamal
 from tests.conftest import FIXTURES
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -48,7 +49,7 @@ def edit(project: Path, change: Any) -> None:
     path = project / "config" / "deploy.yml"
     data = yaml.safe_load(path.read_text())
     change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def test_1_plan_on_fresh_hosts(

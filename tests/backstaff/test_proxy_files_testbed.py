@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -41,7 +42,7 @@ def project(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Itera
     cache["files"].append(
         {"local": "config/up.erb", "remote": "/srv/up", "mode": "0644", "owner": "65534:65534"}
     )
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     (path / "config" / "up.erb").write_text(
         'mode=<%= ENV["CACHE_MODE"] %> password=<%= ENV.fetch("CACHE_PASSWORD").size %>\n'
     )

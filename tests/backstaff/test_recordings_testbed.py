@@ -14,6 +14,7 @@ import yaml
 
 from tests.backstaff.projects import SECRETS, enter, fresh_project, run_cli
 from tests.json_schemas import errors
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -31,7 +32,7 @@ def edit(project: Path, change: Any) -> None:
     path = project / "config" / "deploy.yml"
     data = yaml.safe_load(path.read_text())
     change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def test_plan_from_a_recording_is_the_live_plan_without_ssh(

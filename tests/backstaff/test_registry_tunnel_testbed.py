@@ -18,6 +18,7 @@ import yaml
 from backstaff.executors.ssh import SshConnection
 from backstaff.planner.model import SshSettings
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed, TestbedError
 
 pytestmark = pytest.mark.testbed
@@ -74,7 +75,7 @@ def test_deploy_pulls_from_a_local_registry_through_ssh_tunnels(
     data = yaml.safe_load(config.read_text())
     data["registry"] = {"server": f"localhost:{port}"}  # no credentials: Kamal logs in nowhere
     del data["accessories"]  # their images are in the test bed's registry
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
 
     # Seed the local registry with v1 from the first host, through the same kind of tunnel.
     testbed.docker(first, "tag", f"{testbed.registry}/tb/app:v1", image)

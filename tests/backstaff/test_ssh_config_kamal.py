@@ -15,6 +15,7 @@ import yaml
 
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
+from tests.schemas.helpers import kamal_yaml
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_every_key_data_key_is_tried(sshd: Sshd, tmp_path: Path, tool: str) -> N
     data = yaml.safe_load((project / "config" / "deploy.yml").read_text())
     data["servers"] = ["127.0.0.1"]
     data["ssh"] = {"port": sshd.port, "config": False, "keys_only": True, "key_data": keys}
-    (project / "config" / "deploy.yml").write_text(yaml.safe_dump(data))
+    (project / "config" / "deploy.yml").write_text(kamal_yaml(data))
     env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK",)}
     done = subprocess.run(
         [sys.executable, "-m", tool, "server", "exec", "whoami"], cwd=project, capture_output=True,

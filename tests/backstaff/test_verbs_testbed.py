@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
 
 pytestmark = pytest.mark.testbed
@@ -91,7 +92,7 @@ def test_5_build_push_and_deploy(testbed: Testbed, project: Path, capsys: pytest
     config = project / "config" / "deploy.yml"
     data = yaml.safe_load(config.read_text())
     data["builder"]["driver"] = "docker"
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    config.write_text(kamal_yaml(data, sort_keys=False))
     code, out, err = backstaff(capsys, "--version", "built1", "deploy", "--no-cache")
     assert code == 0, err
     assert fetch("10.254.0.11") == (200, "tb built")

@@ -18,6 +18,7 @@ from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from tests.conftest import FIXTURES
 from tests.planner.scenarios import live
+from tests.schemas.helpers import kamal_yaml
 
 
 class Project:
@@ -41,7 +42,7 @@ class Project:
         path = self.root / "config" / "deploy.yml"
         data = yaml.safe_load(path.read_text())
         change(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 @pytest.fixture

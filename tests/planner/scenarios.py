@@ -14,6 +14,7 @@ from backstaff.planner.live import LiveState, parse_host
 from backstaff.planner.model import App
 from backstaff.schemas import ConfigSources, load_config
 from tests.conftest import FIXTURES
+from tests.schemas.helpers import kamal_yaml
 
 EXAMPLE = FIXTURES / "example" / "config" / "deploy.yml"
 HOSTS = ("10.254.0.11", "10.254.0.12", "10.254.0.13")
@@ -30,5 +31,5 @@ def example(version: str = "v1", change: Callable[[dict[str, Any]], None] | None
     if change:
         data = copy.deepcopy(data)
         change(data)
-    loaded = load_config(ConfigSources(str(EXAMPLE), yaml.safe_dump(data, sort_keys=False)))
+    loaded = load_config(ConfigSources(str(EXAMPLE), kamal_yaml(data, sort_keys=False)))
     return build_desired(loaded, version)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from backstaff.cli import main
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
 from tests.conftest import FIXTURES
+from tests.schemas.helpers import kamal_yaml
 
 CASES = sorted(p for p in (FIXTURES / "bad-inputs").iterdir() if p.is_dir())
 
@@ -59,7 +60,7 @@ documents = st.recursive(scalars, lambda inner: st.one_of(
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_loading_any_document_raises_only_config_errors(document: object) -> None:
-    _load(yaml.safe_dump(document, allow_unicode=True))
+    _load(kamal_yaml(document, allow_unicode=True))
 
 
 @settings(max_examples=300, deadline=None)
@@ -73,4 +74,4 @@ def test_loading_any_text_raises_only_config_errors(text: str) -> None:
 def test_loading_variations_of_a_valid_config(extra: dict[str, object]) -> None:
     base = {"service": "app", "image": "a/app", "registry": {"username": "u", "password": "p"},
             "builder": {"arch": "amd64"}, "servers": ["1.1.1.1"]}  # fmt: skip
-    _load(yaml.safe_dump({**base, **extra}, allow_unicode=True))
+    _load(kamal_yaml({**base, **extra}, allow_unicode=True))

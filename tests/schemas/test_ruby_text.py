@@ -14,15 +14,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backstaff.schemas.psych_yaml import PsychLoader
 from backstaff.schemas.ruby_text import inspect, to_s
+from tests.schemas.helpers import kamal_yaml
 
-# Characters both Unicode tables agree on (the system Ruby's is older than Python's), and no
-# leading ":", which Psych reads as a Ruby Symbol.
+# Characters both Unicode tables agree on (the system Ruby's is older than Python's).
 TEXT = st.text(
     alphabet=st.characters(max_codepoint=0x7FF, exclude_categories=("Cs", "Cn"))
     | st.sampled_from("\u00a0\u200b\u2028\u2029\ue000\U0001f600"),
     max_size=8,
-).filter(lambda text: not text.startswith(":"))
+)
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -56,8 +57,8 @@ def ruby(texts: list[str]) -> list[list[str]]:
 @settings(max_examples=15, deadline=None)
 @given(values=st.lists(VALUES, min_size=25, max_size=25))
 def test_to_s_and_inspect_are_rubys(values: list[object]) -> None:
-    texts = [yaml.safe_dump({"v": value}, allow_unicode=True) for value in values]
-    loaded = [yaml.safe_load(text)["v"] for text in texts]
+    texts = [kamal_yaml({"v": value}, allow_unicode=True) for value in values]
+    loaded = [_load(text) for text in texts]
     assert [[to_s(v), inspect(v)] for v in loaded] == ruby(texts)
 
 
@@ -65,8 +66,15 @@ def test_what_kamal_writes_for_an_option_given_a_hash() -> None:
     """A real config (corpus ``elixirevents``) gives a role's ``options: env:`` a hash: Kamal's
     ``optionize`` makes a flag of each pair, the pair's Ruby text its value."""
     text = 'v: [clear, {PHX_SERVER: "true", OBAN_QUEUES: none}]\n'
-    assert (
-        to_s(yaml.safe_load(text)["v"])
-        == '["clear", {"PHX_SERVER"=>"true", "OBAN_QUEUES"=>"none"}]'
-    )
-    assert ruby([text])[0][0] == to_s(yaml.safe_load(text)["v"])
+    assert to_s(_load(text)) == '["clear", {"PHX_SERVER"=>"true", "OBAN_QUEUES"=>"none"}]'
+    assert ruby([text])[0][0] == to_s(_load(text))
+
+
+def test_symbols_and_times_are_written_as_ruby_writes_them() -> None:
+    texts = ["v:\n- :fast\n- :\"a b\"\n", "v: 2024-01-01 10:00:00.5Z\n", "v: 2024-01-01 10:00:00 +05:30\n",
+             "v: {at: 2024-01-01 10:00:00 -08:00}\n"]  # fmt: skip
+    assert [[to_s(_load(t)), inspect(_load(t))] for t in texts] == ruby(texts)
+
+
+def _load(text: str) -> object:
+    return yaml.load(text, Loader=PsychLoader)["v"]

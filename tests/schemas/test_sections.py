@@ -30,7 +30,7 @@ VALID = {
     "boot percent": "boot: {limit: 50%, wait: 0, parallel_roles: true}",
     "logging options": "logging: {options: {max-size: 100m}}",
     "aliases": "aliases: {console: app exec -i bash, my-alias_2: details}",
-    "hooks_output per hook": "hooks_output: {pre-deploy: verbose, post-deploy: ':quiet'}",
+    "hooks_output per hook": "hooks_output:\n  pre-deploy: verbose\n  post-deploy: :quiet",
     "empty role allowed": "servers: {web: [1.1.1.1], jobs: []}\nallow_empty_roles: true",
 }
 
@@ -187,6 +187,11 @@ INVALID = {
     "hooks_output per hook": (
         "hooks_output: {pre-deploy: loud}",
         "Invalid hooks_output 'loud' for hook 'pre-deploy', must be one of: quiet, verbose",
+    ),
+    # Quoted, it is the text ":quiet", not the Symbol: Kamal's to_sym makes :":quiet" of it.
+    "hooks_output quoted symbol": (
+        "hooks_output: {post-deploy: ':quiet'}",
+        "Invalid hooks_output ':quiet' for hook 'post-deploy', must be one of: quiet, verbose",
     ),
     "null section": ("proxy: null", "proxy: should be a hash"),
     "nested x- key": ("proxy: {x-foo: 1}", "proxy: unknown key: x-foo"),

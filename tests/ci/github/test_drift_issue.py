@@ -15,6 +15,7 @@ from tests.ci.github.conftest import checkout, ssh_context
 from tests.ci.github.standin import GitHub
 from tests.ci.workflow_steps import Runner
 from tests.conftest import ROOT
+from tests.schemas.helpers import kamal_yaml
 
 REPO = "acme/shop"
 MARKER = "<!-- backstaff-plan service=tb destination=default -->"
@@ -37,7 +38,7 @@ def edit(run: Runner, value: str) -> None:
     path = run.workspace / "config" / "deploy.yml"
     data: dict[str, Any] = yaml.safe_load(path.read_text())
     data["env"]["clear"]["TB_MODE"] = value
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def drift(run: Runner) -> list[subprocess.CompletedProcess[str]]:
@@ -80,7 +81,7 @@ def test_one_issue_opened_on_drift_updated_then_closed(
     assert "changed again" in gh.state()["issues"][-1]["body"]
 
     gh.forget_calls()
-    (run.workspace / "config" / "deploy.yml").write_text(yaml.safe_dump(original, sort_keys=False))
+    (run.workspace / "config" / "deploy.yml").write_text(kamal_yaml(original, sort_keys=False))
     _, check = drift(run)
     assert check.returncode == 0 and "closed issue #3" in check.stdout
     assert gh.writes() == [("POST", f"repos/{REPO}/issues/3/comments"),

@@ -16,6 +16,7 @@ from tests.ci.github.conftest import checkout, ssh_context
 from tests.ci.github.standin import BOT, GitHub
 from tests.ci.workflow_steps import Runner
 from tests.conftest import ROOT
+from tests.schemas.helpers import kamal_yaml
 
 REPO = "acme/shop"
 MARKER = "<!-- backstaff-plan service=tb destination=default -->"
@@ -60,7 +61,7 @@ def test_a_fork_gets_a_plan_from_the_recorded_state(tmp_path: Path, runners: lis
     deploy = plan.workspace / "config" / "deploy.yml"
     config = yaml.safe_load(deploy.read_text())
     config["env"]["clear"]["TB_MODE"] = "changed"  # the pull request's change
-    deploy.write_text(yaml.safe_dump(config, sort_keys=False))
+    deploy.write_text(kamal_yaml(config, sort_keys=False))
     results = plan.run_job("backstaff-plan.yml", "recorded", {"PLAN_VERSION": "running"})
     assert [r.returncode for r in results] == [0, 0], results[-1].stderr
     assert "recorded state from run 502" in results[0].stdout

@@ -17,6 +17,7 @@ from tests.ci.github.conftest import ed25519_key
 from tests.ci.gitlab.jobs import checkout, pipeline, run_job
 from tests.ci.gitlab.standin_api import BOT, JOB_TOKEN, TOKEN, GitLab
 from tests.conftest import FIXTURES, ROOT
+from tests.schemas.helpers import kamal_yaml
 
 REPLAYED = ROOT / "tests" / "ci" / "bin"
 MARKER = "<!-- backstaff-plan service=tb destination=default -->"
@@ -41,7 +42,7 @@ def edit(root: Path, value: str) -> None:
     path = root / "config" / "deploy.yml"
     data: dict[str, Any] = yaml.safe_load(path.read_text())
     data["env"]["clear"]["TB_MODE"] = value
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(kamal_yaml(data, sort_keys=False))
 
 
 def ci(url: str, **more: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from backstaff.planner.desired import build_desired
 from backstaff.schemas import ConfigSources, load_config
 from tests.conftest import FIXTURES
 from tests.planner.kamal_recorded import words
+from tests.schemas.helpers import kamal_yaml
 
 HERE = FIXTURES / "kamal-commands" / "builds"
 CASES: dict[str, Any] = yaml.safe_load((HERE / "cases.yml").read_text())
@@ -54,7 +55,7 @@ def builder(case: str) -> build_cmd.Builder:
     spec = CASES[case]
     data = {**BASE, "builder": spec["builder"]}
     data["registry"] = {**BASE["registry"], **(spec.get("registry") or {})}
-    loaded = load_config(ConfigSources("config/deploy.yml", yaml.safe_dump(data, sort_keys=False)))
+    loaded = load_config(ConfigSources("config/deploy.yml", kamal_yaml(data, sort_keys=False)))
     return build_cmd.resolve(build_desired(loaded, "v1"), loaded.data, "amd64")
 
 

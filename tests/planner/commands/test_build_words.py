@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 
 from backstaff.planner.commands import build as build_cmd
@@ -19,6 +18,7 @@ from backstaff.planner.desired import build_desired
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
 from tests.planner.commands.test_words import EXAMPLE, HOSTILE, SHELLS, _contains, argv_in
 from tests.planner.commands.test_words import bin_dir as bin_dir  # noqa: F401 - the fixture
+from tests.schemas.helpers import kamal_yaml
 
 Build = Callable[[build_cmd.Builder], Any]
 # (builder keys for the value, the command, the arguments the program must get)
@@ -45,7 +45,7 @@ def builder(keys: dict[str, Any]) -> build_cmd.Builder | ConfigErrors:
     data = copy.deepcopy(EXAMPLE)
     data["builder"] = {**data["builder"], **keys}
     try:
-        text = yaml.safe_dump(data).replace("<%", "<%%")
+        text = kamal_yaml(data).replace("<%", "<%%")
         loaded = load_config(ConfigSources("config/deploy.yml", text))
     except ConfigErrors as exc:
         return exc

@@ -41,6 +41,7 @@ from backstaff.planner.model import App
 from backstaff.schemas import ConfigErrors, ConfigSources, load_config
 from backstaff.schemas.shell_words import shell_words
 from tests.conftest import FIXTURES, ROOT
+from tests.schemas.helpers import kamal_yaml
 
 SHELLS = ("sh", "dash", "bash")
 EXAMPLE = yaml.safe_load((FIXTURES / "example" / "config" / "deploy.yml").read_text())
@@ -77,7 +78,7 @@ def load(change: Callable[[dict[str, Any]], None]) -> App | ConfigErrors:
     data = copy.deepcopy(EXAMPLE)
     change(data)
     try:
-        text = yaml.safe_dump(data).replace("<%", "<%%")  # deploy.yml is ERB: a literal <%
+        text = kamal_yaml(data).replace("<%", "<%%")  # deploy.yml is ERB: a literal <%
         loaded = load_config(ConfigSources("config/deploy.yml", text))
     except ConfigErrors as exc:
         return exc
