@@ -21,6 +21,7 @@ from backstaff.planner.steps import Step
 from backstaff.planning import connection_pool
 from backstaff.registry_tunnel import registry_tunnels
 from backstaff.runtime import make_runtime
+from backstaff.schemas.host_strings import hostname
 
 LOG_OPTIONS = (
     click.option("-s", "--since", help="Show lines since a timestamp (e.g. 2013-01-02T13:23:37Z)"
@@ -58,7 +59,7 @@ def show_on_hosts(
     unreached, failures = False, []
     try:
         for host in hosts:
-            click.echo(f"{title} Host: {host}")
+            click.echo(f"{title} Host: {hostname(host)}")  # as SSHKit's host prints itself
             for command in build(host):
                 try:
                     result = pool.get(host).run(join(command), timeout=300)

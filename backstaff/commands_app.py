@@ -20,6 +20,7 @@ from backstaff.planner.diff import current_container, version_of
 from backstaff.planner.model import App, Role
 from backstaff.planner.steps import Step
 from backstaff.planning import read_live
+from backstaff.schemas.host_strings import hostname
 
 pass_app = click.make_pass_decorator(AppContext)
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
@@ -116,7 +117,7 @@ def app_version(ctx: AppContext) -> None:
     for role, host in _pairs(ctx, a):
         container = current_container(a, role, live.host(host))
         click.echo(
-            f"App Host: {host} ({role.name})\n{version_of(a, role, container) if container else '-'}\n"
+            f"App Host: {hostname(host)} ({role.name})\n{version_of(a, role, container) if container else '-'}\n"
         )
 
 
