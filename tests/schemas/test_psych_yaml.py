@@ -8,6 +8,7 @@ import datetime
 import json
 import shutil
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -152,6 +153,45 @@ def test_plain_scalars_are_read_as_psych_reads_them(texts: list[str]) -> None:
     pairs = zip(texts, ruby_tokenize(texts), strict=True)
     different = [(t, _ours(t), r) for t, r in pairs if _ours(t) != _same(r)]
     assert not different
+
+
+# Every limit of the scanner, each time (hypothesis meets them only now and then): the limits of
+# a time's parts, zero offsets, short multi-line texts, symbols, base 60 with underscores.
+EDGES = [
+    "2024-12-31 23:59:60Z", "2024-13-01 10:00:00", "2024-00-01 10:00:00", "2024-01-01 24:00:00",
+    "2024-01-01 24:00:01", "2024-01-01 10:60:00", "2024-01-01 10:59:61", "2024-01-01 10:59:59",
+    "2024-02-30 10:00:00 +05:30", "2024-01-01 10:00:00 +00:00", "2024-01-01 10:00:00 -05:30",
+    "2024-01-01 10:00:00 -00:30", "2024-01-01 10:00:00.5", "2024-1-5 1:02:03 +0530",
+    "2024-02-29", "2023-02-29", "2024-12-31", "2024-13-01",
+    "on\nfoo_bar", "yes\nno", "a\non", "~\nnull", ".NaN", ".nan", "-.INF", "+.Inf",
+    ':"a b"', ":'q'", ':"x":y', "::1", ":fast", ":9",
+    "1_0:30", "1__0:30:00", "1_0:30.5_5", "-1:30", "+1:30", "0:30.", "05:30",
+    "00", "0", "07", "010", "-0b101", "0b1,0", "0x_1", "1,000", "1.E+5", "1.e+5", "+.5", "-.",
+]  # fmt: skip
+
+
+def test_the_scanners_limits_are_psychs() -> None:
+    assert [_ours(t) for t in EDGES] == [_same(r) for r in ruby_tokenize(EDGES)]
+
+
+def test_a_time_without_zone_is_in_this_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Psych's ``Time.at``: the local zone of the machine running Kamal (here: India's)."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        value = tokenize("2024-01-01 10:00:00")
+        program = 'ENV["TZ"] = "Asia/Kolkata"; t = YAML.unsafe_load("a: 2024-01-01 10:00:00")["a"]'
+        assert run_ruby(program + "; puts [t.to_s].to_json", None) == [to_s(value)]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert to_s(value) == "2024-01-01 15:30:00 +0530"
+
+
+def test_a_time_keeps_six_fractional_digits() -> None:
+    """Ruby keeps them all (docs/kamal-differences.md: not emulated); Python's time has six."""
+    value = tokenize("2024-01-01 10:00:00.1234567Z")
+    assert isinstance(value, datetime.datetime) and value.microsecond == 123456
 
 
 def _same(ruby: list[str]) -> list[str]:
