@@ -162,6 +162,7 @@ EDGES = [
     "2024-01-01 24:00:01", "2024-01-01 10:60:00", "2024-01-01 10:59:61", "2024-01-01 10:59:59",
     "2024-02-30 10:00:00 +05:30", "2024-01-01 10:00:00 +00:00", "2024-01-01 10:00:00 -05:30",
     "2024-01-01 10:00:00 -00:30", "2024-01-01 10:00:00.5", "2024-1-5 1:02:03 +0530",
+    "2024-01-31 10:00:00", "2024-01-32 10:00:00", "2024-01-00 10:00:00",
     "2024-02-29", "2023-02-29", "2024-12-31", "2024-13-01",
     "on\nfoo_bar", "yes\nno", "a\non", "~\nnull", ".NaN", ".nan", "-.INF", "+.Inf",
     ':"a b"', ":'q'", ':"x":y', "::1", ":fast", ":9",
@@ -296,4 +297,14 @@ def test_a_number_written_with_a_colon_or_a_comma_gets_a_note() -> None:
         " colon counts in base 60, a comma is left out); quote it to keep the text",
         "config/deploy.yml: line 4: 80,443 is the number 80443, as Kamal reads it (YAML 1.1: a"
         " colon counts in base 60, a comma is left out); quote it to keep the text",
+    )
+
+
+def test_a_key_python_cannot_hold_is_an_error_naming_the_line() -> None:
+    """Ruby takes a list as a key; a Python dict cannot: one error, no traceback."""
+    with pytest.raises(ConfigErrors) as caught:
+        parse_yaml("env:\n  ? [a, b]\n  : 1\n", "config/deploy.yml")
+    assert str(caught.value) == (
+        "config/deploy.yml: YAML error at line 2, column 5: found unhashable key while"
+        " constructing a mapping"
     )
