@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import click
-
-from backstaff.errors import watch_secrets
+from backstaff.errors import warn, watch_secrets
 from backstaff.executors.config_files import load, read_secrets
 from backstaff.executors.git import read_git_facts
 from backstaff.planner.desired import build_desired
@@ -50,7 +48,7 @@ class AppContext:
         path = self.options.config_file
         loaded = load(path if path.is_absolute() else self.cwd / path, self.options.destination)
         for note in loaded.notes:
-            click.secho(f"  WARNING: {note}", fg="yellow", err=True)
+            warn(note)
         return loaded
 
     @cached_property

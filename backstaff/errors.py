@@ -46,12 +46,17 @@ def known_secrets() -> list[str]:
     return [value for ref in _SOURCES if (source := ref()) for value in source()]
 
 
+def warn(note: str) -> None:
+    """A config note (what the config's text was read as), every secret value masked."""
+    click.secho(mask(f"  WARNING: {note}", known_secrets()), fg="yellow", err=True)
+
+
 def report(exc: BaseException, verbose: bool) -> ExitStatus:
     """Print ``exc`` for the user, every secret value read so far masked in every form."""
     secrets = known_secrets()
     if isinstance(exc, ConfigErrors):
         for note in exc.notes:
-            click.secho(mask(f"  WARNING: {note}", secrets), fg="yellow", err=True)
+            warn(note)
         lines = [f"  ERROR: {error}" for error in exc.errors]
     elif isinstance(exc, EXPECTED):
         lines = [f"  ERROR: {exc}"]

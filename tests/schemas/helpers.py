@@ -28,9 +28,10 @@ class _KamalDumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     try:
-        same = type(tokenize(text)) is str and tokenize(text) == text
+        value = tokenize(text)
     except PsychValueError:
-        same = False
+        value = None
+    same = type(value) is str and value == text
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=None if same else "'")
 
 
