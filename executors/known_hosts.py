@@ -283,7 +283,11 @@ def _lower(text: str) -> str:
 
 
 def match_pattern(name: str, pattern: str) -> bool:
-    """match.c's match_pattern: ``*`` any run of characters, ``?`` any one, all else literal."""
+    """match.c's match_pattern: ``*`` any run of characters, ``?`` any one, all else literal.
+    A pattern without either is compared as it is: most are a host's own name, and compiling
+    each into an expression cost more than the rest of a lookup."""
+    if "*" not in pattern and "?" not in pattern:
+        return name == pattern
     return _compiled(pattern).fullmatch(name) is not None
 
 

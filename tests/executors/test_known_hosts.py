@@ -27,8 +27,10 @@ from hypothesis import strategies as st
 from backstaff.executors.known_hosts import (
     KnownHostsFile,
     Verdict,
+    _compiled,
     hash_name,
     host_name,
+    match_pattern,
     match_pattern_list,
 )
 from backstaff.executors.ssh import (
@@ -218,6 +220,24 @@ def test_patterns_as_match_c() -> None:
     assert match_pattern_list("[h]:2222", "[h]:*") == 1
     assert match_pattern_list("a.b", "a?b") == 1  # "." is a plain character
     assert match_pattern_list("h", "h," + "x" * 1100) == 0  # an over-long pattern: no match
+    assert match_pattern_list("axb", "a.b") == 0 and match_pattern_list("[h]:22", "[h]:2") == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("ab.*?[]()\\|+^$", max_size=6), st.text("ab.*?[]()\\|+^$", max_size=6))
+def test_a_pattern_without_wildcards_is_the_name_itself(name: str, pattern: str) -> None:
+    """Most known_hosts names are a host's own: compared as they are, not compiled (that cost
+    more than the rest of a lookup); with wildcards, ``*`` and ``?`` as match.c reads them."""
+    misses = _compiled.cache_info().misses
+    expected = re.fullmatch(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+        name,
+        re.DOTALL,
+    )
+    assert match_pattern(name, pattern) == (expected is not None)
+    if "*" not in pattern and "?" not in pattern:
+        assert match_pattern(name, pattern) == (name == pattern)
+        assert _compiled.cache_info().misses == misses
 
 
 def test_hashed_names_and_ports(keys: dict[str, paramiko.PKey]) -> None:

@@ -164,6 +164,14 @@ def test_without_send_env_the_environment_is_not_read() -> None:
     assert send_env(("LANG",), {"LANG": "C", "HOME": "/"}) == {"LANG": "C"}
 
 
+def test_send_env_patterns() -> None:
+    """``*`` and ``?`` as ssh matches them, in any case; the variables in name order."""
+    environ = {"LC_ALL": "C", "LANG": "C", "lc_x": "1", "LCX": "2", "HOME": "/", "A1": "a",
+               "AB1": "b", "XLANG": "x"}  # fmt: skip
+    sent = send_env(("LC_*", "LANG", "A?"), environ)
+    assert list(sent.items()) == [("A1", "a"), ("LANG", "C"), ("LC_ALL", "C"), ("lc_x", "1")]
+
+
 def test_missing_files_are_skipped(tmp_path: Path) -> None:
     assert lookup("web1", [str(tmp_path / "nothing")]).host_name is None
 

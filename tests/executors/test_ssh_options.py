@@ -4,6 +4,7 @@ connections and ``sshkit.dns_retries`` retries a name that does not resolve."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import sys
@@ -206,6 +207,39 @@ def test_what_the_host_sends_is_acknowledged_at_once(kind: type[socket.socket]) 
                 client.recv(6)
                 quick.append(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK))
     assert quick == [1] * 5 if kind is QuickAckSocket else 0 in quick
+
+
+def test_what_arrived_together_is_one_read_of_the_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """paramiko reads each packet in exact pieces (its first block, the rest): about 50 reads
+    a connection, each a system call. What already arrived is read once and handed out piece
+    by piece, byte for byte; a read flagged (a peek) or larger than the read-ahead goes to the
+    socket itself."""
+    reads: list[int] = []
+    real = socket.socket.recv
+
+    def counted(sock: socket.socket, size: int, flags: int = 0) -> bytes:
+        reads.append(size)
+        return real(sock, size, flags)
+
+    monkeypatch.setattr(socket.socket, "recv", counted)
+    sent = bytes(range(256)) * 40
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = QuickAckSocket(socket.AF_INET, socket.SOCK_STREAM)
+        client.connect(server.getsockname())
+        host, _ = server.accept()
+        with client, host:
+            host.sendall(sent)
+            time.sleep(0.2)  # all of it arrived
+            got = b""
+            for size in itertools.cycle((4, 12, 1, 1000, 16)):
+                if len(got) == len(sent):
+                    break
+                got += client.recv(size)
+            assert got == sent and reads == [QuickAckSocket.READ_AHEAD]
+            host.sendall(b"more")
+            assert client.recv(2, socket.MSG_PEEK) == b"mo" and reads[-1] == 2
+            assert client.recv(QuickAckSocket.READ_AHEAD) == b"more"
+            assert reads[-1] == QuickAckSocket.READ_AHEAD and len(reads) == 3
 
 
 def test_connections_use_the_quick_ack_socket(sshd: Sshd, tmp_path: Path) -> None:
