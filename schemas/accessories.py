@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from backstaff.schemas import env as env_schema
@@ -58,12 +59,16 @@ ACCESSORY = section(
 RULE = free_hash(nested(["hash"]), doc="accessory name: settings (see `docs accessory`)")
 
 
-def validate(value: Any, path: str = "accessories") -> list[ConfigError]:
+def validate(
+    value: Any, path: str = "accessories", roles: Collection[str] | None = None
+) -> list[ConfigError]:
+    """``roles``: the config's role names, which an accessory's ``role``/``roles`` must name
+    (None: not known, as when ``servers`` is not a list or a hash)."""
     errors = check(value, RULE, path)
     if errors:
         return errors
     for name, accessory in value.items():
-        errors += validate_one(accessory, join(path, name))
+        errors += validate_one(accessory, join(path, name), roles)
     with_certificate = [
         name for name, accessory in value.items()
         if isinstance(accessory, dict) and isinstance(accessory.get("proxy"), dict)
@@ -80,7 +85,9 @@ SHARED_TLS = (
 )
 
 
-def validate_one(value: Any, path: str) -> list[ConfigError]:
+def validate_one(value: Any, path: str, roles: Collection[str] | None = None) -> list[ConfigError]:
+    """One accessory's errors in Kamal's order (``Accessory#initialize``): its keys, then the
+    roles it names, then its env, registry and proxy."""
     errors = check(value, ACCESSORY, path)
     if errors:
         return errors
@@ -96,6 +103,8 @@ def validate_one(value: Any, path: str) -> list[ConfigError]:
     for key in ("files", "directories"):
         for index, mount in enumerate(value.get(key) or []):
             errors += _check_mount(mount, join(path, key, index))
+    if roles is not None:
+        errors += _check_roles(value, path, roles)
     if "env" in value:
         errors += env_schema.validate(value["env"], join(path, "env"), allow_tags=False)
     if "registry" in value:
@@ -103,6 +112,17 @@ def validate_one(value: Any, path: str) -> list[ConfigError]:
     if "proxy" in value:
         errors += proxy_schema.validate(value["proxy"], join(path, "proxy"))
     return errors
+
+
+def _check_roles(value: dict[str, Any], path: str, roles: Collection[str]) -> list[ConfigError]:
+    """Kamal's ``ensure_valid_roles``, right after the accessory's own keys are checked: before
+    the next accessory and every later section."""
+    unknown = [str(r) for r in value.get("roles") or [] if str(r) not in roles]
+    if unknown:
+        return [ConfigError(path, f"unknown roles {', '.join(unknown)}")]
+    if "role" in value and str(value["role"]) not in roles:
+        return [ConfigError(path, f"unknown role {value['role']}")]
+    return []
 
 
 def _check_port(port: Any, path: str) -> list[ConfigError]:

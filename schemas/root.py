@@ -101,13 +101,25 @@ def validate(config: dict[str, Any], destination: str | None = None) -> list[Con
     if errors:
         return errors
     for key, validate_section in SECTIONS.items():
-        if key in config:
+        if key == "accessories" and key in config:
+            errors += accessories.validate(config[key], key, _role_names(config.get("servers")))
+        elif key in config:
             errors += validate_section(config[key], key)
         elif key in CHECKED_WHEN_MISSING:
             errors += validate_section({}, key)
     if all(error.stricter for error in errors):
         errors += _cross_checks(config, destination)
     return kamal_first(errors)
+
+
+def _role_names(servers: Any) -> list[str] | None:
+    """The roles an accessory may name; None when ``servers`` is no list or hash (its own
+    error says so)."""
+    if servers is None:
+        return []
+    if isinstance(servers, list):
+        return [topology.DEFAULT_PRIMARY_ROLE]
+    return [str(name) for name in servers] if isinstance(servers, dict) else None
 
 
 def _cross_checks(config: dict[str, Any], destination: str | None) -> list[ConfigError]:
@@ -250,16 +262,12 @@ def _check_hooks_output(value: Any) -> list[ConfigError]:
 
 
 def _check_accessory_placement(config: dict[str, Any]) -> list[ConfigError]:
+    """The tags an accessory names are on some host (the roles it names: its section's)."""
     role_hosts = topology.roles(config.get("servers"))
     tags = {tag for hosts in role_hosts.values() for _, host_tags in hosts for tag in host_tags}
     errors = []
     for name, accessory in (config.get("accessories") or {}).items():
         path = join("accessories", name)
-        if "role" in accessory and str(accessory["role"]) not in role_hosts:
-            errors.append(ConfigError(path, f"unknown role {accessory['role']}"))
-        unknown = [str(r) for r in accessory.get("roles") or [] if str(r) not in role_hosts]
-        if unknown:
-            errors.append(ConfigError(path, f"unknown roles {', '.join(unknown)}"))
         wanted = ([accessory["tag"]] if "tag" in accessory else []) + (accessory.get("tags") or [])
         missing = [str(t) for t in wanted if str(t) not in tags]
         if missing:
