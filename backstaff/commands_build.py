@@ -29,6 +29,7 @@ from backstaff.planner.commands.host import (
 )
 from backstaff.planner.commands.words import Cmd
 from backstaff.planner.model import App
+from backstaff.registry_tunnel import builder_tunnel
 
 pass_app = click.make_pass_decorator(AppContext)
 OUTPUT = click.option("--output", default="registry", metavar="EXPORT_TYPE", show_default=True,
@@ -126,11 +127,12 @@ def build_and_push(ctx: AppContext, app: App, dry_run: bool = False, *, output: 
         if not (ctx.cwd / b.dockerfile).exists():
             raise BackstaffError(f"Missing {b.dockerfile}")
         env = _build_env(ctx, b)
-        if buildx:
-            _ensure_builder(ctx, b, env)
-        for command in commands:
-            _say(ctx, f"  $ {join(command)}")
-            run_local(command, cwd=build_dir, env=env, echo=ctx.options.verbose)
+        with builder_tunnel(ctx, app, b.remote):  # a local registry, reached from the builder
+            if buildx:
+                _ensure_builder(ctx, b, env)
+            for command in commands:
+                _say(ctx, f"  $ {join(command)}")
+                run_local(command, cwd=build_dir, env=env, echo=ctx.options.verbose)
     except LocalCommandFailed as exc:
         raise BackstaffError(str(exc)) from None
 

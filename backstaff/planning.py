@@ -40,18 +40,23 @@ def connection_pool(ctx: AppContext, app: App) -> ConnectionPool:
         ctx.secrets[entry] if entry in ctx.secrets else entry for entry in app.ssh.key_data
     )
     known_hosts = known_hosts_path(ctx)
-
-    def trusted(host: str, key: str) -> None:
-        click.echo(f"Trusting {host} on first use: recorded its {key} in {known_hosts}"
-                   " (--no-trust-new-hosts refuses unknown hosts)", err=True)  # fmt: skip
-
     return ConnectionPool(
         app.ssh,
         known_hosts=known_hosts,
         trust_new_hosts=not ctx.options.no_trust_new_hosts,
         key_data=key_data,
-        on_new_key=trusted,
+        on_new_key=trust_notice(known_hosts),
     )
+
+
+def trust_notice(known_hosts: Path) -> Callable[[str, str], None]:
+    """What a connection says when it records a new host's key (trust on first use)."""
+
+    def trusted(host: str, key: str) -> None:
+        click.echo(f"Trusting {host} on first use: recorded its {key} in {known_hosts}"
+                   " (--no-trust-new-hosts refuses unknown hosts)", err=True)  # fmt: skip
+
+    return trusted
 
 
 def gather_hosts(ctx: AppContext, include: str | None = None) -> list[str]:

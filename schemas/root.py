@@ -224,15 +224,6 @@ def _check_local_registry_builder(config: dict[str, Any]) -> list[ConfigError]:
                 "", "Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)"
             )
         ]
-    if registry.is_local(config.get("registry") or {}) and remote:
-        # backstaff does not forward the registry port to a remote builder as Kamal does
-        return [
-            stricter(
-                "builder/remote",
-                "a remote builder with a local registry is not supported by backstaff (Kamal"
-                " forwards the registry's port to the builder over SSH); use a registry server",
-            )
-        ]
     return []
 
 

@@ -4,16 +4,21 @@ by name, and Kamal's error when buildx is missing and the build needs it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 
+from backstaff import commands_build
 from backstaff.cli import main
 from backstaff.commands_build import resolve_builder
 from backstaff.context import AppContext, Options
+from backstaff.planner.model import App
 from tests.conftest import FIXTURES
 from tests.schemas.helpers import kamal_yaml
 
@@ -107,3 +112,41 @@ def test_ssh_variables_expand_from_the_local_environment(
                       skip_hooks=False)  # fmt: skip
     ctx = AppContext(options)
     assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/agent.sock,key=/k:$(id)"
+
+
+def test_a_remote_builder_builds_inside_the_local_registrys_tunnel(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """With a ``localhost:PORT`` registry, the remote builder's build and push run while its
+    tunnel is up (the tunnel itself: tests/backstaff/test_registry_tunnel_testbed.py). A
+    stand-in ``docker`` on PATH logs what it is asked."""
+    log = tmp_path / "log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> {log}\n')
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    @contextmanager
+    def tunnel(ctx: AppContext, app: App, remote: str | None) -> Iterator[None]:
+        with log.open("a") as out:
+            out.write(f"tunnel up {remote} {app.registry.server}\n")
+        yield
+        with log.open("a") as out:
+            out.write("tunnel down\n")
+
+    monkeypatch.setattr(commands_build, "builder_tunnel", tunnel)
+    path = project / "config" / "deploy.yml"
+    data = yaml.safe_load(path.read_text())
+    data["registry"] = {"server": "localhost:5555"}
+    data["builder"] = {"arch": "amd64", "remote": "ssh://builder@builder.invalid"}
+    path.write_text(kamal_yaml(data, sort_keys=False))
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    code, _, err = run(capsys, "--version", "v9", "build", "push")
+    assert code == 0, err
+    lines = log.read_text().splitlines()
+    up = lines.index("tunnel up ssh://builder@builder.invalid localhost:5555")
+    built = next(i for i, line in enumerate(lines) if line.startswith("docker buildx build"))
+    assert up < built < lines.index("tunnel down") == len(lines) - 1
+    assert any(line.startswith("docker buildx inspect") for line in lines[up:built])

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backstaff.context import AppContext, Options
+from backstaff.errors import BackstaffError
 from backstaff.executors.ssh import SshConnection
 from backstaff.planner.model import SshSettings
+from backstaff.registry_tunnel import builder_tunnel
 from tests.backstaff.projects import enter, fresh_project, run_cli
 from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed, TestbedError
@@ -101,3 +104,49 @@ def test_deploy_pulls_from_a_local_registry_through_ssh_tunnels(
     with urllib.request.urlopen(f"http://{first.address}/", timeout=10) as response:
         assert response.read().decode().strip() == "tb v1"
     assert _listening(testbed, port) == []  # the tunnels are gone with the deploy
+
+
+def test_a_remote_builder_reaches_the_local_registry_while_it_builds(
+    testbed: Testbed, project: Path, local_registry: int, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Kamal's ``forward_local_registry_port_for_remote_builder``: while a remote builder builds,
+    its 127.0.0.1:PORT is the local registry here. The builder's connection is made as ssh
+    makes it (the URL's user, the key of the user's ssh config), not with deploy.yml's ``ssh``
+    (whose keys here are not the builder's)."""
+    enter(project, monkeypatch)
+    port, builder = local_registry, testbed.hosts[0]
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host {builder.address}\n  IdentityFile {testbed.ssh_key}\n  IdentitiesOnly yes\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    config = project / "config" / "deploy.yml"
+    data = yaml.safe_load(config.read_text())
+    data["registry"] = {"server": f"localhost:{port}"}
+    data["builder"]["remote"] = f"ssh://root@{builder.address}"
+    data["ssh"] = {"keys": [str(tmp_path / "not-the-builders-key")], "keys_only": True}
+    config.write_text(kamal_yaml(data, sort_keys=False))
+    options = Options(config_file=Path("config/deploy.yml"), destination=None, hosts=None,
+                      roles=None, primary=False, version="v1", verbose=False, quiet=False,
+                      skip_hooks=True, known_hosts=str(project.parent / "kh"))  # fmt: skip
+    ctx = AppContext(options, cwd=project)
+    catalog = f"curl -sf http://127.0.0.1:{port}/v2/_catalog"
+    with builder_tunnel(ctx, ctx.app, data["builder"]["remote"]):
+        settings = SshSettings(keys=(testbed.ssh_key,), keys_only=True, config=False)
+        with SshConnection(builder.address, settings, known_hosts=project.parent / "kh") as ssh:
+            reached = ssh.run(catalog)
+        assert reached.ok and '"repositories"' in reached.stdout, reached
+        assert _listening(testbed, port) == [builder.name]
+    assert f"Setting up local registry port forwarding to {builder.address}..." in (
+        capsys.readouterr().err
+    )
+    assert _listening(testbed, port) == []  # gone with the build
+
+    data["builder"]["remote"] = f"ssh://nobody-here@{builder.address}"
+    config.write_text(kamal_yaml(data, sort_keys=False))
+    ctx = AppContext(options, cwd=project)
+    with pytest.raises(BackstaffError, match=r"^remote builder: .*nobody-here"):
+        with builder_tunnel(ctx, ctx.app, data["builder"]["remote"]):
+            pass
