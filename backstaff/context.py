@@ -81,5 +81,7 @@ class AppContext:
     @cached_property
     def secrets(self) -> Secrets:
         secrets_path = str(self.config.data.get("secrets_path") or ".kamal/secrets")
-        env = {**os.environ, **self.config.env}  # what deploy.yml's Dotenv.load added, too
+        # ENV as Kamal's secrets see it, in the same process as deploy.yml's ERB: what its
+        # Dotenv.load added, and KAMAL_DESTINATION the -d given or unset (never the shell's)
+        env = dict(self.config.env)
         return read_secrets(self.cwd, secrets_path, self.options.destination, env)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import getpass
-import os
 import re
 import textwrap
 from datetime import UTC, datetime
@@ -86,7 +85,7 @@ def _project_file(cwd: Path, path: str) -> bytes:
 def render_accessory_template(ctx: AppContext, accessory: Accessory, path: str) -> bytes:
     """An accessory's ``.erb`` file as Kamal renders it: ERB with the accessory's env (clear
     values and secrets) added to ENV, from the project directory."""
-    env = {**os.environ, **ctx.config.env, **dict(accessory.env.clear)}
+    env = {**ctx.config.env, **dict(accessory.env.clear)}  # ENV after deploy.yml's ERB
     env.update((var, secret_value(ctx, key)) for var, key in accessory.env.secrets)
     text = _project_file(ctx.cwd, path).decode("utf-8", errors="replace")
     try:

@@ -222,6 +222,25 @@ def test_dotenv_loaded_by_deploy_yml_reaches_the_secrets_file(
     assert "LOADED=dotenv-value-42" in out
 
 
+@pytest.mark.parametrize("destination", [None, "staging"])
+def test_the_secrets_see_the_destination_given_not_the_shells(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    destination: str | None,
+) -> None:
+    """Kamal sets KAMAL_DESTINATION to ``-d`` or unsets it before it reads the secrets (real
+    secrets files read ``config/credentials/$KAMAL_DESTINATION.key``): one left in the shell
+    must not pick another destination's key."""
+    monkeypatch.setenv("KAMAL_DESTINATION", "production")
+    if destination:
+        (project / "config" / f"deploy.{destination}.yml").write_text("{}\n")
+    (project / ".kamal" / "secrets-common").write_text("DEST=$KAMAL_DESTINATION\n")
+    code, out, err = run(capsys, *(["-d", destination] if destination else []), "secrets", "print")
+    assert code == 0, err
+    assert f"DEST={destination or ''}\n" in out
+
+
 def test_secrets_print_prints_nothing_when_a_secret_cannot_be_read(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
