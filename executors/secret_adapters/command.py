@@ -79,7 +79,8 @@ class _Parsed:
 
 def _parse(words: list[str]) -> _Parsed:
     """Thor's reading of ``secrets SUBCOMMAND …``: options anywhere, ``--opt=value``,
-    ``--opt value``, ``-a value``, ``--`` ends options."""
+    ``--opt value``, ``-a value``, ``--`` ends options; ``--account``/``--from`` with no value
+    are their own names, as Thor makes them."""
     if len(words) < 2 or words[0] != "secrets":
         raise AdapterError("expected `kamal secrets fetch|extract …`")
     parsed, rest, index = _Parsed(words[1]), words[2:], 0
@@ -97,9 +98,14 @@ def _parse(words: list[str]) -> _Parsed:
         elif name in _GLOBAL_FLAGS and not eq:
             pass
         elif name in _VALUE_OPTIONS or name in _GLOBAL_VALUE:
-            if not eq:
-                if index >= len(rest) or rest[index].startswith("-"):
+            if not eq and (index >= len(rest) or rest[index].startswith("-")):
+                # Thor gives an optional text option without a value its own name (a real
+                # `--account $UNSET_VARIABLE` is `--account account`); only the required
+                # --adapter is an error
+                if _VALUE_OPTIONS.get(name) == "adapter":
                     raise AdapterError(f"No value provided for option '{name}'")
+                value = name.lstrip("-")
+            elif not eq:
                 value, index = rest[index], index + 1
             if name in _VALUE_OPTIONS:
                 parsed.options[_VALUE_OPTIONS[name]] = value

@@ -239,3 +239,23 @@ def test_escaping_of_hostile_names_matches_kamal(tmp_path: Path) -> None:
     ours = _print("backstaff", root, env)
     assert ours == _print("kamal", root, env)
     assert "\nV0=b a\n" in ours and ours.startswith('SECRETS=\\{\\"a\\ b\\":')
+
+
+@needs_kamal
+def test_an_account_or_from_without_a_value_is_its_own_name_as_in_thor(tmp_path: Path) -> None:
+    """A real `--account $UNSET_VARIABLE`: Thor gives a text option without a value its name
+    (`account`, `from`), and the fetch goes on; only the required --adapter is an error."""
+    lines = [
+        "SECRETS=$(kamal secrets fetch --adapter test --account $UNSET_ACCOUNT --from Vault A)",
+        "A=$(kamal secrets extract A $SECRETS)",
+        "B=$(kamal secrets fetch --adapter test --account acme --from $UNSET_FROM B)",
+    ]
+    root = _project(tmp_path / "project", "\n".join(lines) + "\n")
+    env = _env(tmp_path, {})
+    ours = _print("backstaff", root, env)
+    assert ours == _print("kamal", root, env)
+    assert "\nA=A/tluaV\n" in f"\n{ours}" and "B=" in ours
+    (root / ".kamal/secrets").write_text("S=$(kamal secrets fetch --account acme --adapter)\n")
+    done = subprocess.run([sys.executable, "-m", "backstaff", "secrets", "print"], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "No value provided for option '--adapter'" in done.stderr
