@@ -82,8 +82,12 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], tuple[str, ...]]
         raise ConfigErrors.one(f"YAML {kind} at {where}{_one_line(problem)}", source) from None
     except yaml.YAMLError as exc:
         raise ConfigErrors.one(f"YAML error: {_one_line(str(exc))}", source) from None
-    if data is None:
-        data = {}
+    if data is None:  # no document, or only comments: Kamal 2.11 stops (NoMethodError)
+        raise ConfigErrors.one(
+            "has no settings: Kamal 2.11 stops on an empty file (write {} in a destination"
+            " file that changes nothing)",
+            source,
+        )
     if not isinstance(data, dict):
         raise ConfigErrors.one("should be a hash of settings", source)
     notes = tuple(f"{source}: {surprise}" for surprise in surprises)

@@ -65,7 +65,7 @@ def test_require_destination() -> None:
     with pytest.raises(ConfigErrors) as exc:
         load("servers: [h]\nrequire_destination: true\n")
     assert messages(exc) == ["You must specify a destination"]
-    assert load("servers: [h]\nrequire_destination: true\n", "prod", "").destination == "prod"
+    assert load("servers: [h]\nrequire_destination: true\n", "prod", "{}").destination == "prod"
 
 
 @pytest.mark.parametrize(
@@ -94,9 +94,23 @@ def test_a_document_that_is_not_a_hash() -> None:
     assert messages(exc) == ["config/deploy.yml: should be a hash of settings"]
 
 
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "---\n", "<% if false %>a: 1<% end %>\n"])
+def test_a_file_with_no_settings_stops_as_kamal_stops(text: str) -> None:
+    """Kamal 2.11 calls symbolize_keys on what the file holds: false or nil for an empty one
+    (NoMethodError); a destination file that changes nothing is ``{}``."""
+    empty = "has no settings: Kamal 2.11 stops on an empty file (write {} in a destination"
+    with pytest.raises(ConfigErrors) as exc:
+        load("servers: [h]\n", destination="staging", overlay=text)
+    assert messages(exc) == [f"config/deploy.staging.yml: {empty} file that changes nothing)"]
+    with pytest.raises(ConfigErrors) as exc:
+        load_config(ConfigSources("config/deploy.yml", text))
+    assert messages(exc) == [f"config/deploy.yml: {empty} file that changes nothing)"]
+    assert load("servers: [h]\n", destination="staging", overlay="{}\n").data["servers"] == ["h"]
+
+
 def test_kamal_destination_is_visible_to_erb() -> None:
     config = load(
-        'servers: [h]\nenv: {clear: {DEST: <%= ENV["KAMAL_DESTINATION"] %>}}\n', "beta", ""
+        'servers: [h]\nenv: {clear: {DEST: <%= ENV["KAMAL_DESTINATION"] %>}}\n', "beta", "{}"
     )
     assert config.data["env"]["clear"]["DEST"] == "beta"
 
