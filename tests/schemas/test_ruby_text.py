@@ -18,9 +18,13 @@ from backstaff.schemas.psych_yaml import PsychLoader
 from backstaff.schemas.ruby_text import inspect, to_s
 from tests.schemas.helpers import kamal_yaml
 
-# Characters both Unicode tables agree on (the system Ruby's is older than Python's).
+# Characters both Unicode tables agree on (the system Ruby's is older than Python's: Ruby 3.1
+# has Unicode 13.0, where U+061D, the one character below U+0800 that 14.0 added, is
+# unassigned and inspect escapes it; Kamal's Ruby 3.3 prints it, as backstaff does).
 TEXT = st.text(
-    alphabet=st.characters(max_codepoint=0x7FF, exclude_categories=("Cs", "Cn"))
+    alphabet=st.characters(
+        max_codepoint=0x7FF, exclude_categories=("Cs", "Cn"), exclude_characters="\u061d"
+    )
     | st.sampled_from("\u00a0\u200b\u2028\u2029\ue000\U0001f600"),
     max_size=8,
 )
