@@ -92,6 +92,9 @@ def hook(ctx: AppContext, app: App, name: str, env: dict[str, str]) -> None:
     def show(line: str) -> None:
         click.echo(f"  {name}: {line}", err=True)
 
+    # ENV as Kamal's process has it (what deploy.yml's Dotenv.load added; KAMAL_DESTINATION
+    # the -d given or unset, never the shell's), then the hook's variables
+    env = {**ctx.config.env, **env}
     try:
         run_hook(hooks_path, name, env, show if level == "verbose" else None)
     except HookFailed as exc:

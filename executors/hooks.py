@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,15 +21,16 @@ def run_hook(
     env: Mapping[str, str],
     output: Callable[[str], None] | None = None,
 ) -> bool:
-    """Run the hook if it exists, each line of its output (stdout and stderr, as they come) to
-    ``output``; a non-zero exit raises ``HookFailed`` (Kamal's message, with the output)."""
+    """Run the hook if it exists, with ``env`` as its whole environment, each line of its
+    output (stdout and stderr, as they come) to ``output``; a non-zero exit raises
+    ``HookFailed`` (Kamal's message, with the output)."""
     path = hooks_path / name
     if not path.is_file():
         return False
     lines: list[str] = []
     with subprocess.Popen(
         [str(path)],
-        env={**os.environ, **env},
+        env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

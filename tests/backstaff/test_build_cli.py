@@ -114,6 +114,43 @@ def test_ssh_variables_expand_from_the_local_environment(
     assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/agent.sock,key=/k:$(id)"
 
 
+def stand_in_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``docker`` first on PATH that logs what it is asked (to the file returned)."""
+    log = tmp_path / "log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> {log}\n')
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+def test_a_hook_sees_env_as_kamals_process_has_it(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Kamal runs a hook with its own ENV: what deploy.yml's ``Dotenv.load`` added (a real
+    pattern: a post-deploy hook's webhook URL in .env), and KAMAL_DESTINATION only for -d,
+    not one left in the shell."""
+    stand_in_docker(tmp_path, monkeypatch)
+    monkeypatch.setenv("KAMAL_DESTINATION", "production")
+    monkeypatch.delenv("HOOK_SEES", raising=False)
+    set_builder(project, driver="docker")
+    config = project / "config" / "deploy.yml"
+    config.write_text('<% require "dotenv"; Dotenv.load(".env") %>\n' + config.read_text())
+    (project / ".env").write_text("HOOK_SEES=dotenv-42\n")
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    hooks = project / ".kamal" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "pre-build").write_text(
+        f'#!/bin/sh\necho "$HOOK_SEES|${{KAMAL_DESTINATION-unset}}" > {tmp_path}/seen\n'
+    )
+    (hooks / "pre-build").chmod(0o755)
+    code, _, err = run(capsys, "--version", "v9", "build", "push")
+    assert code == 0, err
+    assert (tmp_path / "seen").read_text() == "dotenv-42|unset\n"
+
+
 def test_a_remote_builder_builds_inside_the_local_registrys_tunnel(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -121,12 +158,7 @@ def test_a_remote_builder_builds_inside_the_local_registrys_tunnel(
     """With a ``localhost:PORT`` registry, the remote builder's build and push run while its
     tunnel is up (the tunnel itself: tests/backstaff/test_registry_tunnel_testbed.py). A
     stand-in ``docker`` on PATH logs what it is asked."""
-    log = tmp_path / "log"
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> {log}\n')
-    (bin_dir / "docker").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    log = stand_in_docker(tmp_path, monkeypatch)
 
     @contextmanager
     def tunnel(ctx: AppContext, app: App, remote: str | None) -> Iterator[None]:

@@ -3,6 +3,7 @@ docs write it (``pre-build: :verbose``, a Ruby Symbol)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +20,8 @@ def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], hooks_output: str) 
     (hooks / "pre-build").chmod(0o755)
     data, _ = parse_yaml(f"hooks_output:\n{hooks_output}", "config/deploy.yml")
     options = SimpleNamespace(skip_hooks=False, quiet=False, verbose=False)
-    ctx = SimpleNamespace(options=options, cwd=tmp_path, config=SimpleNamespace(data=data))
+    config = SimpleNamespace(data=data, env=dict(os.environ))
+    ctx = SimpleNamespace(options=options, cwd=tmp_path, config=config)
     app = SimpleNamespace(hooks_path=".kamal/hooks")
     hook(ctx, app, "pre-build", {})  # type: ignore[arg-type]
     return capsys.readouterr().err
