@@ -75,20 +75,30 @@ RULE = section(
     doc="config/deploy.yml",
 )
 
+Section = Callable[[Any, str, dict[str, Any]], list[ConfigError]]
+
+
+def _alone(check_section: Callable[[Any, str], list[ConfigError]]) -> Section:
+    """A section checked on its own (all but ``accessories``, whose roles are ``servers``')."""
+    return lambda value, path, _config: check_section(value, path)
+
+
 # Kamal's order (Configuration#initialize): servers (its roles by name), registry,
 # accessories, aliases, boot, builder, env, logging, proxy, ssh, sshkit.
-SECTIONS: dict[str, Callable[[Any, str], list[ConfigError]]] = {
-    "servers": servers_schema.validate,
-    "registry": lambda value, path: registry.validate(value or {}, path),
-    "accessories": accessories.validate,
-    "aliases": aliases.validate,
-    "boot": boot.validate,
-    "builder": builder.validate,
-    "env": lambda value, path: env.validate(value, path, allow_tags=True),
-    "logging": logging.validate,
-    "proxy": proxy.validate,
-    "ssh": ssh_schema.validate_ssh,
-    "sshkit": ssh_schema.validate_sshkit,
+SECTIONS: dict[str, Section] = {
+    "servers": _alone(servers_schema.validate),
+    "registry": _alone(lambda value, path: registry.validate(value or {}, path)),
+    "accessories": lambda value, path, config: accessories.validate(
+        value, path, _role_names(config.get("servers"))
+    ),
+    "aliases": _alone(aliases.validate),
+    "boot": _alone(boot.validate),
+    "builder": _alone(builder.validate),
+    "env": _alone(lambda value, path: env.validate(value, path, allow_tags=True)),
+    "logging": _alone(logging.validate),
+    "proxy": _alone(proxy.validate),
+    "ssh": _alone(ssh_schema.validate_ssh),
+    "sshkit": _alone(ssh_schema.validate_sshkit),
 }
 CHECKED_WHEN_MISSING = ("registry", "builder")  # as Kamal: an empty section is checked too
 
@@ -101,12 +111,10 @@ def validate(config: dict[str, Any], destination: str | None = None) -> list[Con
     if errors:
         return errors
     for key, validate_section in SECTIONS.items():
-        if key == "accessories" and key in config:
-            errors += accessories.validate(config[key], key, _role_names(config.get("servers")))
-        elif key in config:
-            errors += validate_section(config[key], key)
+        if key in config:
+            errors += validate_section(config[key], key, config)
         elif key in CHECKED_WHEN_MISSING:
-            errors += validate_section({}, key)
+            errors += validate_section({}, key, config)
     if all(error.stricter for error in errors):
         errors += _cross_checks(config, destination)
     return kamal_first(errors)
