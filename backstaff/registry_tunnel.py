@@ -39,8 +39,7 @@ def registry_tunnels(
         yield
         return
     port = local_port(app)
-    if not ctx.options.quiet:
-        click.echo(f"Setting up local registry port forwarding to {', '.join(hosts)}...", err=True)
+    _announce(ctx, hosts)
     pool = connection_pool(ctx, app)  # connections of their own, as Kamal's PortForwarding
     try:
         with ThreadPoolExecutor(max_workers=min(len(hosts), app.ssh.max_concurrent_starts)) as run:
@@ -79,19 +78,23 @@ def builder_tunnel(ctx: AppContext, app: App, remote: str | None) -> Iterator[No
     except ValueError:
         raise BackstaffError(f"builder/remote: no port in {remote}") from None
     settings = SshSettings(user=url.username or options.user or getpass.getuser(), port=port)
-    if not ctx.options.quiet:
-        click.echo(f"Setting up local registry port forwarding to {host}...", err=True)
+    _announce(ctx, [host])
     known_hosts = known_hosts_path(ctx)
     connection = SshConnection(
         host, settings, known_hosts=known_hosts, trust_new_hosts=not ctx.options.no_trust_new_hosts,
         on_new_key=trust_notice(known_hosts),
     )  # fmt: skip
     try:
-        connection.forward_remote(local_port(app))
-    except SshError as exc:
-        connection.close()
-        raise BackstaffError(f"remote builder: {exc}") from None
-    try:
+        try:
+            connection.forward_remote(local_port(app))
+        except SshError as exc:
+            raise BackstaffError(f"remote builder: {exc}") from None
         yield
     finally:
         connection.close()
+
+
+def _announce(ctx: AppContext, hosts: list[str]) -> None:
+    """Kamal's line before the tunnels go up."""
+    if not ctx.options.quiet:
+        click.echo(f"Setting up local registry port forwarding to {', '.join(hosts)}...", err=True)
