@@ -46,6 +46,9 @@ from backstaff.executors.ssh_options import (
     dns_message,
     dns_retry_delay,
     is_dns_error,
+    kex_names,
+    kex_order,
+    nothing_left,
     private_keys,
 )
 from backstaff.planner.model import SshSettings
@@ -423,11 +426,25 @@ class SshConnection:
         )  # fmt: skip
         # Ask for a key of a type known_hosts records for the host, as ssh does.
         disabled = recorded.disabled_algorithms() if verify else []
+        kex = kex_names(options.kex_algorithms)
+        for option, kind, listed in (
+            ("Ciphers", "ciphers", options.ciphers),
+            ("MACs", "macs", options.macs),
+            ("HostKeyAlgorithms", "keys", options.host_key_algorithms),
+            ("KexAlgorithms", "kex", kex),
+        ):
+            if nothing_left(kind, listed):
+                raise SshError(
+                    f"{self.host}: the ssh config's {option} ({','.join(listed or ())}) names"
+                    f" none that paramiko, backstaff's SSH library, supports:"
+                    f" {','.join(PREFERRED[kind])}"
+                )
         disabled_all = {
             "keys": sorted(set(disabled) | set(disabled_algorithms(
                 "keys", options.host_key_algorithms, PREFERRED["keys"]))),
             "ciphers": disabled_algorithms("ciphers", options.ciphers, PREFERRED["ciphers"]),
             "macs": disabled_algorithms("macs", options.macs, PREFERRED["macs"]),
+            "kex": disabled_algorithms("kex", kex, PREFERRED["kex"]),
         }  # fmt: skip
         keys_only = settings.keys_only if settings.keys_only is not None else options.keys_only
         files = [str(Path(k).expanduser()) for k in settings.keys or options.keys]
@@ -455,7 +472,7 @@ class SshConnection:
                     sock=sock,
                     disabled_algorithms={k: v for k, v in disabled_all.items() if v} or None,
                     compress=options.compression,
-                    transport_factory=_asking_for(cipher_order(options.ciphers)),
+                    transport_factory=_asking_for(cipher_order(options.ciphers), kex_order(kex)),
                 )
             except paramiko.SSHException:
                 if not _authenticate(client, self.user, extra):
@@ -819,13 +836,16 @@ def _network_reason(exc: BaseException, timeout: float) -> str:
     return reason[0].lower() + reason[1:]
 
 
-def _asking_for(ciphers: tuple[str, ...]) -> Callable[..., paramiko.Transport]:
-    """paramiko's Transport, asking for ``ciphers`` in this order (its public security
-    options; what ``disabled_algorithms`` removes stays removed)."""
+def _asking_for(
+    ciphers: tuple[str, ...], kex: tuple[str, ...]
+) -> Callable[..., paramiko.Transport]:
+    """paramiko's Transport, asking for ``ciphers`` and ``kex`` in these orders (its public
+    security options; what ``disabled_algorithms`` removes stays removed)."""
 
     def transport(sock: Any, **options: Any) -> paramiko.Transport:
         made = ssh_transport.Transport(sock, **options)
-        made.get_security_options().ciphers = ciphers
+        security = made.get_security_options()
+        security.ciphers, security.kex = ciphers, kex
         return made
 
     return transport

@@ -62,6 +62,7 @@ class HostOptions:
     ciphers: tuple[str, ...] | None = None
     macs: tuple[str, ...] | None = None
     host_key_algorithms: tuple[str, ...] | None = None
+    kex_algorithms: tuple[str, ...] | None = None
     compression: bool = False
     send_env: tuple[str, ...] = ()  # patterns of local variable names
     set_env: dict[str, str] = field(default_factory=dict)
@@ -262,8 +263,9 @@ def _translate(host: str, settings: dict[str, Any]) -> HostOptions:
             )
         elif key == "userknownhostsfile":
             options["user_known_hosts_files"] = tuple(str(value).split())
-        elif key in ("ciphers", "macs", "hostkeyalgorithms"):
-            name = {"hostkeyalgorithms": "host_key_algorithms"}.get(key, key)
+        elif key in ("ciphers", "macs", "hostkeyalgorithms", "kexalgorithms"):
+            name = {"hostkeyalgorithms": "host_key_algorithms",
+                    "kexalgorithms": "kex_algorithms"}.get(key, key)  # fmt: skip
             options[name] = tuple(str(value).split(","))
         elif key == "compression":
             options["compression"] = value is True

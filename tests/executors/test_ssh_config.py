@@ -3,6 +3,7 @@ on the loopback with Kamal's precedence (deploy.yml's ssh settings first)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -301,6 +302,63 @@ def test_ciphers_are_asked_for_in_order(
         assert transport is not None
         assert (transport.local_cipher, transport.remote_cipher) == (negotiated, negotiated)
         assert ssh.run("head -c 100000 /dev/zero | wc -c").stdout.strip() == "100000"
+
+
+def _server_kex(sshd: Sshd) -> list[str]:
+    """The key exchanges the loopback sshd offers, as it reports its own settings."""
+    shown = subprocess.run(["/usr/sbin/sshd", "-T", "-f", str(sshd.directory / "sshd_config")],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return next(line.split()[1].split(",") for line in shown.splitlines()
+                if line.startswith("kexalgorithms "))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kex", "negotiated"),
+    [
+        (None, "ecdh-sha2-nistp256"),  # paramiko's own order gives curve25519 (or ML-KEM)
+        ("curve25519-sha256", "curve25519-sha256@libssh.org"),  # OpenSSH's name for it
+        ("ecdh-sha2-nistp521,curve25519-sha256", "ecdh-sha2-nistp521"),  # the config's order
+        ("^ecdh-sha2-nistp384", "ecdh-sha2-nistp384"),
+        ("-ecdh-sha2-nistp256,mlkem768x25519-sha256", "curve25519-sha256@libssh.org"),
+    ],
+)
+def test_key_exchanges_are_asked_for_in_order(
+    sshd: Sshd, tmp_path: Path, caplog: pytest.LogCaptureFixture, kex: str | None,
+    negotiated: str,
+) -> None:  # fmt: skip
+    """What the server and backstaff agree on, as paramiko's protocol log says it. By default
+    a post-quantum hybrid comes first: an sshd that has one (OpenSSH 9.9 and later) uses it."""
+    if kex is None and "mlkem768x25519-sha256" in _server_kex(sshd):
+        negotiated = "mlkem768x25519-sha256"
+    config = _config(tmp_path, sshd, f"  KexAlgorithms {kex}\n" if kex else "")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    caplog.set_level(logging.DEBUG, logger="paramiko.transport")
+    with SshConnection("web", settings, known_hosts=tmp_path / "kh") as ssh:
+        assert ssh.run("echo ok").stdout == "ok\n"
+    agreed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Kex: ")]
+    assert agreed == [f"Kex: {negotiated}"]
+
+
+@pytest.mark.parametrize(
+    ("line", "option"),
+    [
+        ("KexAlgorithms sntrup761x25519-sha512@openssh.com", "KexAlgorithms"),
+        ("Ciphers chacha20-poly1305@openssh.com", "Ciphers"),
+        ("MACs umac-128-etm@openssh.com", "MACs"),
+    ],
+)
+def test_a_list_paramiko_has_none_of_is_refused_naming_it(
+    sshd: Sshd, tmp_path: Path, line: str, option: str
+) -> None:
+    """OpenSSH would use them; paramiko has none, so the handshake could only fail: the
+    error says which line of the config leaves nothing, before connecting."""
+    config = _config(tmp_path, sshd, f"  {line}\n")
+    settings = SshSettings(port=sshd.port, config=(str(config),))
+    with pytest.raises(SshError) as refused:
+        SshConnection("web", settings, known_hosts=tmp_path / "kh").connect()
+    message = str(refused.value)
+    assert message.startswith(f"web: the ssh config's {option} ({line.split()[1]}) names none")
+    assert "paramiko" in message and not (tmp_path / "kh").exists()
 
 
 def test_public_key_authentication_off_is_refused(sshd: Sshd, tmp_path: Path) -> None:

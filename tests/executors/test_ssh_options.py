@@ -17,7 +17,13 @@ import pytest
 
 from backstaff.executors import ssh_idle
 from backstaff.executors.ssh import IDLE_WAKE_SECONDS, QuickAckSocket, SshConnection, SshError
-from backstaff.executors.ssh_options import PREFERRED, cipher_order
+from backstaff.executors.ssh_options import (
+    PREFERRED,
+    cipher_order,
+    kex_names,
+    kex_order,
+    nothing_left,
+)
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd, client_port
@@ -291,3 +297,49 @@ def test_cipher_order() -> None:
     # config's list, as disabled algorithms, leaves nothing: the connection fails, as before).
     assert cipher_order(("chacha20-poly1305@openssh.com", "aes128-ctr")) == ("aes128-ctr",)
     assert cipher_order(("chacha20-poly1305@openssh.com",)) == default
+
+
+def test_kex_order() -> None:
+    """A post-quantum hybrid first, then ECDH on P-256 (OpenSSL's, where OpenSSH computes
+    curve25519 with its own slower code), then paramiko's order; a config's list as ssh's."""
+    default = kex_order(None)
+    assert sorted(default) == sorted(PREFERRED["kex"])
+    assert default[:3] == (
+        "mlkem768x25519-sha256", "ecdh-sha2-nistp256", "curve25519-sha256@libssh.org"
+    )  # fmt: skip
+    rest = [k for k in PREFERRED["kex"] if k not in default[:2]]
+    assert list(default[2:]) == rest  # paramiko's own order for the rest
+    assert kex_order(("curve25519-sha256@libssh.org", "ecdh-sha2-nistp521")) == (
+        "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521"
+    )  # fmt: skip
+    assert kex_order(("^ecdh-sha2-nistp384",))[:2] == ("ecdh-sha2-nistp384", default[0])
+    assert kex_order(("-ecdh-sha2-nistp256",)) == kex_order(("+sntrup761x25519-sha512",)) == default
+
+
+def test_kex_names_in_paramiko_s_words() -> None:
+    """OpenSSH's ``curve25519-sha256`` is paramiko's ``curve25519-sha256@libssh.org``; the list's
+    ``+``/``-``/``^`` stays in front, and a name given twice is asked for once."""
+    assert kex_names(None) is None
+    assert kex_names(("curve25519-sha256",)) == ("curve25519-sha256@libssh.org",)
+    assert kex_names(("^curve25519-sha256,curve25519-sha256@libssh.org", "x")) == (
+        "^curve25519-sha256@libssh.org", "x"
+    )  # fmt: skip
+    assert kex_names(("-curve25519-sha256",)) == ("-curve25519-sha256@libssh.org",)
+    assert kex_order(kex_names(("curve25519-sha256",))) == ("curve25519-sha256@libssh.org",)
+
+
+@pytest.mark.parametrize(
+    ("kind", "listed", "left"),
+    [
+        ("kex", None, True),
+        ("kex", ("sntrup761x25519-sha512@openssh.com",), False),
+        ("kex", ("sntrup761x25519-sha512@openssh.com", "ecdh-sha2-nistp521"), True),
+        ("kex", ("-" + ",".join(PREFERRED["kex"]),), False),
+        ("kex", ("+sntrup761x25519-sha512@openssh.com",), True),
+        ("ciphers", ("chacha20-poly1305@openssh.com",), False),
+        ("macs", ("umac-128-etm@openssh.com", "hmac-sha2-512"), True),
+        ("keys", ("ssh-ed25519-cert-v01@openssh.com",), False),
+    ],
+)
+def test_nothing_left(kind: str, listed: tuple[str, ...] | None, left: bool) -> None:
+    assert nothing_left(kind, listed) is not left
