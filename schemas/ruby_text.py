@@ -5,6 +5,7 @@ evaluator and for dotenv's files. And ``to_s``/``inspect`` of what YAML loads, a
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import unicodedata
@@ -77,16 +78,20 @@ def _time(value: datetime.datetime, fraction: str) -> str:
 _OPERATORS = frozenset(
     "+ - * / % ** == === =~ ! != !~ < <= > >= <=> << >> & | ^ ~ +@ -@ [] []= `".split()
 )
-_PLAIN_SYMBOL = re.compile(
-    r"(?:[@]{0,2}|\$)[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*"
-)
+
+
+@functools.cache
+def _plain_symbol() -> re.Pattern[str]:
+    """Compiled when a Symbol is first shown: its classes up to U+10FFFF take about 5 ms to
+    compile, which every command paid at start-up for a value few configs hold."""
+    return re.compile(r"(?:[@]{0,2}|\$)[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*")
 
 
 def _symbol(name: str) -> str:
     """Symbol#inspect: ``:name`` for an identifier (``foo``, ``Foo?``, ``foo=``, ``@x``,
     ``$x``) or an operator, else the name quoted as a String (``:"a b"``)."""
     body = name[:-1] if name[-1:] in ("?", "!", "=") and name[:1] not in ("@", "$") else name
-    if name in _OPERATORS or (_PLAIN_SYMBOL.fullmatch(body) and name.isprintable()):
+    if name in _OPERATORS or (_plain_symbol().fullmatch(body) and name.isprintable()):
         return ":" + name
     return ":" + inspect_string(name)
 

@@ -33,17 +33,20 @@ def test_networkx_is_loaded_meanwhile() -> None:
 
 
 def test_tabulate_loads_only_where_a_table_is_printed() -> None:
-    """About 10 ms (tabulate and wcwidth) that a command printing JSON does not pay."""
+    """About 10 ms (tabulate and wcwidth) that a command printing JSON, or a plan without
+    changes (a drift check's), does not pay."""
     code = (
         "import sys, backstaff.cli; print('tabulate' in sys.modules);"
         " from backstaff.planner.render.text import render_text;"
         " from tests.planner.scenarios import example, live;"
         " from backstaff.planner.plan import make_plan;"
+        " print(render_text(make_plan(example('v1'), live('deployed-v1'), 'd')).count('No changes'));"
+        " print('tabulate' in sys.modules);"
         " print(render_text(make_plan(example('v2'), live('deployed-v1'), 'd')).count('app.web'));"
         " print('tabulate' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False", "2", "True"]
+    assert done.stdout.split() == ["False", "1", "False", "2", "True"]
 
 
 def _boot(*uploads: Upload) -> Step:
