@@ -4,7 +4,6 @@ on the hosts."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -58,7 +57,8 @@ def resolve_builder(ctx: AppContext, app: App) -> build_cmd.Builder:
     config = dict(ctx.config.data)
     builder = dict(config.get("builder") or {})
     if isinstance(builder.get("ssh"), str):
-        builder["ssh"] = SHELL_VAR.sub(lambda m: os.environ.get(m[1] or m[2], ""), builder["ssh"])
+        env = ctx.config.env  # Kamal's ENV: what deploy.yml's Dotenv.load added too
+        builder["ssh"] = SHELL_VAR.sub(lambda m: env.get(m[1] or m[2], ""), builder["ssh"])
     config["builder"] = builder
     return build_cmd.resolve(app, config, _docker_arch() if builder.get("remote") else "")
 
@@ -138,9 +138,10 @@ def build_and_push(ctx: AppContext, app: App, dry_run: bool = False, *, output: 
 
 
 def _build_env(ctx: AppContext, b: build_cmd.Builder) -> dict[str, str]:
-    """The build's environment: the build secrets' values (named on the command line, never
-    given there) and Kamal's push_env."""
-    env = {**os.environ, **b.push_env}
+    """The build's environment: Kamal's ENV (what deploy.yml's ``Dotenv.load`` added, and
+    KAMAL_DESTINATION the -d given or unset), the build secrets' values (named on the command
+    line, never given there) and Kamal's push_env."""
+    env = {**ctx.config.env, **b.push_env}
     for name in b.config.get("secrets") or []:
         env[str(name)] = ctx.secrets[str(name)]
     return env

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets as random_source
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,17 @@ from backstaff.planner.model import App
 from backstaff.planner.version import compute_version
 from backstaff.schemas.load import LoadedConfig
 from backstaff.schemas.secrets import Secrets
+
+
+def adopt_environment(env: Mapping[str, str]) -> None:
+    """From the config's load on, this process's environment is Kamal's ENV at that point:
+    what deploy.yml's ERB added (``Dotenv.load``) or removed, KAMAL_DESTINATION the -d given or
+    unset. Kamal's own process has it so; every command it starts (docker, git, the hooks, the
+    secrets' commands) inherits it, and net-ssh reads SSH_AUTH_SOCK and SendEnv's variables
+    there. So do backstaff's commands and its SSH."""
+    for name in set(os.environ) - set(env):
+        del os.environ[name]
+    os.environ.update(env)
 
 
 @dataclass
@@ -49,12 +61,13 @@ class AppContext:
         loaded = load(path if path.is_absolute() else self.cwd / path, self.options.destination)
         for note in loaded.notes:
             warn(note)
+        adopt_environment(loaded.env)
         return loaded
 
     @cached_property
     def version(self) -> str:
         builder = self.config.data.get("builder") or {}
-        env_version = os.environ.get("VERSION")
+        env_version = self.config.env.get("VERSION")  # ENV after the ERB: Dotenv.load's too
         # git runs only when neither --version nor $VERSION decides.
         git = None if self.options.version or env_version else read_git_facts(self.cwd)
         return compute_version(

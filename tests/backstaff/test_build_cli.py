@@ -182,3 +182,58 @@ def test_a_remote_builder_builds_inside_the_local_registrys_tunnel(
     built = next(i for i, line in enumerate(lines) if line.startswith("docker buildx build"))
     assert up < built < lines.index("tunnel down") == len(lines) - 1
     assert any(line.startswith("docker buildx inspect") for line in lines[up:built])
+
+
+def _dotenv_loaded(project: Path, dotenv: str) -> None:
+    """deploy.yml's ERB loads ``.env`` (a real pattern), which holds ``dotenv``."""
+    config = project / "config" / "deploy.yml"
+    config.write_text('<% require "dotenv"; Dotenv.load(".env") %>\n' + config.read_text())
+    (project / ".env").write_text(dotenv)
+
+
+def test_version_from_dotenv_as_kamal_reads_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kamal reads ENV["VERSION"] once its config is loaded, so a VERSION that deploy.yml's
+    ``Dotenv.load`` set is the version (the real Kamal 2.11's ``config`` in the same project)."""
+    _dotenv_loaded(project, "VERSION=from-dotenv\n")
+    kamal = subprocess.run(["kamal", "config"], cwd=project, capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if k != "VERSION"})  # fmt: skip
+    assert kamal.returncode == 0, kamal.stderr
+    assert ":version: from-dotenv" in kamal.stdout.splitlines()
+    code, out, err = run(capsys, "config")
+    assert code == 0, err
+    assert "version: from-dotenv" in out.splitlines()
+
+
+def test_the_build_runs_with_env_as_kamals_process_has_it(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The local ``docker`` commands and ``builder.ssh``'s ``$VAR``s get Kamal's ENV: what
+    deploy.yml's ``Dotenv.load`` added, and KAMAL_DESTINATION only for -d, never one left in
+    the shell."""
+    log = tmp_path / "log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(
+        f'#!/bin/sh\necho "docker $1 $BUILD_SEES|${{KAMAL_DESTINATION-unset}}" >> {log}\n'
+    )
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("KAMAL_DESTINATION", "production")
+    for name in ("BUILD_SEES", "AGENT"):
+        monkeypatch.delenv(name, raising=False)
+    set_builder(project, driver="docker", ssh="default=$AGENT")
+    _dotenv_loaded(project, "BUILD_SEES=dotenv-42\nAGENT=/run/dotenv-agent.sock\n")
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    code, _, err = run(capsys, "--version", "v9", "build", "push")
+    assert code == 0, err
+    runs = log.read_text().splitlines()  # each docker command backstaff ran, and what it saw
+    assert [line.split()[1] for line in runs] == ["buildx", "--version", "login", "buildx"], runs
+    assert {line.split(" ", 2)[2] for line in runs} == {"dotenv-42|unset"}
+    options = Options(config_file=Path("config/deploy.yml"), destination=None, hosts=None,
+                      roles=None, primary=False, version="v1", verbose=False, quiet=False,
+                      skip_hooks=False)  # fmt: skip
+    ctx = AppContext(options)
+    assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/dotenv-agent.sock"
