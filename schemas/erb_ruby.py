@@ -954,6 +954,22 @@ def ruby_lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+", text)
 
 
+def setenv(env: dict[str, str], key: str, value: str | None) -> None:
+    """Ruby's ENV[key] = value (None deletes), with its checks: a name or a value holding NUL,
+    or a name empty or holding ``=``, is refused as Ruby refuses it, so the environment never
+    holds what no process could be given."""
+    if "\0" in key:
+        raise RubyError("ArgumentError", "bad environment variable name: contains null byte")
+    if value is None:
+        env.pop(key, None)
+        return
+    if "\0" in value:
+        raise RubyError("ArgumentError", "bad environment variable value: contains null byte")
+    if not key or "=" in key:
+        raise RubyError("Errno::EINVAL", f"Invalid argument - setenv({key})")
+    env[key] = value
+
+
 def _str_arg(value: Any) -> str:
     if not isinstance(value, str):
         raise RubyError("TypeError", f"no implicit conversion of {ruby_class(value)} into String")
@@ -1027,12 +1043,9 @@ class Evaluator:
         return result
 
     def _env_set(self, node: Node) -> Any:
+        """``ENV[name] = value`` (``nil`` deletes)."""
         key, value = self.eval(node.args[0]), self.eval(node.args[1])
-        key = _str_arg(key)
-        if value is None:
-            self.state.env.pop(key, None)
-        else:
-            self.state.env[key] = _str_arg(value)
+        setenv(self.state.env, _str_arg(key), None if value is None else _str_arg(value))
         return value
 
     def _rescue(self, node: Node) -> Any:
@@ -1278,7 +1291,7 @@ class Evaluator:
                     values[entry.key] = dotenv.substitute(entry.raw, lookup, run)
             for key, value in values.items():
                 if overwrite or key not in env:
-                    env[key] = value
+                    setenv(env, key, value)
             merged.update(values)
         return RHash(merged)
 
