@@ -266,5 +266,38 @@ def _construct_merge_key(loader: PsychLoader, node: yaml.ScalarNode) -> str:
     return node.value  # a "<<" whose value is no hash: an ordinary key, as in Psych
 
 
+# The tags Psych gives a meaning of its own (Psych::Visitors::ToRuby), by kind of node. backstaff
+# refuses these as before; any other tag means nothing to Psych: a scalar so tagged is read as
+# if untagged (its text tokenized, quoted or not), a mapping is a Hash and a sequence an Array.
+_PSYCH_TAGS = {
+    yaml.ScalarNode: re.compile(
+        r"!binary|!(?:str|ruby/string)(?::.*)?|!ruby/object:(?:BigDecimal|DateTime|Complex"
+        r"|Rational)|!ruby/(?:encoding|class|module|regexp|range)|!float|!ruby/sym(?:bol)?.*",
+        re.DOTALL,
+    ),
+    yaml.MappingNode: re.compile(
+        r"!ruby/(?:struct|object|exception).*|!(?:str|ruby/string)(?::.*)?|!ruby/array:.*"
+        r"|!ruby/range|!set|!ruby/hash-with-ivars(?::.*)?|!(?:map|ruby/hash):.*|!omap"
+        r"|!ruby/marshalable:.*",
+        re.DOTALL,
+    ),
+    yaml.SequenceNode: re.compile(r"!omap|!(?:seq|ruby/array):.*", re.DOTALL),
+}
+
+
+def _construct_other_tag(loader: PsychLoader, node: Any) -> Any:
+    """A node whose tag has no constructor: what Psych makes of it (a real config writes
+    ``<<: !ruby/object:YAML.load_file config/deploy.yml``: to Psych the text
+    ``config/deploy.yml``, so ``<<`` stays a key, which Kamal then refuses as unknown)."""
+    if _PSYCH_TAGS[type(node)].fullmatch(node.tag):
+        return loader.construct_undefined(node)  # PyYAML's error, naming the tag and line
+    if isinstance(node, yaml.ScalarNode):
+        return _construct_plain(loader, node)
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    return loader.construct_sequence(node, deep=True)
+
+
 PsychLoader.add_constructor(_PLAIN_TAG, _construct_plain)
 PsychLoader.add_constructor(MERGE_TAG, _construct_merge_key)
+PsychLoader.add_constructor(None, _construct_other_tag)

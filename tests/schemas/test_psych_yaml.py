@@ -267,6 +267,10 @@ DOCUMENTS = [
     "env:\n  clear:\n    PORTS: 80,443\n    AT: 05:30\n    MODE: :fast\n    ON: on\n"
     "    DAY: 2024-02-30\n    WHEN: 2024-01-01 10:00:00 +05:30\n    RATIO: 1_000.5\n",
     "servers:\n  web:\n    - 10.0.0.1\n    - '1:30'\n    - \"80,443\"\n    - |\n      05:30\n",
+    # A tag Psych gives no meaning: the text as if untagged (quoted or not), a Hash, an Array;
+    # a real config's "<<" whose value is so a text stays a key.
+    "<<: !ruby/object:YAML.load_file config/deploy.yml\na: !custom '05:30'\nb: !x |\n  12\n"
+    "c: !foo\n  d: 1\n  <<: {e: 2}\nf: !foo [1, '2', x]\nh: !custom\ni: ! 12\n",
 ]
 
 
@@ -276,6 +280,18 @@ def test_documents_load_as_psych_loads_them(text: str) -> None:
     (expected,) = run_ruby(program, [text])
     data, _ = parse_yaml(text, "deploy.yml")
     assert inspect(data) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["a: !ruby/object:Foo\n  x: 1\n", "a: !ruby/sym x\n", "a: !ruby/regexp /x/\n"]
+)
+def test_a_tag_psych_gives_a_meaning_of_its_own_is_refused(text: str) -> None:
+    """Psych makes objects of these (or stops: ``undefined class/module Foo``); backstaff
+    refuses them, naming the tag and where it is."""
+    with pytest.raises(ConfigErrors) as caught:
+        parse_yaml(text, "deploy.yml")
+    assert "deploy.yml: YAML error at line 1, column 4" in str(caught.value)
+    assert text.split()[1] in str(caught.value)
 
 
 def test_a_number_ruby_refuses_is_an_error_naming_file_line_and_column() -> None:
