@@ -63,6 +63,11 @@ DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
 NewKeyCallback = Callable[[str, str], None]  # (host, "type SHA256:fingerprint")
 
 
+# The ssh config's option for each kind of algorithm paramiko's disabled_algorithms takes.
+_CONFIG_OPTION = {"ciphers": "Ciphers", "macs": "MACs", "keys": "HostKeyAlgorithms",
+                  "kex": "KexAlgorithms"}  # fmt: skip
+
+
 class SshError(Exception):
     """A host could not be reached or refused us; the message names the host."""
 
@@ -427,25 +432,20 @@ class SshConnection:
         # Ask for a key of a type known_hosts records for the host, as ssh does.
         disabled = recorded.disabled_algorithms() if verify else []
         kex = kex_names(options.kex_algorithms)
-        for option, kind, listed in (
-            ("Ciphers", "ciphers", options.ciphers),
-            ("MACs", "macs", options.macs),
-            ("HostKeyAlgorithms", "keys", options.host_key_algorithms),
-            ("KexAlgorithms", "kex", kex),
-        ):
-            if nothing_left(kind, listed):
+        listed = {"ciphers": options.ciphers, "macs": options.macs,
+                  "keys": options.host_key_algorithms, "kex": kex}  # fmt: skip
+        for kind, names in listed.items():
+            if nothing_left(kind, names):
                 raise SshError(
-                    f"{self.host}: the ssh config's {option} ({','.join(listed or ())}) names"
-                    f" none that paramiko, backstaff's SSH library, supports:"
+                    f"{self.host}: the ssh config's {_CONFIG_OPTION[kind]} ({','.join(names or ())})"
+                    f" names none that paramiko, backstaff's SSH library, supports:"
                     f" {','.join(PREFERRED[kind])}"
                 )
         disabled_all = {
-            "keys": sorted(set(disabled) | set(disabled_algorithms(
-                "keys", options.host_key_algorithms, PREFERRED["keys"]))),
-            "ciphers": disabled_algorithms("ciphers", options.ciphers, PREFERRED["ciphers"]),
-            "macs": disabled_algorithms("macs", options.macs, PREFERRED["macs"]),
-            "kex": disabled_algorithms("kex", kex, PREFERRED["kex"]),
-        }  # fmt: skip
+            kind: disabled_algorithms(kind, names, PREFERRED[kind])
+            for kind, names in listed.items()
+        }
+        disabled_all["keys"] = sorted(set(disabled) | set(disabled_all["keys"]))
         keys_only = settings.keys_only if settings.keys_only is not None else options.keys_only
         files = [str(Path(k).expanduser()) for k in settings.keys or options.keys]
         key_files: Any = [f for f in files if Path(f).is_file()] or None  # net-ssh skips missing
