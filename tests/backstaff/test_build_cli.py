@@ -99,6 +99,13 @@ def test_options_as_in_kamal(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 1 and "--no-cache" in err
 
 
+def _context() -> AppContext:
+    """The project's context, as the CLI makes it (version v1)."""
+    return AppContext(Options(config_file=Path("config/deploy.yml"), destination=None,
+                              hosts=None, roles=None, primary=False, version="v1",
+                              verbose=False, quiet=False, skip_hooks=False))  # fmt: skip
+
+
 def test_ssh_variables_expand_from_the_local_environment(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,19 +114,17 @@ def test_ssh_variables_expand_from_the_local_environment(
     set_builder(project, ssh="default=$SSH_AUTH_SOCK,key=${KEY_PATH}:$(id)")
     monkeypatch.setenv("SSH_AUTH_SOCK", "/run/agent.sock")
     monkeypatch.setenv("KEY_PATH", "/k")
-    options = Options(config_file=Path("config/deploy.yml"), destination=None, hosts=None,
-                      roles=None, primary=False, version="v1", verbose=False, quiet=False,
-                      skip_hooks=False)  # fmt: skip
-    ctx = AppContext(options)
+    ctx = _context()
     assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/agent.sock,key=/k:$(id)"
 
 
-def stand_in_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``docker`` first on PATH that logs what it is asked (to the file returned)."""
+def stand_in_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logged: str = "$*") -> Path:
+    """A ``docker`` first on PATH that logs what it is asked, or the shell words ``logged``
+    (to the file returned)."""
     log = tmp_path / "log"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> {log}\n')
+    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker {logged}" >> {log}\n')
     (bin_dir / "docker").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     return log
@@ -213,14 +218,7 @@ def test_the_build_runs_with_env_as_kamals_process_has_it(
     """The local ``docker`` commands and ``builder.ssh``'s ``$VAR``s get Kamal's ENV: what
     deploy.yml's ``Dotenv.load`` added, and KAMAL_DESTINATION only for -d, never one left in
     the shell."""
-    log = tmp_path / "log"
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "docker").write_text(
-        f'#!/bin/sh\necho "docker $1 $BUILD_SEES|${{KAMAL_DESTINATION-unset}}" >> {log}\n'
-    )
-    (bin_dir / "docker").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    log = stand_in_docker(tmp_path, monkeypatch, "$1 $BUILD_SEES|${KAMAL_DESTINATION-unset}")
     monkeypatch.setenv("KAMAL_DESTINATION", "production")
     for name in ("BUILD_SEES", "AGENT"):
         monkeypatch.delenv(name, raising=False)
@@ -232,8 +230,5 @@ def test_the_build_runs_with_env_as_kamals_process_has_it(
     runs = log.read_text().splitlines()  # each docker command backstaff ran, and what it saw
     assert [line.split()[1] for line in runs] == ["buildx", "--version", "login", "buildx"], runs
     assert {line.split(" ", 2)[2] for line in runs} == {"dotenv-42|unset"}
-    options = Options(config_file=Path("config/deploy.yml"), destination=None, hosts=None,
-                      roles=None, primary=False, version="v1", verbose=False, quiet=False,
-                      skip_hooks=False)  # fmt: skip
-    ctx = AppContext(options)
+    ctx = _context()
     assert resolve_builder(ctx, ctx.app).config["ssh"] == "default=/run/dotenv-agent.sock"
