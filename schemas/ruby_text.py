@@ -98,7 +98,8 @@ def _symbol(name: str) -> str:
 
 def _float(value: float) -> str:
     """Float#to_s: the shortest digits that read back (as repr), fixed from 0.0001 up to 1e15,
-    else ``1.0e+15``, ``1.0e-05``; ``Infinity``, ``NaN``."""
+    and up to 1e16 with a fraction (``1000000000000000.5``), else ``1.0e+15``, ``1.0e-05``;
+    ``Infinity``, ``NaN``."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -107,7 +108,9 @@ def _float(value: float) -> str:
     assert isinstance(exponent, int)
     shown = "".join(map(str, digits)).rstrip("0") or "0"
     point = len(digits) + exponent  # the value is 0.DIGITS times 10 to this power
-    if value == 0 or -4 < point < 16:
+    # Ruby's flo_to_s: fixed while the point falls inside the digits (a fraction), or up to
+    # DBL_DIG (15) places, or from 0.0001 on; else the exponent
+    if value == 0 or -4 < point < 16 or 0 < point < len(shown):
         return repr(value)
     power = point - 1
     mantissa = shown[0] + "." + (shown[1:] or "0")

@@ -66,6 +66,15 @@ def test_to_s_and_inspect_are_rubys(values: list[object]) -> None:
     assert [[to_s(v), inspect(v)] for v in loaded] == ruby(texts)
 
 
+def test_floats_near_the_fixed_notations_edges_are_rubys() -> None:
+    """Ruby writes a float in fixed notation up to 15 places, or up to 16 while it has a
+    fraction (found by the test above: 1000000000000000.5 was written 1.0000000000000005e+15)."""
+    values = [1e15, 1000000000000000.5, -1000000000000002.5, 1234567890123456.7, 1.5e15,
+              1234567890123456.0, 1e16, 9999999999999998.0, 100000000000000.5, 0.0001, 1.5e-5]  # fmt: skip
+    texts = [kamal_yaml({"v": value}) for value in values]
+    assert [[to_s(v), inspect(v)] for v in map(_load, texts)] == ruby(texts)
+
+
 def test_what_kamal_writes_for_an_option_given_a_hash() -> None:
     """A real config (corpus ``elixirevents``) gives a role's ``options: env:`` a hash: Kamal's
     ``optionize`` makes a flag of each pair, the pair's Ruby text its value."""
