@@ -65,15 +65,16 @@ def gather_hosts(ctx: AppContext, include: str | None = None) -> list[str]:
 
 def load_graph_library_meanwhile() -> None:
     """Start loading networkx (about 0.1 s of imports, first needed to order the plan's
-    steps) in a thread, for a command about to read the hosts: that is mostly waiting on the
-    network, so the import costs no time of its own."""
+    steps) in a thread, for a command about to read the hosts and then apply: that is mostly
+    waiting on the network, so the import costs no time of its own. A command that only
+    reads (``plan``, ``app details``) loads it only for a plan with steps to order: a drift
+    check's plan has none."""
     threading.Thread(target=importlib.import_module, args=("networkx",),
                      name="import networkx").start()  # fmt: skip
 
 
 def read_live(ctx: AppContext, app: App, hosts: list[str]) -> LiveState:
     pool = connection_pool(ctx, app)
-    load_graph_library_meanwhile()
     try:
         return gather(app, hosts, pool)
     finally:

@@ -300,15 +300,38 @@ EDGES: dict[str, Rule] = {
 }
 
 
+Dependencies = tuple[tuple[str, tuple[str, ...]], ...]  # step id -> the ids it waits for
+
+
+def plan_steps(
+    app: App, changes: tuple[Change, ...], *, pull: bool = True, prune: bool = True
+) -> tuple[tuple[Step, ...], Dependencies]:
+    """The plan's steps in order, and what each waits for (``pull``/``prune`` as in
+    ``build_graph``). Changes that make no step (none: a drift check's plan) need no graph,
+    and so no networkx, which takes longer to load than such a plan to make."""
+    nodes = _Nodes(app, changes, pull, prune)
+    _add_nodes(nodes)
+    if not nodes.steps:
+        return (), ()
+    graph = _graph(nodes)
+    steps = tuple(ordered_steps(graph))
+    return steps, tuple((s.id, tuple(sorted(graph.predecessors(s.id)))) for s in steps)
+
+
 def build_graph(
     app: App, changes: tuple[Change, ...], *, pull: bool = True, prune: bool = True
 ) -> nx.DiGraph:
     """``pull=False``: boot from the images already on the hosts (rollback); ``prune=False``:
     no prune after the boots (redeploy, rollback), as Kamal's verbs."""
-    import networkx as nx
-
     nodes = _Nodes(app, changes, pull, prune)
     _add_nodes(nodes)
+    return _graph(nodes)
+
+
+def _graph(nodes: _Nodes) -> nx.DiGraph:
+    """Phase two: the edges between the nodes, by the table above."""
+    import networkx as nx
+
     graph: nx.DiGraph = nx.DiGraph()
     for step in nodes.steps.values():
         graph.add_node(step.id, step=step)

@@ -9,19 +9,16 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backstaff.planner.changes import Action, Attribute, Change, Difference, Value
 from backstaff.planner.commands import words
 from backstaff.planner.commands.words import Cmd
 from backstaff.planner.diff import EnvFileDigests, SecretDigests, diff
-from backstaff.planner.graph import build_graph, ordered_steps
+from backstaff.planner.graph import plan_steps
 from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step, Upload, source_from_dict, source_to_dict
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 FORMAT_VERSION = 3  # 2: typed command words, typed uploads, stdin_secrets; 3: attributes
 
@@ -107,8 +104,7 @@ def make_plan(
     """``keep`` narrows the plan (``-h``/``-r``) before the steps are built; ``pull`` and
     ``prune`` as in ``build_graph``."""
     changes = tuple(c for c in diff(app, live, envfiles, secrets) if keep is None or keep(c))
-    graph = build_graph(app, changes, pull=pull, prune=prune)
-    steps = tuple(ordered_steps(graph))
+    steps, depends_on = plan_steps(app, changes, pull=pull, prune=prune)
     primary = live.host(app.primary_host) if app.primary_host else None
     return Plan(
         service=app.service,
@@ -116,7 +112,7 @@ def make_plan(
         version=app.version,
         changes=changes,
         steps=steps,
-        depends_on=_dependencies(graph, steps),
+        depends_on=depends_on,
         live_fingerprint=live.fingerprint(),
         config_digest=digest,
         hosts=tuple(h.host for h in live.hosts),
@@ -124,12 +120,6 @@ def make_plan(
         errors=tuple((h.host, h.error) for h in live.hosts if h.error),
         notes=notes,
     )
-
-
-def _dependencies(
-    graph: nx.DiGraph, steps: tuple[Step, ...]
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((s.id, tuple(sorted(graph.predecessors(s.id)))) for s in steps)
 
 
 # -- JSON ------------------------------------------------------------------------------------

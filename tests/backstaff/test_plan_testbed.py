@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,25 @@ def test_2_plan_after_kamal_setup_is_empty(
     assert (code, out.splitlines()[-1:]) == (0, ["No drift: the hosts match the configuration."]), (
         err
     )
+
+
+def _plan_in_a_new_process(version: str) -> tuple[int, bool]:
+    """``plan``'s exit code from a fresh interpreter, and whether it loaded networkx."""
+    code = (
+        "import sys; from backstaff.cli import main;"
+        f" code = main(['--version', {version!r}, 'plan', '--detailed-exitcode']);"
+        " print(code, 'networkx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exit_code, loaded = done.stdout.split()[-2:]
+    return int(exit_code), loaded == "True"
+
+
+def test_2_a_plan_without_changes_does_not_load_networkx(bed: Testbed, project: Path) -> None:
+    """Nothing to order (a drift check's plan): networkx's 0.07 s of CPU is not spent, and a
+    plan with changes loads it."""
+    assert _plan_in_a_new_process("v1") == (0, False)
+    assert _plan_in_a_new_process("v2") == (2, True)
 
 
 def test_3_changed_env_var(bed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]) -> None:

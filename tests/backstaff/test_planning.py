@@ -1,5 +1,6 @@
-"""backstaff/planning.py: networkx loads while the hosts are read, not with the CLI; tabulate
-loads where a table is printed; accessory files the project lacks are found at plan time."""
+"""backstaff/planning.py: networkx loads while the hosts are read for an apply, not with the
+CLI, and for a plan only when it has steps; tabulate loads where a table is printed; accessory
+files the project lacks are found at plan time."""
 
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ def test_networkx_is_loaded_meanwhile() -> None:
         " if t.name == 'import networkx']"
     )
     assert _networkx_loaded(then) == "True"
+
+
+def test_a_plan_without_steps_does_not_load_networkx() -> None:
+    """A drift check's plan has nothing to order: networkx (0.07 s of CPU) is not loaded."""
+    then = (
+        "from tests.planner.scenarios import example, live;"
+        " from backstaff.planner.plan import make_plan;"
+        " print(len(make_plan(example('v1'), live('deployed-v1'), 'd').steps));"
+        " print('networkx' in sys.modules);"
+        " print(len(make_plan(example('v2'), live('deployed-v1'), 'd').steps) > 0)"
+    )
+    assert _networkx_loaded(then).split() == ["0", "False", "True", "True"]
 
 
 def test_tabulate_loads_only_where_a_table_is_printed() -> None:
