@@ -26,7 +26,14 @@ from typing import Any
 
 import paramiko
 
-from backstaff.executors import port_forward, ssh_channel, ssh_config, ssh_idle, ssh_transport
+from backstaff.executors import (
+    port_forward,
+    ssh_channel,
+    ssh_client,
+    ssh_config,
+    ssh_idle,
+    ssh_transport,
+)
 from backstaff.executors.known_hosts import (
     Entry,
     HostKeys,
@@ -51,6 +58,7 @@ from backstaff.executors.ssh_options import (
     nothing_left,
     private_keys,
 )
+from backstaff.executors.ssh_socket import tcp_connection
 from backstaff.planner.model import SshSettings
 from backstaff.schemas import host_strings
 
@@ -418,7 +426,7 @@ class SshConnection:
             known_hosts = Path(options.user_known_hosts_files[0]).expanduser()
         verify = options.verify_host_key != "never"
         name = host_name(options.host_key_alias or address, settings.port)
-        client = paramiko.SSHClient()
+        client = ssh_client.SSHClient()
         try:
             recorded = KNOWN_HOSTS.lookup(known_hosts, name)
         except KnownHostsError as exc:
@@ -451,7 +459,7 @@ class SshConnection:
         key_files: Any = [f for f in files if Path(f).is_file()] or None  # net-ssh skips missing
         agent = options.identity_agent
         data = private_keys(self._key_data)
-        extra = data[1:]
+        extra = list(data[1:])
         if agent and agent not in ("none", "SSH_AUTH_SOCK") and not keys_only:
             extra += agent_keys(str(Path(os.path.expandvars(agent)).expanduser()))
         timeout = options.timeout or self._timeout
@@ -472,7 +480,9 @@ class SshConnection:
                     sock=sock,
                     disabled_algorithms={k: v for k, v in disabled_all.items() if v} or None,
                     compress=options.compression,
-                    transport_factory=_asking_for(cipher_order(options.ciphers), kex_order(kex)),
+                    transport_factory=ssh_transport.asking_for(
+                        cipher_order(options.ciphers), kex_order(kex)
+                    ),
                 )
             except paramiko.SSHException:
                 if not _authenticate(client, self.user, extra):
@@ -498,7 +508,7 @@ class SshConnection:
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
-            _wake_idle_transport_less(transport)
+            ssh_transport.wake_idle_transport_less(transport)
         self._environment = {
             **ssh_config.send_env(options.send_env, os.environ),
             **options.set_env,
@@ -700,7 +710,7 @@ class SshConnection:
     def close(self) -> None:
         self._pinned = False
         if self._client is not None:
-            _shut_down(self._client.get_transport())
+            ssh_transport.shut_down(self._client.get_transport())
             self._client.close()
             self._client = None
         if self._jump is not None:
@@ -715,30 +725,6 @@ class SshConnection:
         self.close()
 
 
-# How often a connected transport's thread wakes up when nothing arrives (paramiko: 0.1 s).
-IDLE_WAKE_SECONDS = 1.0
-
-
-def _wake_idle_transport_less(transport: paramiko.Transport) -> None:
-    """paramiko's transport thread waits for the host with a 0.1 s socket timeout, to check now
-    and then whether it should stop or send a keepalive: ten wake-ups a second for every open
-    connection, each taking the interpreter's lock. With hundreds of hosts read at once that
-    was a good part of the client's CPU. Once connected, once a second is enough for both
-    (``close`` shuts the socket down, which ends the wait at once)."""
-    if isinstance(transport.sock, socket.socket):
-        transport.sock.settimeout(IDLE_WAKE_SECONDS)
-
-
-def _shut_down(transport: paramiko.Transport | None) -> None:
-    """Shut the connection's socket down before paramiko closes it: a socket closed under a
-    waiting thread does not wake it (it would wait out its timeout); one shut down does."""
-    if transport is not None and isinstance(transport.sock, socket.socket):
-        try:
-            transport.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed or reset: nothing to wake
-
-
 def _hang_up(channel: paramiko.Channel) -> None:
     """End a command running in a pseudo-terminal: a Ctrl-C to its foreground processes,
     then the channel closed (the host hangs the terminal up: SIGHUP to whatever is left)."""
@@ -748,70 +734,6 @@ def _hang_up(channel: paramiko.Channel) -> None:
     except (EOFError, paramiko.SSHException, OSError):
         pass
     channel.close()
-
-
-QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-
-
-class QuickAckSocket(socket.socket):
-    """A socket that acknowledges what it receives at once (``TCP_QUICKACK``, set again before
-    each read: Linux turns it off as it goes). sshd leaves Nagle's algorithm on for a command
-    without a terminal, so it holds the second of two small packets (the channel's confirmation
-    and what follows) until the first is acknowledged, and a client delaying its ACK made the
-    first command on every connection wait up to 40 ms for nothing (53 ms against 10 ms on the
-    test bed).
-
-    It also reads ahead: paramiko reads each packet in exact pieces (its first block, then the
-    rest), about 50 reads a connection for some 25 packets that mostly arrive together, each
-    read a system call or two, a TCP_QUICKACK and a release of the interpreter's lock, which
-    with hundreds of connections at once hands it to another thread. One read takes what has
-    arrived, and the pieces are cut from it. Only paramiko's transport thread reads."""
-
-    READ_AHEAD = 65536  # what one read asks the kernel for
-    _ahead = b""
-    _taken = 0
-
-    def recv(self, size: int, flags: int = 0) -> bytes:
-        if self._taken < len(self._ahead) and not flags:
-            piece = self._ahead[self._taken : self._taken + size]
-            self._taken += len(piece)
-            return piece
-        if QUICKACK is not None:
-            self.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-        if flags or size >= self.READ_AHEAD:
-            return super().recv(size, flags)
-        data = super().recv(self.READ_AHEAD)
-        self._ahead, self._taken = data, min(size, len(data))
-        return data[:size]
-
-
-def tcp_connection(
-    address: str, port: int, timeout: float, bind_address: str | None = None
-) -> socket.socket:
-    """A TCP connection to the host with TCP_NODELAY set, as OpenSSH sets it. Without it,
-    Nagle's algorithm holds each small SSH packet until the one before is acknowledged, and
-    the host acknowledges late (delayed ACK, up to 40 ms on Linux): every handshake and every
-    command paid that wait once or twice. What the host sends is acknowledged at once, for
-    the same reason the other way (``QuickAckSocket``). Addresses are tried as paramiko tries
-    them (each family ``getaddrinfo`` gives; refused and unreachable ones collected, any other
-    error at once), so a failure reads as before."""
-    errors: dict[Any, Exception] = {}
-    infos = socket.getaddrinfo(address, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
-    for family, _, _, _, target in infos:
-        sock = QuickAckSocket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(timeout)
-            if bind_address:
-                sock.bind((bind_address, 0))
-            sock.connect(target)
-            return sock
-        except OSError as exc:
-            sock.close()
-            if exc.errno not in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
-                raise
-            errors[(str(target[0]), int(target[1]))] = exc
-    raise paramiko.ssh_exception.NoValidConnectionsError(errors)
 
 
 def _network_reason(exc: BaseException, timeout: float) -> str:
@@ -834,21 +756,6 @@ def _network_reason(exc: BaseException, timeout: float) -> str:
         return "no route to host"
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return reason[0].lower() + reason[1:]
-
-
-def _asking_for(
-    ciphers: tuple[str, ...], kex: tuple[str, ...]
-) -> Callable[..., paramiko.Transport]:
-    """paramiko's Transport, asking for ``ciphers`` and ``kex`` in these orders (its public
-    security options; what ``disabled_algorithms`` removes stays removed)."""
-
-    def transport(sock: Any, **options: Any) -> paramiko.Transport:
-        made = ssh_transport.Transport(sock, **options)
-        security = made.get_security_options()
-        security.ciphers, security.kex = ciphers, kex
-        return made
-
-    return transport
 
 
 def _authenticate(client: paramiko.SSHClient, user: str, keys: list[paramiko.PKey]) -> bool:

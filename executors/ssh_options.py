@@ -8,6 +8,7 @@ net-ssh's log levels (``ssh.log_level``) as paramiko's.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import random
@@ -49,8 +50,10 @@ def configure_logging(level: str) -> None:
     _log_handler.setLevel(logger.level)
 
 
-def private_keys(key_data: tuple[str, ...]) -> list[paramiko.PKey]:
-    """Every key of ``ssh.key_data`` that parses (net-ssh loads each and tries them all)."""
+@functools.lru_cache(maxsize=8)
+def private_keys(key_data: tuple[str, ...]) -> tuple[paramiko.PKey, ...]:
+    """Every key of ``ssh.key_data`` that parses (net-ssh loads each and tries them all); parsed
+    once a process, not once a host (see ssh_client for the key files)."""
     keys: list[paramiko.PKey] = []
     for text in key_data:
         for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
@@ -59,7 +62,7 @@ def private_keys(key_data: tuple[str, ...]) -> list[paramiko.PKey]:
                 break
             except (paramiko.SSHException, ValueError):
                 continue
-    return keys
+    return tuple(keys)
 
 
 def agent_keys(path: str) -> list[paramiko.PKey]:

@@ -4,7 +4,6 @@ connections and ``sshkit.dns_retries`` retries a name that does not resolve."""
 
 from __future__ import annotations
 
-import itertools
 import socket
 import subprocess
 import sys
@@ -13,16 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import paramiko
 import pytest
 
 from backstaff.executors import ssh_idle
-from backstaff.executors.ssh import IDLE_WAKE_SECONDS, QuickAckSocket, SshConnection, SshError
+from backstaff.executors.ssh import SshConnection, SshError
 from backstaff.executors.ssh_options import (
     PREFERRED,
     cipher_order,
     kex_names,
     kex_order,
     nothing_left,
+    private_keys,
 )
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
@@ -60,6 +61,25 @@ def test_key_data_without_the_right_key_names_what_was_tried(sshd: Sshd, tmp_pat
     assert str(failure.value) == (
         "127.0.0.1: authentication failed as user root (tried 2 key(s) of ssh.key_data)"
     )
+
+
+def test_key_data_is_parsed_once_a_process(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each key of ``ssh.key_data`` was parsed again for every host of a fleet."""
+    parsed: list[str] = []
+    real = paramiko.Ed25519Key.from_private_key.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type, file_obj: Any, password: Any = None) -> Any:
+        parsed.append(cls.__name__)
+        return real(cls, file_obj, password)
+
+    monkeypatch.setattr(paramiko.Ed25519Key, "from_private_key", classmethod(counted))
+    private_keys.cache_clear()
+    for _ in range(3):
+        with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
+            assert ssh.run("echo in").stdout == "in\n"
+    assert parsed == ["Ed25519Key"]
 
 
 def test_idle_connection_is_closed_after_the_timeout(sshd: Sshd, tmp_path: Path) -> None:
@@ -191,83 +211,6 @@ def test_the_connection_does_not_wait_for_acks(sshd: Sshd, tmp_path: Path) -> No
     with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
         assert ssh.run("echo in").stdout == "in\n"
         assert _no_delay(ssh) == 1
-
-
-@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="TCP_QUICKACK is Linux's")
-@pytest.mark.parametrize("kind", [socket.socket, QuickAckSocket])
-def test_what_the_host_sends_is_acknowledged_at_once(kind: type[socket.socket]) -> None:
-    """sshd leaves Nagle's algorithm on for a command without a terminal: a client delaying its
-    ACK made the first command of every connection wait up to 40 ms. Linux turns TCP_QUICKACK
-    off once a connection goes back and forth (a plain socket shows it); each read of the
-    connection's socket sets it again."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        client = kind(socket.AF_INET, socket.SOCK_STREAM)
-        client.connect(server.getsockname())
-        host, _ = server.accept()
-        with client, host:
-            quick = []
-            for _ in range(5):
-                client.sendall(b"ask")
-                host.recv(3)
-                host.sendall(b"answer")
-                client.recv(6)
-                quick.append(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK))
-    assert quick == [1] * 5 if kind is QuickAckSocket else 0 in quick
-
-
-def test_what_arrived_together_is_one_read_of_the_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    """paramiko reads each packet in exact pieces (its first block, the rest): about 50 reads
-    a connection, each a system call. What already arrived is read once and handed out piece
-    by piece, byte for byte; a read flagged (a peek) or larger than the read-ahead goes to the
-    socket itself."""
-    reads: list[int] = []
-    real = socket.socket.recv
-
-    def counted(sock: socket.socket, size: int, flags: int = 0) -> bytes:
-        reads.append(size)
-        return real(sock, size, flags)
-
-    monkeypatch.setattr(socket.socket, "recv", counted)
-    sent = bytes(range(256)) * 40
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        client = QuickAckSocket(socket.AF_INET, socket.SOCK_STREAM)
-        client.connect(server.getsockname())
-        host, _ = server.accept()
-        with client, host:
-            host.sendall(sent)
-            time.sleep(0.2)  # all of it arrived
-            got = b""
-            for size in itertools.cycle((4, 12, 1, 1000, 16)):
-                if len(got) == len(sent):
-                    break
-                got += client.recv(size)
-            assert got == sent and reads == [QuickAckSocket.READ_AHEAD]
-            host.sendall(b"more")
-            assert client.recv(2, socket.MSG_PEEK) == b"mo" and reads[-1] == 2
-            assert client.recv(QuickAckSocket.READ_AHEAD) == b"more"
-            assert reads[-1] == QuickAckSocket.READ_AHEAD and len(reads) == 3
-
-
-def test_connections_use_the_quick_ack_socket(sshd: Sshd, tmp_path: Path) -> None:
-    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
-        assert ssh.run("echo in").stdout == "in\n"
-        transport = ssh._client.get_transport()  # type: ignore[union-attr]
-        assert transport is not None and isinstance(transport.sock, QuickAckSocket)
-
-
-def test_an_idle_connection_wakes_once_a_second_and_ends_at_close(
-    sshd: Sshd, tmp_path: Path
-) -> None:
-    """paramiko's thread of each connection woke ten times a second to check it should go on;
-    once connected it wakes once a second, and a close still ends it at once."""
-    with _connection(sshd, tmp_path, (sshd.authorized.read_text(),)) as ssh:
-        assert ssh.run("echo in").stdout == "in\n"
-        transport = ssh._client.get_transport()  # type: ignore[union-attr]
-        assert transport is not None and transport.sock.gettimeout() == IDLE_WAKE_SECONDS == 1.0
-        time.sleep(0.2)  # the thread is waiting for the host
-        closed = time.monotonic()
-    transport.join(0.5)
-    assert not transport.is_alive() and time.monotonic() - closed < 0.5
 
 
 def test_bind_address_from_the_ssh_config(sshd: Sshd, tmp_path: Path) -> None:

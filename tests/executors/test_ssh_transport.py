@@ -14,7 +14,7 @@ import paramiko
 import pytest
 
 from backstaff.executors.ssh import SshConnection
-from backstaff.executors.ssh_transport import DeadlinePacketizer, Transport
+from backstaff.executors.ssh_transport import IDLE_WAKE_SECONDS, DeadlinePacketizer, Transport
 from backstaff.planner.model import SshSettings
 from tests.executors import loopback_sshd
 from tests.executors.loopback_sshd import Sshd
@@ -117,3 +117,18 @@ def test_the_hosts_debug_message_is_read_for_the_log_only(
         assert printable and any("Debug msg: " in r.getMessage() for r in caplog.records)
     else:
         assert printable == []
+
+
+def test_an_idle_connection_wakes_once_a_second_and_ends_at_close(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    """paramiko's thread of each connection woke ten times a second to check it should go on;
+    once connected it wakes once a second, and a close still ends it at once."""
+    with _connect(sshd, tmp_path) as ssh:
+        assert ssh.run("echo in").stdout == "in\n"
+        transport = ssh._client.get_transport()  # type: ignore[union-attr]
+        assert transport is not None and transport.sock.gettimeout() == IDLE_WAKE_SECONDS == 1.0
+        time.sleep(0.2)  # the thread is waiting for the host
+        closed = time.monotonic()
+    transport.join(0.5)
+    assert not transport.is_alive() and time.monotonic() - closed < 0.5
