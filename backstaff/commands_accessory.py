@@ -190,11 +190,12 @@ def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive
             login=not reuse,
         )  # fmt: skip
         return
+    audited = exec_support.auditor(ctx, app)
     for a in chosen:
         if not reuse:
             exec_support.login_hosts(ctx, app, _hosts(ctx, a))
-        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([build(a, command)]), "Accessory",
-                      check=True)  # fmt: skip
+        run = audited(f"Executed cmd '{command}' on {a.name} accessory", build(a, command))
+        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([run]), "Accessory", check=True)
 
 
 @accessory.command()

@@ -194,15 +194,35 @@ def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bo
         return
     if not reuse:
         exec_support.login_hosts(ctx, a, _hosts(ctx, a))
+    audited = exec_support.auditor(ctx, a)
+    message = f"Executed cmd '{command}' on app version {_exec_version(ctx, a, reuse, pairs)}"
+
+    def run(role: Role, host: str) -> Cmd:
+        if reuse:
+            return verbs.app_exec_reuse(a, role, command, env=pairs_env, version=version)
+        return verbs.app_exec(a, role, host, command, suffix=secrets.token_hex(3), env=pairs_env,
+                              detach=detach)  # fmt: skip
 
     def build(host: str) -> list[Cmd]:
-        if reuse:
-            return [verbs.app_exec_reuse(a, r, command, env=pairs_env, version=version)
-                    for r, x in pairs if x == host]  # fmt: skip
-        return [verbs.app_exec(a, r, host, command, suffix=secrets.token_hex(3), env=pairs_env,
-                               detach=detach) for r, x in pairs if x == host]  # fmt: skip
+        # Kamal's line names the role of a command run in the role's running container
+        return [audited(message, run(r, host), r.name if reuse else None)
+                for r, x in pairs if x == host]  # fmt: skip
 
     show_on_hosts(ctx, a, _hosts(ctx, a), build, "App", check=True)
+
+
+def _exec_version(ctx: AppContext, a: App, reuse: bool, pairs: list[tuple[Role, str]]) -> str:
+    """The version Kamal's audit line names: ``--version``; else, for a new container, the
+    latest tag it runs; for ``--reuse``, the version running on the first selected host (its
+    role's current container, asked there first, as Kamal asks), else the config's version."""
+    if ctx.options.version or not reuse:
+        return a.version
+    if pairs:
+        role, host = pairs[0]
+        name = exec_support.answer_on(ctx, a, host, verbs.current_container_name(a, role))
+        if name:
+            return name.removeprefix(f"{role.container_prefix}-")
+    return ctx.version
 
 
 def _latest_tag(ctx: AppContext) -> str:

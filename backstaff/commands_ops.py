@@ -20,6 +20,7 @@ from backstaff.planner.commands.base import Cmd
 from backstaff.planner.commands.words import render
 from backstaff.planner.desired import build_desired
 from backstaff.planner.model import App
+from backstaff.schemas.host_strings import hostname
 
 pass_app = click.make_pass_decorator(AppContext)
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the steps; change nothing.")
@@ -191,8 +192,12 @@ def server_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool) -> Non
         exec_support.run_interactive_on(ctx, app, host, verbs.host_shell(command),
                                         message=f"Running '{command}' on {host} interactively...")  # fmt: skip
         return
-    show_on_hosts(ctx, app, ctx.selection.hosts, lambda h: [verbs.host_shell(command)], "App",
-                  check=True)  # fmt: skip
+    audited = exec_support.auditor(ctx, app)
+
+    def build(host: str) -> list[Cmd]:
+        return [audited(f"Executed cmd '{command}' on {hostname(host)}", verbs.host_shell(command))]
+
+    show_on_hosts(ctx, app, ctx.selection.hosts, build, "App", check=True)
 
 
 @click.command()

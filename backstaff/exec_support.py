@@ -1,11 +1,12 @@
 """What ``app exec``, ``accessory exec`` and ``server exec`` share: the command line from its
-words, ``-e`` pairs, the registry login Kamal does before a new container, and an interactive
-command (``-i``) joined to the local terminal with its exit status as backstaff's."""
+words, ``-e`` pairs, the registry login Kamal does before a new container, the audit line it
+appends before a non-interactive command, and an interactive command (``-i``) joined to the
+local terminal with its exit status as backstaff's."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import click
 
@@ -16,11 +17,13 @@ from backstaff.executors.interactive import run_interactive
 from backstaff.executors.ssh import SshError
 from backstaff.planner import operations
 from backstaff.planner.commands.base import Cmd, join
+from backstaff.planner.commands.host import audit_append
+from backstaff.planner.commands.words import AND
 from backstaff.planner.model import App, Pairs
 from backstaff.planner.render import mask
 from backstaff.planner.steps import Upload
 from backstaff.planning import connection_pool
-from backstaff.runtime import make_runtime
+from backstaff.runtime import audit_lines, make_runtime
 from backstaff.schemas.shell_words import shell_words
 
 NO_COMMAND = "No command provided. You must specify a command to execute."
@@ -76,6 +79,30 @@ def registry_login(ctx: AppContext, app: App, pool: ConnectionPool, hosts: Itera
                 reason = mask(result.stderr.strip() or result.stdout.strip(),
                               ctx.resolved_secret_values())  # fmt: skip
                 raise BackstaffError(f"{host}: registry login failed: {reason}")
+
+
+def auditor(ctx: AppContext, app: App) -> Callable[..., Cmd]:
+    """Kamal's ``auditor.record`` before a non-interactive exec, in the same SSH command: the
+    line appended to the host's audit log, then the command, which does not run when the line
+    cannot be written (Kamal's ``execute`` raises, and its exec does not run either)."""
+    line = audit_lines(ctx, app)
+
+    def audited(message: str, command: Cmd, role: str | None = None) -> Cmd:
+        return (*audit_append(app, line(message, role)), AND, *command)
+
+    return audited
+
+
+def answer_on(ctx: AppContext, app: App, host: str, command: Cmd) -> str:
+    """What ``command`` prints on ``host`` (stripped; nothing when it fails)."""
+    pool = connection_pool(ctx, app)
+    try:
+        result = pool.get(host).run(join(command), timeout=300)
+    except SshError as exc:
+        raise BackstaffError(str(exc)) from None
+    finally:
+        pool.close()
+    return result.stdout.strip() if result.ok else ""
 
 
 def login_hosts(ctx: AppContext, app: App, hosts: Iterable[str]) -> None:

@@ -7,6 +7,7 @@ import base64
 import getpass
 import re
 import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,22 @@ def lock_details(ctx: AppContext, version: str, message: str) -> str:
     return "".join(f"{line}\\n" for line in textwrap.wrap(encoded, 60))
 
 
-def audit_command(ctx: AppContext, app: App) -> object:
+def audit_lines(ctx: AppContext, app: App) -> Callable[..., str]:
+    """Kamal's audit line for a message: ``[time] [performer] [destination] [role] message``
+    (the destination and the role when there is one), its time when the line is made."""
     who = performer(ctx)
     destination = f" [{app.destination}]" if app.destination else ""
 
-    def command(message: str) -> str:
-        line = f"[{now()}] [{who}]{destination} {message}"
-        return words.render(audit_append(app, line))
+    def line(message: str, role: str | None = None) -> str:
+        tag = f" [{role}]" if role else ""
+        return f"[{now()}] [{who}]{destination}{tag} {message}"
 
-    return command
+    return line
+
+
+def audit_command(ctx: AppContext, app: App) -> object:
+    line = audit_lines(ctx, app)
+    return lambda message: words.render(audit_append(app, line(message)))
 
 
 ERROR_PAGE = re.compile(r"[45]..\.html")

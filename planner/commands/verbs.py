@@ -17,7 +17,16 @@ def role_filters(app: App, role: Role) -> Cmd:
 
 def current_container_id(app: App, role: Role) -> Cmd:
     """The newest running container of the role (Kamal's "current container")."""
-    return ("docker", "ps", "--latest", "--quiet", *role_filters(app, role),
+    return _current_container(app, role, "--quiet")
+
+
+def current_container_name(app: App, role: Role) -> Cmd:
+    """The name of that container: the role's container prefix, a dash, its version."""
+    return _current_container(app, role, "--format", Val("{{.Names}}"))
+
+
+def _current_container(app: App, role: Role, *output: Word) -> Cmd:
+    return ("docker", "ps", "--latest", *output, *role_filters(app, role),
             "--filter", "status=running", "--filter", "status=restarting")  # fmt: skip
 
 

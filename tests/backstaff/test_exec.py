@@ -5,6 +5,8 @@ Nothing here connects anywhere: what would run is captured."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """What the commands would run: ("show", {host: [command, ...]}), ("login", hosts) and
-    ("interactive", (host, command, options))."""
+    """What the commands would run: ("show", {host: [command, ...]}), ("login", hosts),
+    ("interactive", (host, command, options)) and ("answer", (host, command)), a question whose
+    answer is the host's entry in ``RUNNING``."""
     calls: list[tuple[str, Any]] = []
 
     def show(ctx: object, app: object, hosts: Any, build: Any, title: str, **options: Any) -> None:
@@ -55,12 +58,32 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     def interactive(ctx: object, app: object, host: str, command: Cmd, **options: Any) -> None:
         calls.append(("interactive", (host, join(command), options)))
 
+    def answer(ctx: object, app: object, host: str, command: Cmd) -> str:
+        calls.append(("answer", (host, join(command))))
+        return RUNNING.get(host, "")
+
     for module in (commands_app, commands_accessory, commands_ops):
         monkeypatch.setattr(module, "show_on_hosts", show)
     monkeypatch.setattr(exec_support, "login_hosts", login)
     monkeypatch.setattr(exec_support, "run_interactive_on", interactive)
+    monkeypatch.setattr(exec_support, "answer_on", answer)
     monkeypatch.setattr(exec_support, "local_terminal", lambda: True)
     return calls
+
+
+# What `docker ps --format {{.Names}}` answers for a role's current container, by host.
+RUNNING: dict[str, str] = {"10.254.0.11": "tb-web-v7"}
+AUDITED = re.compile(r"mkdir -p \.kamal && echo ('(?:[^']|'\\'')*') >> \.kamal/tb(?:-staging)?-audit\.log && (.*)",
+                     re.DOTALL)  # fmt: skip
+TAGS = r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] \[[^]]+\] "  # Kamal's time and performer
+
+
+def _audited(command: str) -> tuple[str, str]:
+    """The audit line a non-interactive exec appends first, and the command that follows it."""
+    match = AUDITED.fullmatch(command)
+    assert match, command
+    (line,) = shlex.split(match[1])
+    return line, match[2]
 
 
 def test_command_line_is_kamals_join() -> None:
@@ -87,7 +110,9 @@ def test_app_exec_words_env_and_hosts(project: Path, ran: list[tuple[str, Any]])
     (login, (kind, shown)) = ran
     assert login == ("login", ["10.254.0.11", "10.254.0.12"]) and kind == "show"
     assert list(shown) == ["10.254.0.11", "10.254.0.12"]
-    (command,) = shown["10.254.0.11"]
+    (audited,) = shown["10.254.0.11"]
+    line, command = _audited(audited)
+    assert re.fullmatch(TAGS + "Executed cmd 'ls -la' on app version latest", line)
     assert command.startswith("docker run --rm --name tb-web-exec-latest-")
     assert command.endswith("--env A=1 --env B=two --log-opt max-size=10m"
                             " 10.254.0.2:5000/tb/app:latest ls -la")  # fmt: skip
@@ -97,10 +122,38 @@ def test_app_exec_reuse_runs_in_the_current_container(
     project: Path, ran: list[tuple[str, Any]]
 ) -> None:
     assert main(["app", "exec", "--reuse", "cat", "/www/index.html"]) == 0
-    ((kind, shown),) = ran  # no registry login for an existing container
+    # no registry login for an existing container; the audit line's version asked first
+    ((answered, (host, asked)), (kind, shown)) = ran
+    assert (answered, host) == ("answer", "10.254.0.11") and asked == (
+        "docker ps --latest --format '{{.Names}}' --filter label=service=tb"
+        " --filter label=destination= --filter label=role=web"
+        " --filter status=running --filter status=restarting"
+    )
     assert kind == "show" and list(shown) == ["10.254.0.11", "10.254.0.12", "10.254.0.13"]
-    assert all(c[0].startswith('docker exec "$(docker ps --latest') for c in shown.values())
-    assert shown["10.254.0.13"][0].endswith(" cat /www/index.html")
+    audited = {h: _audited(c) for h, (c,) in shown.items()}
+    assert all(c.startswith('docker exec "$(docker ps --latest') for _, c in audited.values())
+    assert audited["10.254.0.13"][1].endswith(" cat /www/index.html")
+    # Kamal's line names the role, and the version running on the first host for every host
+    for host, role in (("10.254.0.11", "web"), ("10.254.0.12", "web"), ("10.254.0.13", "workers")):
+        message = f"\\[{role}\\] Executed cmd 'cat /www/index.html' on app version v7"
+        assert re.fullmatch(TAGS + message, audited[host][0])
+
+
+def test_app_exec_reuse_audits_the_version_given_or_the_configs(
+    project: Path, ran: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--version", "v3", "app", "exec", "--reuse", "-r", "workers", "true"]) == 0
+    ((kind, shown),) = ran  # --version: nothing asked
+    line, command = _audited(shown["10.254.0.13"][0])
+    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'true' on app version v3", line)
+    assert command == "docker exec tb-workers-v3 true"
+    ran.clear()
+    monkeypatch.setenv("VERSION", "v5")  # nothing runs on the host: the config's version
+    assert main(["app", "exec", "--reuse", "-r", "workers", "true"]) == 0
+    ((answered, (host, _)), (_, shown)) = ran
+    assert (answered, host) == ("answer", "10.254.0.13")
+    line, _ = _audited(shown["10.254.0.13"][0])
+    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'true' on app version v5", line)
 
 
 def test_app_exec_detach_and_destination_latest_tag(
@@ -109,7 +162,10 @@ def test_app_exec_detach_and_destination_latest_tag(
     (project / "config" / "deploy.staging.yml").write_text("servers:\n  web: [10.254.0.11]\n")
     assert main(["app", "exec", "-d", "staging", "-p", "--detach", "sleep 60"]) == 0
     (_, (_, shown)) = ran
-    (command,) = shown["10.254.0.11"]
+    line, command = _audited(shown["10.254.0.11"][0])
+    assert re.fullmatch(TAGS + "\\[staging\\] Executed cmd 'sleep 60' on app version latest-staging",
+                        line)  # fmt: skip
+    assert " >> .kamal/tb-staging-audit.log && " in shown["10.254.0.11"][0]  # Kamal's file
     assert command.startswith("docker run --detach --name tb-web-staging-exec-latest-staging-")
     assert command.endswith(" 10.254.0.2:5000/tb/app:latest-staging sleep 60")
 
@@ -169,10 +225,15 @@ def test_accessory_and_server_exec(project: Path, ran: list[tuple[str, Any]]) ->
     assert main(["server", "exec", "-i", "sh"]) == 0
     assert main(["server", "exec", "docker", "exec", "kamal-proxy", "kamal-proxy", "list"]) == 0
     assert ran[0] == ("login", ["10.254.0.13"])
-    assert ran[1][1]["10.254.0.13"][0].startswith(
-        "docker run --rm --network kamal --env CACHE_MODE"
-    )
-    assert ran[2][1][:2] == ("10.254.0.13", "docker exec -it tb-cache sh")
+    line, command = _audited(ran[1][1]["10.254.0.13"][0])
+    assert re.fullmatch(TAGS + "Executed cmd 'cat /etc/cache.conf' on cache accessory", line)
+    assert command.startswith("docker run --rm --network kamal --env CACHE_MODE")
+    assert ran[2][1][:2] == ("10.254.0.13", "docker exec -it tb-cache sh")  # -i: no audit line
     assert ran[3][1][:2] == ("10.254.0.11", "sh -c sh")
-    assert ran[4][1] == {h: ["sh -c 'docker exec kamal-proxy kamal-proxy list'"]
-                         for h in ("10.254.0.11", "10.254.0.12", "10.254.0.13")}  # fmt: skip
+    shown = ran[4][1]
+    assert list(shown) == ["10.254.0.11", "10.254.0.12", "10.254.0.13"]
+    for host, (audited,) in shown.items():
+        line, command = _audited(audited)
+        listed = "docker exec kamal-proxy kamal-proxy list"
+        assert re.fullmatch(TAGS + f"Executed cmd '{listed}' on {re.escape(host)}", line)
+        assert command == f"sh -c '{listed}'"

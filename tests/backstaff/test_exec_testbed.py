@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.backstaff.projects import enter, fresh_project, run_cli
+from tests.backstaff.projects import enter, fresh_project, real_kamal, run_cli
 from tests.backstaff.terminal import Pane, tmux_server
 from tests.schemas.helpers import kamal_yaml
 from tests.testbed import Testbed
@@ -21,6 +21,7 @@ from tests.testbed import Testbed
 pytestmark = pytest.mark.testbed
 
 WEB_HOST, CACHE_HOST = "10.254.0.11", "10.254.0.13"
+INJECTED = "/tmp/bst-injected-audit"  # what a command run by its audit line would create
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,56 @@ def test_a_command_that_fails_fails_the_exec(capsys: pytest.CaptureFixture[str])
     assert code == 1 and err == f"  ERROR: {CACHE_HOST}: the command exited 5\n"
     code, out, err = run_cli(capsys, "server", "exec", "-h", CACHE_HOST, "true")
     assert code == 0 and err == ""
+
+
+def _appended(testbed: Testbed, run: Callable[[], object]) -> list[tuple[str, str]]:
+    """The lines ``run`` appends to each host's audit log, host by host, with Kamal's first
+    two tags (the time, and the performer: git's email, which Kamal's own HOME here lacks)
+    made alike."""
+    logs = [(h.address, Path(h.directory) / "root/.kamal/tb-audit.log") for h in testbed.hosts]
+    before = {address: log.read_text() if log.exists() else "" for address, log in logs}
+    run()
+    return [
+        (address, re.sub(r"^\[[^]]*\] \[[^]]*\]", "[TIME] [PERFORMER]", line))
+        for address, log in logs
+        for line in (log.read_text() if log.exists() else "")[len(before[address]) :].splitlines()
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("app", "exec", "-r", "web", "echo hi"),
+        (
+            "app",
+            "exec",
+            "--reuse",
+            "-r",
+            "workers",
+            "pwd",
+        ),  # not `true`: Thor takes it for --reuse's value
+        ("server", "exec", "-h", CACHE_HOST, f"true '$(touch {INJECTED})' '`touch {INJECTED}`'"),
+        ("accessory", "exec", "--reuse", "cache", "pwd"),
+    ],
+    ids=["app", "app-reuse", "server", "accessory"],
+)
+def test_a_non_interactive_exec_is_audited_as_kamal_audits_it(
+    project: Path, testbed: Testbed, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """Kamal appends ``Executed cmd '<cmd>' on ...`` to each host's audit log before it runs
+    the command there (with the role for ``app exec --reuse``): the same lines as the real
+    Kamal's, run on the same hosts with the same arguments, and the command's text is data
+    in the line, never run by it."""
+
+    def ours() -> None:
+        code, _, err = run_cli(capsys, *args)
+        assert code == 0, err
+
+    def kamal() -> None:
+        done = real_kamal(project, *args)
+        assert done.returncode == 0, done.stderr
+
+    lines = _appended(testbed, ours)
+    assert lines and lines == _appended(testbed, kamal)
+    assert all(" Executed cmd '" in line for _, line in lines)
+    assert not Path(INJECTED).exists()
