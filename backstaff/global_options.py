@@ -18,7 +18,7 @@ import click
 
 from backstaff.context import AppContext
 from backstaff.help_commands import help_command
-from backstaff.thor_args import thor_command, thor_words
+from backstaff.thor_args import GLOBAL_COPY, thor_command, thor_words
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -169,7 +169,7 @@ def take_global_options(command: click.Command) -> None:
         copy = {k: v for k, v in settings.items() if k != "envvar"}
         copy["default"] = None  # not given here; a flag's --no-X gives False
         declared = [d for d in declarations if not d.isidentifier()]
-        name = "global_" + _field(declarations)  # never the name of a command's own argument
+        name = GLOBAL_COPY + _field(declarations)  # never the name of a command's own argument
         command.params.append(
             _GlobalCopy([*declared, name], **copy, hidden=True, expose_value=False, callback=_store)
         )
@@ -181,7 +181,7 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         return value
     app = ctx.find_object(AppContext)
     if app is not None and param.name:
-        field = param.name.removeprefix("global_")
+        field = param.name.removeprefix(GLOBAL_COPY)
         setattr(app.options, field, Path(value) if field == "config_file" else value)
     return value
 

@@ -142,18 +142,18 @@ def test_app_exec_reuse_runs_in_the_current_container(
 def test_app_exec_reuse_audits_the_version_given_or_the_configs(
     project: Path, ran: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(["--version", "v3", "app", "exec", "--reuse", "-r", "workers", "true"]) == 0
+    assert main(["--version", "v3", "app", "exec", "--reuse", "-r", "workers", "pwd"]) == 0
     ((kind, shown),) = ran  # --version: nothing asked
     line, command = _audited(shown["10.254.0.13"][0])
-    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'true' on app version v3", line)
-    assert command == "docker exec tb-workers-v3 true"
+    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'pwd' on app version v3", line)
+    assert command == "docker exec tb-workers-v3 pwd"
     ran.clear()
     monkeypatch.setenv("VERSION", "v5")  # nothing runs on the host: the config's version
-    assert main(["app", "exec", "--reuse", "-r", "workers", "true"]) == 0
+    assert main(["app", "exec", "--reuse", "-r", "workers", "pwd"]) == 0
     ((answered, (host, _)), (_, shown)) = ran
     assert (answered, host) == ("answer", "10.254.0.13")
     line, _ = _audited(shown["10.254.0.13"][0])
-    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'true' on app version v5", line)
+    assert re.fullmatch(TAGS + "\\[workers\\] Executed cmd 'pwd' on app version v5", line)
 
 
 def test_app_exec_detach_and_destination_latest_tag(

@@ -208,6 +208,10 @@ def test_an_ambiguous_prefix_fails_with_thors_message(
         (["-v", "deploy", "--verbose=false"], "verbose", False),
         (["deploy", "--no_verbose", "--verbose=true"], "verbose", True),
         (["-p", "app", "--no_primary", "logs"], "primary", False),
+        (["deploy", "-q", "true"], "quiet", True),  # a boolean option's value, as Thor reads it
+        (["-q", "deploy", "-q", "f"], "quiet", False),
+        (["-v", "FALSE", "deploy"], "verbose", False),
+        (["deploy", "--no-verbose", "T"], "verbose", True),  # Thor's: the value decides
     ],
 )
 def test_thor_forms_of_the_global_options(args: list[str], field: str, value: object) -> None:
@@ -228,6 +232,31 @@ def test_thor_forms_of_a_commands_options(args: list[str], field: str, value: ob
     assert command is not None
     ctx = command.make_context("logs", thor_words(command, list(args)), resilient_parsing=True)
     assert ctx.params[field] == value
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--reuse", "true"], ([], True)),  # Kamal: "No command provided"
+        (["--reuse", "-r", "web", "true"], ([], True)),  # the global options read first
+        (["--reuse", "-r=web", "-p", "t", "ls"], (["ls"], True)),  # -p's value, not --reuse's
+        (["--reuse", "-p", "f", "ls"], (["ls"], True)),
+        (["--reuse", "false", "ls"], (["ls"], False)),
+        (["--no-reuse", "true", "ls"], (["ls"], True)),
+        (["--reuse", "ls", "true"], (["ls", "true"], True)),
+        (["ls", "--", "--reuse", "true"], (["ls", "--reuse", "true"], False)),
+        (["true"], (["true"], False)),
+    ],
+)
+def test_a_flag_takes_a_true_or_false_word_for_its_value_as_thor_does(
+    args: list[str], expected: tuple[list[str], bool]
+) -> None:
+    """Thor takes ``true``/``t``/``TRUE``/``T`` (``false``...) after a boolean option for its
+    value: ``kamal app exec --reuse true`` (checked with Kamal 2.11) has no command."""
+    command = _command("app exec")
+    assert command is not None
+    ctx = command.make_context("exec", thor_words(command, list(args)), resilient_parsing=True)
+    assert (list(ctx.params["cmd"]), ctx.params["reuse"]) == expected
 
 
 def test_nothing_after_the_double_dash_is_read() -> None:
