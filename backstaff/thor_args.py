@@ -21,6 +21,7 @@ THOR_TRUE, THOR_FALSE = (
     frozenset({"true", "TRUE", "t", "T"}),
     frozenset({"false", "FALSE", "f", "F"}),
 )
+THOR_VALUES = THOR_TRUE | THOR_FALSE
 # The name of a command's hidden copy of a global option starts with this (global_options.py).
 GLOBAL_COPY = "global_"
 
@@ -129,15 +130,14 @@ def _flag_value(
 ) -> int | None:
     """The index of the true/false word a flag at ``index`` takes for its value, if one
     follows it; for a command's own flag, past the global options Kamal reads first."""
-    words = THOR_TRUE | THOR_FALSE
     following = index + 1
     while own and following < len(args) and args[following].partition("=")[0] in global_copies:
         name, equals, _ = args[following].partition("=")
         following += 1
         if not equals and (
-            name in takes_value or following < len(args) and args[following] in words
+            name in takes_value or following < len(args) and args[following] in THOR_VALUES
         ):
             following += 1  # its value: a global flag's true/false word is its own
-    if following < len(args) and args[following] in words:
+    if following < len(args) and args[following] in THOR_VALUES:
         return following
     return None

@@ -309,8 +309,7 @@ def plan_steps(
     """The plan's steps in order, and what each waits for (``pull``/``prune`` as in
     ``build_graph``). Changes that make no step (none: a drift check's plan) need no graph,
     and so no networkx, which takes longer to load than such a plan to make."""
-    nodes = _Nodes(app, changes, pull, prune)
-    _add_nodes(nodes)
+    nodes = _all_nodes(app, changes, pull, prune)
     if not nodes.steps:
         return (), ()
     graph = _graph(nodes)
@@ -323,9 +322,14 @@ def build_graph(
 ) -> nx.DiGraph:
     """``pull=False``: boot from the images already on the hosts (rollback); ``prune=False``:
     no prune after the boots (redeploy, rollback), as Kamal's verbs."""
+    return _graph(_all_nodes(app, changes, pull, prune))
+
+
+def _all_nodes(app: App, changes: tuple[Change, ...], pull: bool, prune: bool) -> _Nodes:
+    """Phase one: every step the changes make."""
     nodes = _Nodes(app, changes, pull, prune)
     _add_nodes(nodes)
-    return _graph(nodes)
+    return nodes
 
 
 def _graph(nodes: _Nodes) -> nx.DiGraph:
