@@ -293,7 +293,8 @@ def send_env(patterns: tuple[str, ...], environ: Mapping[str, str]) -> dict[str,
     if not patterns:
         return {}
     sent = _any_of(patterns).fullmatch
-    return dict(sorted((name, value) for name, value in environ.items() if sent(name)))
+    # The names first: reading a value of ``os.environ`` decodes it, and most are not sent.
+    return {name: environ[name] for name in sorted(name for name in environ if sent(name))}
 
 
 @functools.lru_cache(maxsize=64)

@@ -227,7 +227,9 @@ def parse_inspect(text: str, host: str = "", envkeys: EnvKeys | None = None) -> 
     networks: set[str] = set()
     images: set[tuple[str, str]] = set()
     image_env: dict[str, tuple[str, ...]] = {}
-    for line in text.split("\n"):
+    # An image asked for by several names (its id, its tag, latest) is answered once for each:
+    # one decode of each distinct line is enough (the JSON decode is most of a host's parse).
+    for line in dict.fromkeys(text.split("\n")):
         try:
             item = json.loads(line)
         except ValueError:
@@ -344,8 +346,8 @@ def _container(
         image=str(config.get("Image") or ""),
         image_id=str(item.get("Image") or ""),
         state=str(state.get("Status") or "unknown"),
-        created=str(item.get("Created") or ""),
-        labels=tuple(sorted((str(k), str(v)) for k, v in (config.get("Labels") or {}).items())),
+        created=created,
+        labels=tuple(sorted(labels.items())),
         env=tuple(sorted(env)),
         cmd=tuple(str(c) for c in config.get("Cmd") or []),
         mounts=tuple(sorted(mounts)),

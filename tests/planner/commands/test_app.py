@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +72,58 @@ def test_a_host_with_a_user_is_named_without_it_in_the_container() -> None:
     assert "--env KAMAL_HOST=10.254.0.11 " in line
     assert app.hostname("deploy@10.254.0.11", "v2").startswith("10.254.0.11-")
     assert "deploy@" not in line
+
+
+def readiness(
+    shell: list[str], tmp_path: Path, answers: list[str], delay: int
+) -> tuple[int, str, list[str]]:
+    """``wait_ready`` for the workers role run by ``shell``, with a `docker` on the PATH that
+    gives these statuses in turn (the last one again when they run out); the exit status, the
+    stderr and the statuses asked for, in order."""
+    workers = example("v2").roles[1]
+    (tmp_path / "answers").write_text("".join(f"{a}\n" for a in answers))
+    docker = tmp_path / "docker"
+    docker.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {tmp_path}/asked\n'
+        f"n=$(wc -l < {tmp_path}/asked)\n"
+        f'sed -n "${{n}}p;\\$p" {tmp_path}/answers | head -n 1\n'
+    )
+    docker.chmod(0o755)
+    script = render(app.wait_ready(workers, "v2", delay, 1))
+    done = subprocess.run([*shell, "-c", script], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})  # fmt: skip
+    asked = (tmp_path / "asked").read_text().splitlines()
+    assert all(a.endswith(" tb-workers-v2") and a.startswith("container inspect") for a in asked)
+    return done.returncode, done.stderr, asked
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_running_container_is_checked_again_after_the_delay(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """As Kamal's poller: running, then (the delay waited) still running is ready."""
+    started = time.monotonic()
+    code, err, asked = readiness(shell, tmp_path, ["running", "running"], 1)
+    assert (code, err, len(asked)) == (0, "", 2)
+    assert time.monotonic() - started >= 1
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_container_gone_after_the_delay_is_not_ready(shell: list[str], tmp_path: Path) -> None:
+    code, err, asked = readiness(shell, tmp_path, ["running", "exited"], 1)
+    assert code == 1
+    assert err == "container not ready after 1 seconds (exited)\n"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize(("answer", "delay"), [("healthy", 5), ("running", 0)])
+def test_ready_at_the_first_check(
+    shell: list[str], tmp_path: Path, answer: str, delay: int
+) -> None:
+    """A healthy container waits no delay (its timer is stopped at once); with
+    ``readiness_delay: 0`` a running one is not checked again, as Kamal's poller."""
+    started = time.monotonic()
+    code, err, asked = readiness(shell, tmp_path, [answer], delay)
+    assert (code, err, len(asked)) == (0, "", 1)
+    assert time.monotonic() - started < 4
