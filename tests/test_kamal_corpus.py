@@ -36,6 +36,7 @@ STRICTER: dict[str, str] = {
     "labtec-openlis": "accessories/db/port: invalid port '127.0.0.1:5432:5432 --publish"
     " [::1]:5432:5432': one port, PORT or [IP:]HOST_PORT:PORT (publish another with the"
     " accessory's options: publish: [...])",
+    "business-manager-production": "ssh/port: invalid port 'SSH_PORT'",  # a template's placeholder
 }
 
 # Configs Kamal accepts for deploys but whose `kamal config` crashes (a Kamal bug, so there is
