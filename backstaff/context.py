@@ -33,6 +33,8 @@ def adopt_environment(env: Mapping[str, str]) -> None:
 
 @dataclass
 class Options:
+    """The global options as given on the command line (Kamal's own), before any is resolved."""
+
     config_file: Path
     destination: str | None
     hosts: str | None

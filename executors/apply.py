@@ -30,6 +30,8 @@ INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 @dataclass(frozen=True)
 class StepResult:
+    """How a step ended, and how long it took."""
+
     step: Step
     status: str  # ok, failed, not run
     seconds: float = 0.0

@@ -87,6 +87,8 @@ class CommandKilled(SshError):
 
 @dataclass(frozen=True)
 class Result:
+    """A command's exit status and output."""
+
     exit_status: int
     stdout: str
     stderr: str

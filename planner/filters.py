@@ -14,6 +14,8 @@ class FilterError(Exception):
 
 @dataclass(frozen=True)
 class Selection:
+    """The hosts and roles a command acts on (``-h``, ``-r``, ``--primary``)."""
+
     hosts: tuple[str, ...]
     roles: tuple[str, ...]
 

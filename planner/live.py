@@ -33,6 +33,8 @@ def value_digest(value: str) -> str:
 
 @dataclass(frozen=True)
 class LiveContainer:
+    """A container as ``docker inspect`` shows it, its env values reduced to digests."""
+
     id: str
     name: str
     image: str  # as asked for at `docker run`, e.g. registry/app:v1
@@ -65,6 +67,8 @@ class LiveContainer:
 
 @dataclass(frozen=True)
 class LiveRoute:
+    """A service kamal-proxy routes, as ``kamal-proxy list`` shows it."""
+
     service: str
     hosts: tuple[str, ...]
     paths: tuple[str, ...]
@@ -75,6 +79,8 @@ class LiveRoute:
 
 @dataclass(frozen=True)
 class LiveLock:
+    """The deploy lock found on the primary host, with its details."""
+
     details: str
 
     @property
@@ -85,6 +91,8 @@ class LiveLock:
 
 @dataclass(frozen=True)
 class LiveHost:
+    """What one host answered: docker's objects, the proxy's routes, env files, the lock."""
+
     host: str
     error: str | None = None  # unreachable: nothing else is known
     docker_version: str | None = None
@@ -110,6 +118,8 @@ class LiveHost:
 
 @dataclass(frozen=True)
 class LiveState:
+    """Every host's answer from one read: what a plan is made against."""
+
     hosts: tuple[LiveHost, ...]
 
     def host(self, name: str) -> LiveHost:

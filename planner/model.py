@@ -71,6 +71,8 @@ class ProxyRun:
 
 @dataclass(frozen=True)
 class Role:
+    """A role as deployed: its hosts, container name prefix, command, options and proxy."""
+
     name: str
     hosts: tuple[str, ...]
     host_tags: tuple[tuple[str, tuple[str, ...]], ...]
@@ -101,6 +103,8 @@ class Role:
 
 @dataclass(frozen=True)
 class Mount:
+    """A volume, file or directory mounted into a container (``--volume local:remote``)."""
+
     local: str
     remote: str
     mode: str | None = None
@@ -110,6 +114,8 @@ class Mount:
 
 @dataclass(frozen=True)
 class Accessory:
+    """An accessory as deployed: one container per host, named ``<service>-<name>``."""
+
     name: str
     service_name: str
     image: str
@@ -134,6 +140,8 @@ class Accessory:
 
 @dataclass(frozen=True)
 class Registry:
+    """Where images are pulled from; the password's value never enters the model."""
+
     server: str | None
     username: str | None  # a plain value, or None when it comes from a secret
     username_secret: str | None
@@ -145,6 +153,8 @@ class Registry:
 
 @dataclass(frozen=True)
 class SshSettings:
+    """How the hosts are reached: deploy.yml's ``ssh`` and ``sshkit`` sections."""
+
     user: str = "root"
     port: int = 22
     proxy: str | None = None
@@ -161,6 +171,8 @@ class SshSettings:
 
 @dataclass(frozen=True)
 class Boot:
+    """How app containers boot across hosts: Kamal's ``boot`` section."""
+
     limit: str | None = None
     wait: int | None = None
     parallel_roles: bool = False

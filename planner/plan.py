@@ -34,6 +34,8 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Plan:
+    """The changes found and the steps that make them, in dependency order."""
+
     service: str
     destination: str | None
     version: str

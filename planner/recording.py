@@ -28,6 +28,8 @@ class RecordingFormatError(Exception):
 
 @dataclass(frozen=True)
 class Recording:
+    """The hosts' state as read at a moment, saved to plan against later."""
+
     service: str
     destination: str | None
     recorded_at: str  # UTC, ISO 8601 (``2026-12-04T01:45:12Z``)

@@ -107,6 +107,8 @@ class Upload:
 
 @dataclass(frozen=True)
 class Step:
+    """One action on one host (or locally): its commands run as one SSH command."""
+
     id: str  # e.g. app.boot.web[10.0.0.1]
     host: str  # a host, or "local"
     kind: str

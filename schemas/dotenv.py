@@ -34,6 +34,8 @@ Run = Callable[[str, str, list[str]], str]  # (command, as written, values put i
 
 @dataclass(frozen=True)
 class Entry:
+    """A ``KEY=value`` line of a dotenv file, before its substitutions."""
+
     key: str
     line: int
     raw: str  # unescaped as dotenv unescapes it, before substitutions

@@ -130,6 +130,8 @@ class RubyState:
 
 @dataclass
 class Tok:
+    """A token of the Ruby inside an ERB tag."""
+
     kind: str  # int str xstr ident const kw op nl text expr eof
     value: Any
     line: int
@@ -413,6 +415,8 @@ class Lexer:
 
 @dataclass
 class Node:
+    """A node of the parsed Ruby expression tree."""
+
     kind: str
     line: int
     tag: str
@@ -997,6 +1001,8 @@ def _index(seq: Any, args: list[Any]) -> Any:
 
 @dataclass
 class Evaluator:
+    """Runs a template's parsed Ruby, writing what it outputs."""
+
     host: ErbHost
     state: RubyState
     out: list[str] = field(default_factory=list)

@@ -19,12 +19,16 @@ from backstaff.schemas.masking import mask
 
 @dataclass(frozen=True)
 class SecretsFile:
+    """One secrets file as read: its name (for messages) and text."""
+
     name: str
     text: str
 
 
 @dataclass(frozen=True)
 class _Entry:
+    """A line of a secrets file, with where it was read (later files and lines win)."""
+
     entry: dotenv.Entry
     file: int  # which file, in reading order
     position: int  # its place in the file: its $NAMEs see the entries above it only

@@ -71,6 +71,8 @@ def extract_value(name: str, secrets: str) -> str:
 
 @dataclass
 class _Parsed:
+    """A ``kamal secrets`` command line as Thor reads it."""
+
     command: str
     options: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)

@@ -19,6 +19,8 @@ class AdapterError(Exception):
 
 @dataclass(frozen=True)
 class Result:
+    """A password manager CLI's exit and output."""
+
     ok: bool
     stdout: str
     stderr: str

@@ -30,26 +30,36 @@ SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 
 @dataclass(frozen=True)
 class Val:
+    """Data: one shell word whatever it holds."""
+
     text: str
 
 
 @dataclass(frozen=True)
 class Raw:
+    """Shell syntax from backstaff's own constants, never from a value."""
+
     text: str
 
 
 @dataclass(frozen=True)
 class Sub:
+    """Another command's output, as one word."""
+
     command: tuple[Word, ...]
 
 
 @dataclass(frozen=True)
 class Cat:
+    """Several words joined into one."""
+
     parts: tuple[Word, ...]
 
 
 @dataclass(frozen=True)
 class Runtime:
+    """A value known only when the step runs, supplied by the executor."""
+
     name: str
 
 
