@@ -5,6 +5,8 @@ and ``kamal help``): a Kamal user's command line is not refused for its form."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import click
@@ -301,3 +303,19 @@ def test_an_unknown_command_fails_with_thors_message(
     level and after options."""
     assert main(words) == 1
     assert capsys.readouterr().err == 'Could not find command "nope".\n'
+
+
+def test_options_before_the_first_command_word_run_it_where_thor_prints_its_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real Kamal 2.11, given an option before the command (``kamal -v config``), runs its
+    ``help`` for that command instead: the usage, exit 0, nothing done. backstaff runs the
+    command, as it runs its own (``backstaff --version v1 plan``): docs/kamal-differences.md."""
+    example = FIXTURES / "example"
+    kamal = subprocess.run(["kamal", "-v", "config"], cwd=example, capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "VERSION": "v1"})  # fmt: skip
+    assert kamal.returncode == 0
+    assert kamal.stdout.startswith("Usage:\n  kamal config\n") and "service" not in kamal.stdout
+    monkeypatch.chdir(example)
+    assert main(["-v", "config"]) == 0
+    assert "service: tb" in capsys.readouterr().out
