@@ -127,3 +127,15 @@ def test_ready_at_the_first_check(
     code, err, asked = readiness(shell, tmp_path, [answer], delay)
     assert (code, err, len(asked)) == (0, "", 1)
     assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_starting_container_is_checked_again_a_second_later(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """docker's health check not passed yet: asked again after a second (the delay's timer of
+    the first round stopped, without a word on stderr), then healthy is ready."""
+    started = time.monotonic()
+    code, err, asked = readiness(shell, tmp_path, ["starting", "healthy"], 5)
+    assert (code, err, len(asked)) == (0, "", 2)
+    assert 1 <= time.monotonic() - started < 4
