@@ -11,7 +11,8 @@ from backstaff.console import ConsoleReporter
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError, ExitStatus
 from backstaff.executors.apply import apply_steps
-from backstaff.executors.ssh import SshError
+from backstaff.executors.gather import ConnectionPool
+from backstaff.executors.ssh import Result, SshError
 from backstaff.hooks import GroupHooks
 from backstaff.planner import operations
 from backstaff.planner.commands.base import Cmd, join
@@ -47,26 +48,40 @@ def log_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def show_on_hosts(
     ctx: AppContext, app: App, hosts: Iterable[str], build: Callable[[str], list[Cmd]], title: str,
-    failed: str | None = None, check: bool = False,
+    failed: str | None = None, check: bool = False, pool: ConnectionPool | None = None,
 ) -> None:  # fmt: skip
     """Run commands on each host and print their output (Kamal's "App Host: x"); ``failed``,
     when given, is printed instead of the output of a command that fails. A host that cannot
     be reached is named and the others still shown, then the exit status is 1 (Kamal's too).
     With ``check`` (the exec verbs), so is a command that exits non-zero: Kamal's ``capture``
-    raises on it, and a script running ``app exec`` must see its command fail."""
-    pool = connection_pool(ctx, app)
+    raises on it, and a script running ``app exec`` must see its command fail.
+
+    The hosts run at once, as Kamal's ``on(hosts)``; their output is printed host by host, in
+    the order given. ``pool``: the caller's connections (an exec's registry login made them),
+    else a pool of its own, closed at the end."""
+    own = pool is None
+    connections = connection_pool(ctx, app) if pool is None else pool
+
+    def run(host: str) -> list[Result | SshError]:
+        done: list[Result | SshError] = []
+        for command in build(host):
+            try:
+                done.append(connections.get(host).run(join(command), timeout=300))
+            except SshError as exc:
+                done.append(exc)
+                break
+        return done
+
     secrets = ctx.resolved_secret_values()
     unreached, failures = False, []
     try:
-        for host in hosts:
+        for host, results in connections.each_host(hosts, run):
             click.echo(f"{title} Host: {hostname(host)}")  # as SSHKit's host prints itself
-            for command in build(host):
-                try:
-                    result = pool.get(host).run(join(command), timeout=300)
-                except SshError as exc:
-                    click.secho(f"  ERROR: {exc}", fg="red", err=True)
+            for result in results:
+                if isinstance(result, SshError):
+                    click.secho(f"  ERROR: {result}", fg="red", err=True)
                     unreached = True
-                    break
+                    continue
                 text = (result.stdout + result.stderr).rstrip()
                 if failed is not None and not result.ok:
                     text = failed
@@ -76,7 +91,8 @@ def show_on_hosts(
                     failures.append(f"{host}: the command exited {result.exit_status}")
             click.echo("")
     finally:
-        pool.close()
+        if own:
+            connections.close()
     for failure in failures:
         click.secho(f"  ERROR: {failure}", fg="red", err=True)
     if unreached or failures:

@@ -191,11 +191,13 @@ def accessory_exec(ctx: AppContext, name: str, cmd: tuple[str, ...], interactive
         )  # fmt: skip
         return
     audited = exec_support.auditor(ctx, app)
-    for a in chosen:
-        if not reuse:
-            exec_support.login_hosts(ctx, app, _hosts(ctx, a))
-        run = audited(f"Executed cmd '{command}' on {a.name} accessory", build(a, command))
-        show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([run]), "Accessory", check=True)
+    with exec_support.host_connections(ctx, app) as pool:
+        for a in chosen:
+            if not reuse:
+                exec_support.registry_login(ctx, app, pool, _hosts(ctx, a))
+            run = audited(f"Executed cmd '{command}' on {a.name} accessory", build(a, command))
+            show_on_hosts(ctx, app, _hosts(ctx, a), _fixed([run]), "Accessory", check=True,
+                          pool=pool)  # fmt: skip
 
 
 @accessory.command()

@@ -11,13 +11,14 @@ from backstaff.adhoc import GREP_OPTIONS, follow_on_host, log_options, run_steps
 from backstaff.applying import run_apply
 from backstaff.context import AppContext
 from backstaff.errors import BackstaffError
+from backstaff.executors.gather import ConnectionPool
 from backstaff.global_options import GlobalOptionsGroup, thor_flag
 from backstaff.planner import operations
 from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd
 from backstaff.planner.desired import build_desired
 from backstaff.planner.diff import current_container, version_of
-from backstaff.planner.model import App, Role
+from backstaff.planner.model import App, Pairs, Role
 from backstaff.planner.steps import Step
 from backstaff.planning import read_live
 from backstaff.schemas.host_strings import hostname
@@ -192,15 +193,27 @@ def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bo
                 login=True,
             )  # fmt: skip
         return
-    if not reuse:
-        exec_support.login_hosts(ctx, a, _hosts(ctx, a))
+    with exec_support.host_connections(ctx, a) as pool:
+        if not reuse:
+            exec_support.registry_login(ctx, a, pool, _hosts(ctx, a))
+        version_run = _exec_version(ctx, a, reuse, pairs, pool)
+        _exec_on_hosts(ctx, a, pairs, pool, command, version_run, reuse=reuse, env=pairs_env,
+                       detach=detach)  # fmt: skip
+
+
+def _exec_on_hosts(
+    ctx: AppContext, a: App, pairs: list[tuple[Role, str]], pool: ConnectionPool, command: str,
+    version_run: str, *, reuse: bool, env: Pairs, detach: bool,
+) -> None:  # fmt: skip
+    """A non-interactive exec's command on every selected host, after Kamal's audit line."""
+    version = ctx.options.version
     audited = exec_support.auditor(ctx, a)
-    message = f"Executed cmd '{command}' on app version {_exec_version(ctx, a, reuse, pairs)}"
+    message = f"Executed cmd '{command}' on app version {version_run}"
 
     def run(role: Role, host: str) -> Cmd:
         if reuse:
-            return verbs.app_exec_reuse(a, role, command, env=pairs_env, version=version)
-        return verbs.app_exec(a, role, host, command, suffix=secrets.token_hex(3), env=pairs_env,
+            return verbs.app_exec_reuse(a, role, command, env=env, version=version)
+        return verbs.app_exec(a, role, host, command, suffix=secrets.token_hex(3), env=env,
                               detach=detach)  # fmt: skip
 
     def build(host: str) -> list[Cmd]:
@@ -208,10 +221,12 @@ def app_exec(ctx: AppContext, cmd: tuple[str, ...], interactive: bool, reuse: bo
         return [audited(message, run(r, host), r.name if reuse else None)
                 for r, x in pairs if x == host]  # fmt: skip
 
-    show_on_hosts(ctx, a, _hosts(ctx, a), build, "App", check=True)
+    show_on_hosts(ctx, a, _hosts(ctx, a), build, "App", check=True, pool=pool)
 
 
-def _exec_version(ctx: AppContext, a: App, reuse: bool, pairs: list[tuple[Role, str]]) -> str:
+def _exec_version(
+    ctx: AppContext, a: App, reuse: bool, pairs: list[tuple[Role, str]], pool: ConnectionPool
+) -> str:
     """The version Kamal's audit line names: ``--version``; else, for a new container, the
     latest tag it runs; for ``--reuse``, the version running on the first selected host (its
     role's current container, asked there first, as Kamal asks), else the config's version."""
@@ -219,7 +234,7 @@ def _exec_version(ctx: AppContext, a: App, reuse: bool, pairs: list[tuple[Role, 
         return a.version
     if pairs:
         role, host = pairs[0]
-        name = exec_support.answer_on(ctx, a, host, verbs.current_container_name(a, role))
+        name = exec_support.answer_on(pool, host, verbs.current_container_name(a, role))
         if name:
             return name.removeprefix(f"{role.container_prefix}-")
     return ctx.version

@@ -6,7 +6,8 @@ local terminal with its exit status as backstaff's."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -61,24 +62,32 @@ def local_terminal() -> bool:
 
 def registry_login(ctx: AppContext, app: App, pool: ConnectionPool, hosts: Iterable[str]) -> None:
     """Kamal logs the hosts in to the registry before a new container runs (its image may
-    need a pull); the secrets go on stdin."""
+    need a pull), all hosts at once; the secrets go on stdin."""
     if app.registry.local:
         return
     secret = make_runtime(ctx, app, pool, "exec").secret
-    for host in hosts:
-        step = operations.registry_login(app, host)
-        stdin = "".join(secret(name) + "\n" for name in step.stdin_secrets)
-        for command in step.commands:
+    logins = {host: operations.registry_login(app, host) for host in hosts}
+    stdins = {host: "".join(secret(name) + "\n" for name in step.stdin_secrets)
+              for host, step in logins.items()}  # fmt: skip
+
+    def login(host: str) -> str | None:
+        """Why the host could not log in, if it could not."""
+        for command in logins[host].commands:
             if isinstance(command, Upload):
                 continue
             try:
-                result = pool.get(host).run(join(command), timeout=300, stdin=stdin)
+                result = pool.get(host).run(join(command), timeout=300, stdin=stdins[host])
             except SshError as exc:
-                raise BackstaffError(str(exc)) from None
+                return str(exc)
             if not result.ok:
                 reason = mask(result.stderr.strip() or result.stdout.strip(),
                               ctx.resolved_secret_values())  # fmt: skip
-                raise BackstaffError(f"{host}: registry login failed: {reason}")
+                return f"{host}: registry login failed: {reason}"
+        return None
+
+    for _, error in pool.each_host(logins, login):
+        if error is not None:
+            raise BackstaffError(error)
 
 
 def auditor(ctx: AppContext, app: App) -> Callable[..., Cmd]:
@@ -93,24 +102,24 @@ def auditor(ctx: AppContext, app: App) -> Callable[..., Cmd]:
     return audited
 
 
-def answer_on(ctx: AppContext, app: App, host: str, command: Cmd) -> str:
-    """What ``command`` prints on ``host`` (stripped; nothing when it fails)."""
+@contextmanager
+def host_connections(ctx: AppContext, app: App) -> Iterator[ConnectionPool]:
+    """One connection per host for a whole exec: its registry login, its question and its
+    command go through the same connection, as Kamal's SSHKit pool reuses it."""
     pool = connection_pool(ctx, app)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def answer_on(pool: ConnectionPool, host: str, command: Cmd) -> str:
+    """What ``command`` prints on ``host`` (stripped; nothing when it fails)."""
     try:
         result = pool.get(host).run(join(command), timeout=300)
     except SshError as exc:
         raise BackstaffError(str(exc)) from None
-    finally:
-        pool.close()
     return result.stdout.strip() if result.ok else ""
-
-
-def login_hosts(ctx: AppContext, app: App, hosts: Iterable[str]) -> None:
-    pool = connection_pool(ctx, app)
-    try:
-        registry_login(ctx, app, pool, hosts)
-    finally:
-        pool.close()
 
 
 def run_interactive_on(

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, NewKeyCallback, SshConnection, SshError
 from backstaff.planner.facts import frame_answer, gather_script
 from backstaff.planner.live import LiveHost, LiveState, parse_host
 from backstaff.planner.model import App, SshSettings
+
+T = TypeVar("T")
+MOST_HOSTS_AT_ONCE = 64  # threads; the connection starts are bounded by the pool itself
 
 
 class ConnectionPool:
@@ -73,6 +77,24 @@ class ConnectionPool:
                 connection.close()
             self._connections.clear()
 
+    def each_host(self, hosts: Iterable[str], work: Callable[[str], T]) -> Iterator[tuple[str, T]]:
+        """``work`` on every host at once, as SSHKit's ``on(hosts)`` runs Kamal's commands;
+        each host's result in the hosts' order, as soon as it and those before it are done.
+        When the caller stops early (Ctrl-C, an error), every connection is closed first, so
+        that the commands still running end at once instead of keeping the run waiting."""
+        hosts = list(hosts)
+        if not hosts:
+            return
+        executor = ThreadPoolExecutor(max_workers=min(len(hosts), MOST_HOSTS_AT_ONCE))
+        finished = False
+        try:
+            yield from zip(hosts, executor.map(work, hosts), strict=True)
+            finished = True
+        finally:
+            if not finished:
+                self.close()
+            executor.shutdown(wait=True, cancel_futures=True)
+
 
 def gather(
     app: App,
@@ -105,7 +127,7 @@ def gather(
         if before_reading is not None:
             before_reading(frozenset())
         return LiveState(())
-    with ThreadPoolExecutor(max_workers=min(len(hosts), 64)) as executor:
+    with ThreadPoolExecutor(max_workers=min(len(hosts), MOST_HOSTS_AT_ONCE)) as executor:
         if before_reading is None:  # each host is read as soon as it is connected
             return LiveState(tuple(executor.map(lambda h: read(h, connect(h)), hosts)))
         connections = list(executor.map(connect, hosts))

@@ -6,7 +6,18 @@ from backstaff.planner.commands import accessory as accessory_cmd
 from backstaff.planner.commands import logs
 from backstaff.planner.commands.app import command_words
 from backstaff.planner.commands.base import Cmd, argumentize, optionize, pipe
-from backstaff.planner.commands.words import STDERR_TO_STDOUT, Raw, Sub, Val, Word
+from backstaff.planner.commands.words import (
+    END_GROUP,
+    GROUP,
+    PIPE,
+    SEMI,
+    STDERR_TO_STDOUT,
+    Cat,
+    Raw,
+    Sub,
+    Val,
+    Word,
+)
 from backstaff.planner.model import Accessory, App, Pairs, Role
 
 
@@ -16,7 +27,7 @@ def role_filters(app: App, role: Role) -> Cmd:
 
 
 def current_container_id(app: App, role: Role) -> Cmd:
-    """The newest running container of the role (Kamal's "current container")."""
+    """The role's current container (Kamal's ``current_running_container_id``)."""
     return _current_container(app, role, "--quiet")
 
 
@@ -26,8 +37,15 @@ def current_container_name(app: App, role: Role) -> Cmd:
 
 
 def _current_container(app: App, role: Role, *output: Word) -> Cmd:
-    return ("docker", "ps", "--latest", *output, *role_filters(app, role),
-            "--filter", "status=running", "--filter", "status=restarting")  # fmt: skip
+    """As Kamal finds it: the newest running container of the role whose image is the
+    ``latest`` tag (the version deployed last), else the newest running container of the role
+    (two can run at once: a rollback's, an ``app boot --version``'s)."""
+    newest: Cmd = ("docker", "ps", "--latest", *output, *role_filters(app, role),
+                   "--filter", "status=running", "--filter", "status=restarting")  # fmt: skip
+    latest_image: Cmd = ("docker", "image", "ls", "--filter", Val(f"reference={app.latest_image}"),
+                         "--format", Val("{{.ID}}"))  # fmt: skip
+    on_latest = (*newest, "--filter", Cat((Val("ancestor="), Sub(latest_image))))
+    return (GROUP, *on_latest, SEMI, *newest, SEMI, END_GROUP, PIPE, "head", "-1")
 
 
 def app_details(app: App, role: Role) -> Cmd:

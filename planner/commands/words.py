@@ -67,6 +67,7 @@ Word = str | Val | Raw | Sub | Cat | Runtime
 Cmd = tuple[Word, ...]
 
 AND, OR, PIPE, SEMI = Raw("&&"), Raw("||"), Raw("|"), Raw(";")
+GROUP, END_GROUP = Raw("{"), Raw("}")  # ``{ a ; b ; }``: one command's output, piped on
 STDERR_TO_STDOUT = Raw("2>&1")
 PWD = Raw('"$PWD"')
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,12 @@ from backstaff import commands_accessory, commands_app, commands_ops, exec_suppo
 from backstaff.aliases import expand
 from backstaff.cli import cli, main
 from backstaff.errors import BackstaffError
+from backstaff.planner.commands import verbs
 from backstaff.planner.commands.base import Cmd, join
 from tests.conftest import FIXTURES
+from tests.planner.scenarios import example
 
+EXAMPLE = example("v1")  # the project's config: its roles' current-container lookups
 RAILS_ALIASES = """
 aliases:
   console: app exec --interactive --reuse "bin/rails console"
@@ -48,23 +53,36 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     answer is the host's entry in ``RUNNING``."""
     calls: list[tuple[str, Any]] = []
 
+    connections = object()  # the exec's one pool, which its login, question and command share
+
+    @contextmanager
+    def host_connections(ctx: object, app: object) -> Iterator[object]:
+        yield connections
+
     def show(ctx: object, app: object, hosts: Any, build: Any, title: str, **options: Any) -> None:
-        assert options == {"check": True}  # a command that fails fails the exec
+        # a command that fails fails the exec; app and accessory exec: through the exec's pool
+        group = click.get_current_context().find_root().invoked_subcommand
+        if group != "server":
+            assert options.pop("pool") is connections
+        assert options == {"check": True}
         calls.append(("show", {h: [join(c) for c in build(h)] for h in hosts}))
 
-    def login(ctx: object, app: object, hosts: Any) -> None:
+    def login(ctx: object, app: object, pool: object, hosts: Any) -> None:
+        assert pool is connections
         calls.append(("login", list(hosts)))
 
     def interactive(ctx: object, app: object, host: str, command: Cmd, **options: Any) -> None:
         calls.append(("interactive", (host, join(command), options)))
 
-    def answer(ctx: object, app: object, host: str, command: Cmd) -> str:
+    def answer(pool: object, host: str, command: Cmd) -> str:
+        assert pool is connections
         calls.append(("answer", (host, join(command))))
         return RUNNING.get(host, "")
 
     for module in (commands_app, commands_accessory, commands_ops):
         monkeypatch.setattr(module, "show_on_hosts", show)
-    monkeypatch.setattr(exec_support, "login_hosts", login)
+    monkeypatch.setattr(exec_support, "host_connections", host_connections)
+    monkeypatch.setattr(exec_support, "registry_login", login)
     monkeypatch.setattr(exec_support, "run_interactive_on", interactive)
     monkeypatch.setattr(exec_support, "answer_on", answer)
     monkeypatch.setattr(exec_support, "local_terminal", lambda: True)
@@ -124,14 +142,15 @@ def test_app_exec_reuse_runs_in_the_current_container(
     assert main(["app", "exec", "--reuse", "cat", "/www/index.html"]) == 0
     # no registry login for an existing container; the audit line's version asked first
     ((answered, (host, asked)), (kind, shown)) = ran
-    assert (answered, host) == ("answer", "10.254.0.11") and asked == (
-        "docker ps --latest --format '{{.Names}}' --filter label=service=tb"
-        " --filter label=destination= --filter label=role=web"
-        " --filter status=running --filter status=restarting"
-    )
+    assert (answered, host) == ("answer", "10.254.0.11")
+    assert asked == join(verbs.current_container_name(EXAMPLE, EXAMPLE.roles[0]))
     assert kind == "show" and list(shown) == ["10.254.0.11", "10.254.0.12", "10.254.0.13"]
     audited = {h: _audited(c) for h, (c,) in shown.items()}
-    assert all(c.startswith('docker exec "$(docker ps --latest') for _, c in audited.values())
+    current = {
+        r.name: f'"$({join(verbs.current_container_id(EXAMPLE, r))})"' for r in EXAMPLE.roles
+    }
+    assert audited["10.254.0.11"][1].startswith(f"docker exec {current['web']} cat")
+    assert audited["10.254.0.13"][1].startswith(f"docker exec {current['workers']} cat")
     assert audited["10.254.0.13"][1].endswith(" cat /www/index.html")
     # Kamal's line names the role, and the version running on the first host for every host
     for host, role in (("10.254.0.11", "web"), ("10.254.0.12", "web"), ("10.254.0.13", "workers")):
@@ -214,7 +233,8 @@ def test_console_alias_runs_in_the_current_container(
     assert main(["console"]) == 0
     ((kind, (host, command, options)),) = ran
     assert (kind, host) == ("interactive", "10.254.0.11") and not options.get("login")
-    assert command.startswith('docker exec -it "$(docker ps --latest --quiet')
+    current = join(verbs.current_container_id(EXAMPLE, EXAMPLE.roles[0]))
+    assert command.startswith(f'docker exec -it "$({current})"')
     assert command.endswith(')" bin/rails console')
     assert options["require"][1] == "No running web container on 10.254.0.11"
 

@@ -131,6 +131,47 @@ def test_a_command_that_fails_fails_the_exec(capsys: pytest.CaptureFixture[str])
     assert code == 0 and err == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "connected"),
+    [
+        (("app", "exec", "-r", "web", "pwd"), {"h1": 1, "h2": 1, "h3": 0}),  # login, command
+        (("app", "exec", "--reuse", "pwd"), {"h1": 1, "h2": 1, "h3": 1}),  # question, command
+        (("accessory", "exec", "cache", "pwd"), {"h1": 0, "h2": 0, "h3": 1}),  # login, command
+    ],
+    ids=["app", "app-reuse", "accessory"],
+)
+def test_an_exec_connects_to_each_host_once(
+    testbed: Testbed, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+    connected: dict[str, int],
+) -> None:  # fmt: skip
+    """The registry login (a new container), the version question (``--reuse``: the first
+    host's running container) and the command itself share one connection per host."""
+    before = testbed.connection_counts()
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    after = testbed.connection_counts()
+    assert {name: after[name] - before[name] for name in after} == connected
+
+
+def test_the_hosts_run_at_once_and_print_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As Kamal's ``on(hosts)``, the hosts' commands run at the same time: each one waits
+    until all three have started, which would never happen one host after another (each
+    gives up after 10 s). Their output is still printed host by host, in the order given."""
+    meeting = tmp_path / "meeting"  # the test hosts share the machine's /tmp
+    meeting.mkdir()
+    wait = (f"touch {meeting}/$(hostname); n=0; until [ $(ls {meeting} | wc -l) -ge 3 ];"
+            " do n=$((n+1)); [ $n -lt 200 ] || exit 7; sleep 0.05; done; echo met $(hostname)")  # fmt: skip
+    code, out, err = run_cli(capsys, "server", "exec", wait)
+    assert code == 0, err
+    assert out.splitlines() == [
+        line
+        for number, address in enumerate(("10.254.0.11", "10.254.0.12", "10.254.0.13"), 1)
+        for line in (f"App Host: {address}", f"met h{number}", "")
+    ]
+
+
 def _appended(testbed: Testbed, run: Callable[[], object]) -> list[tuple[str, str]]:
     """The lines ``run`` appends to each host's audit log, host by host, with Kamal's first
     two tags (the time, and the performer: git's email, which Kamal's own HOME here lacks)
@@ -182,3 +223,39 @@ def test_a_non_interactive_exec_is_audited_as_kamal_audits_it(
     assert lines and lines == _appended(testbed, kamal)
     assert all(" Executed cmd '" in line for _, line in lines)
     assert not Path(INJECTED).exists()
+
+
+def test_reuse_runs_in_the_container_kamal_picks(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two running containers of the role on one host, the newest not on the ``latest`` image
+    (a container started again by hand after a rollback): Kamal's current container is the one
+    on the ``latest`` image; ``--reuse`` runs there and its audit line names that version, in
+    backstaff as in the real Kamal."""
+    host = testbed.hosts[0]
+    image = testbed.docker(host, "inspect", "--format", "{{.Config.Image}}", "kamal-proxy")
+    testbed.docker(host, "run", "--detach", "--name", "tb-web-v9", "--label", "service=tb",
+                   "--label", "destination=", "--label", "role=web", "--env", "KAMAL_VERSION=v9",
+                   "--entrypoint", "sleep", image.strip(), "600")  # fmt: skip
+    args = ("app", "exec", "--reuse", "-r", "web", "-h", WEB_HOST, "sh -c 'echo $KAMAL_VERSION'")
+    try:
+        outputs: list[str] = []
+
+        def ours() -> None:
+            code, out, err = run_cli(capsys, *args)
+            assert code == 0, (out, err)
+            outputs.append(out)
+
+        def kamal() -> None:
+            done = real_kamal(project, *args)
+            assert done.returncode == 0, done.stderr
+            outputs.append(done.stdout)
+
+        lines = _appended(testbed, ours)
+        assert lines == _appended(testbed, kamal)
+        assert [line for _, line in lines] == [
+            "[TIME] [PERFORMER] [web] Executed cmd 'sh -c 'echo $KAMAL_VERSION'' on app version v1"
+        ]
+        assert all(re.search(r"^v1$", out, re.MULTILINE) for out in outputs), outputs
+    finally:
+        testbed.docker(host, "rm", "--force", "tb-web-v9")

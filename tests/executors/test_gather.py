@@ -1,13 +1,16 @@
 """The order of a read around the deploy lock: every host connected (or failed) first, then the
 lock, then the reads; an unreachable host is named to the lock and not tried again. The hosts
-are stand-ins recording what they are asked."""
+are stand-ins recording what they are asked. And the pool's ``each_host``, which the read-only
+verbs and the execs run their hosts with."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
-from backstaff.executors.gather import gather
+import pytest
+
+from backstaff.executors.gather import ConnectionPool, gather
 from backstaff.executors.ssh import Result, SshError
 from tests.planner.scenarios import example
 
@@ -69,3 +72,38 @@ def test_no_host_to_read_still_takes_the_lock() -> None:
     told: list[frozenset[str]] = []
     assert gather(APP, (), Pool(), told.append).hosts == ()  # type: ignore[arg-type]
     assert told == [frozenset()]
+
+
+def test_each_host_runs_the_hosts_at_once_and_answers_in_their_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = ConnectionPool(APP.ssh)
+    monkeypatch.setattr(pool, "close", lambda: pytest.fail("the caller's connections closed"))
+    together = threading.Barrier(len(HOSTS), timeout=10)  # broken unless all run at once
+
+    def work(host: str) -> str:
+        together.wait()
+        return host.upper()
+
+    assert list(pool.each_host(reversed(HOSTS), work)) == [(h, h.upper()) for h in HOSTS[::-1]]
+    assert list(pool.each_host([], work)) == []
+
+
+def test_a_caller_that_stops_early_closes_the_connections_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C or an error while hosts still run: closing the connections is what ends their
+    commands; without it, the run would wait for every command to finish."""
+    pool = ConnectionPool(APP.ssh)
+    closed = threading.Event()
+    monkeypatch.setattr(pool, "close", closed.set)
+
+    def work(host: str) -> str:
+        if host == HOSTS[0]:
+            return "done"
+        return "ended by the close" if closed.wait(10) else "still running"
+
+    results = pool.each_host(HOSTS, work)
+    assert next(results) == (HOSTS[0], "done")
+    results.close()  # the caller stops here
+    assert closed.is_set()

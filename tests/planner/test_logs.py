@@ -1,8 +1,9 @@
 """``app logs``, ``accessory logs`` and ``proxy logs`` against what the real Kamal 2.11 runs
 (fixtures/kamal-commands/logs.txt), compared as shell words.
 
-backstaff finds the current container with a plainer ``docker ps`` than Kamal's ``sh -c``
-(the same container): app commands are compared from ``xargs`` on. Where backstaff keeps an
+backstaff finds the current container with Kamal's two ``docker ps`` grouped by the shell
+(``{ ...; } | head -1``) where Kamal starts ``sh -c '...' | head -1``: app commands are
+compared from ``xargs`` on (tests/planner/test_verbs.py runs both lookups). Where backstaff keeps an
 option Kamal 2.11 drops (docs/kamal-differences.md), the case says what it adds."""
 
 from __future__ import annotations

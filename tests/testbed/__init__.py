@@ -162,6 +162,14 @@ class Testbed:
             for h in self.hosts
         }
 
+    def connection_counts(self) -> dict[str, int]:
+        """SSH connections each host has accepted so far (from its sshd's log)."""
+        return {
+            h.name: sum(1 for line in _read_lines(Path(h.directory) / "sshd.log")
+                        if line.startswith("Accepted publickey for "))
+            for h in self.hosts
+        }  # fmt: skip
+
 
 def _read_lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
