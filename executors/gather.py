@@ -44,10 +44,12 @@ class ConnectionPool:
         self._lock = threading.Lock()
         self._connections: dict[str, SshConnection] = {}
         self._starting = 0
+        self._stopped = False
         self.peak_starts = 0  # the most connections ever starting at once (for benchmarks)
 
     def get(self, host: str) -> SshConnection:
         with self._lock:
+            self._refuse_if_stopped(host)
             connection = self._connections.get(host)
             if connection is None:
                 connection = SshConnection(
@@ -58,6 +60,7 @@ class ConnectionPool:
                 self._connections[host] = connection
         if not connection.connected:
             with self._starts:
+                self._refuse_if_stopped(host)  # stopped while it waited for its turn
                 if not connection.connected:
                     self._count_start(+1)
                     try:
@@ -71,17 +74,31 @@ class ConnectionPool:
             self._starting += delta
             self.peak_starts = max(self.peak_starts, self._starting)
 
+    def _refuse_if_stopped(self, host: str) -> None:
+        if self._stopped:
+            raise SshError(f"{host}: not run: the command was stopped")
+
     def close(self) -> None:
         with self._lock:
             for connection in self._connections.values():
                 connection.close()
             self._connections.clear()
 
+    def stop(self) -> None:
+        """Close every connection and open no new one: the run is over (Ctrl-C, an error).
+        A command running ends with its connection; one not started yet never starts."""
+        with self._lock:
+            self._stopped = True
+            for connection in self._connections.values():
+                connection.stop()
+            self._connections.clear()
+
     def each_host(self, hosts: Iterable[str], work: Callable[[str], T]) -> Iterator[tuple[str, T]]:
         """``work`` on every host at once, as SSHKit's ``on(hosts)`` runs Kamal's commands;
         each host's result in the hosts' order, as soon as it and those before it are done.
-        When the caller stops early (Ctrl-C, an error), every connection is closed first, so
-        that the commands still running end at once instead of keeping the run waiting."""
+        When the caller stops early (Ctrl-C, an error), the pool is stopped first: the commands
+        still running end at once instead of keeping the run waiting, and no host whose turn
+        had not come yet is connected to afterwards."""
         hosts = list(hosts)
         if not hosts:
             return
@@ -92,7 +109,7 @@ class ConnectionPool:
             finished = True
         finally:
             if not finished:
-                self.close()
+                self.stop()
             executor.shutdown(wait=True, cancel_futures=True)
 
 

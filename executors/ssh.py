@@ -329,6 +329,7 @@ class SshConnection:
         self._use_lock = threading.RLock()
         self._busy = 0
         self._pinned = False  # an interactive session holds it: never closed as idle
+        self._stopped = False  # the run it served is over: it connects no more
         self._last_used = 0.0
         configure_logging(settings.log_level)
         ssh_idle.watch(self)
@@ -517,6 +518,9 @@ class SshConnection:
         }
         self._client = client
         self._last_used = time.monotonic()
+        if self._stopped:  # stopped while it connected (after the flag: stop() closes it)
+            self.close()
+            raise SshError(f"{self.host}: not run: the command was stopped")
 
     def _describe(self, exc: BaseException) -> str:
         """A failed connection in plain words: what the user can check or fix."""
@@ -705,6 +709,8 @@ class SshConnection:
 
     def _connected(self) -> paramiko.SSHClient:
         if self._client is None:
+            if self._stopped:
+                raise SshError(f"{self.host}: not run: the command was stopped")
             self.connect()
         assert self._client is not None
         return self._client
@@ -718,6 +724,11 @@ class SshConnection:
         if self._jump is not None:
             self._jump.close()
             self._jump = None
+
+    def stop(self) -> None:
+        """Close, and connect no more (a use after it raises): the run it served is over."""
+        self._stopped = True
+        self.close()
 
     def __enter__(self) -> SshConnection:
         self.connect()

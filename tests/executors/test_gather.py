@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from backstaff.executors.gather import ConnectionPool, gather
-from backstaff.executors.ssh import Result, SshError
+from backstaff.executors.ssh import Result, SshConnection, SshError
 from tests.planner.scenarios import example
 
 APP = example("v2")
@@ -96,7 +96,7 @@ def test_a_caller_that_stops_early_closes_the_connections_first(
     commands; without it, the run would wait for every command to finish."""
     pool = ConnectionPool(APP.ssh)
     closed = threading.Event()
-    monkeypatch.setattr(pool, "close", closed.set)
+    monkeypatch.setattr(pool, "stop", closed.set)
 
     def work(host: str) -> str:
         if host == HOSTS[0]:
@@ -107,3 +107,37 @@ def test_a_caller_that_stops_early_closes_the_connections_first(
     assert next(results) == (HOSTS[0], "done")
     results.close()  # the caller stops here
     assert closed.is_set()
+
+
+def test_after_an_early_stop_no_host_is_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host whose turn comes after the stop (it waited for a connection slot, or its work
+    asked for its connection late) is not connected to: its command never starts."""
+    pool = ConnectionPool(APP.ssh)
+    stopped, asked = threading.Event(), {}
+    stop = pool.stop
+    monkeypatch.setattr(pool, "stop", lambda: (stop(), stopped.set()))
+    started = threading.Barrier(len(HOSTS), timeout=10)  # each host's work under way
+
+    def work(host: str) -> str:
+        started.wait()
+        if host == HOSTS[0]:
+            return "done"
+        stopped.wait(10)
+        try:
+            pool.get("127.0.0.1")  # the loopback: nothing is contacted either way
+            asked[host] = "connected"
+        except SshError as exc:
+            asked[host] = str(exc)
+        return asked[host]
+
+    results = pool.each_host(HOSTS, work)
+    assert next(results) == (HOSTS[0], "done")
+    results.close()
+    assert asked == {h: "127.0.0.1: not run: the command was stopped" for h in HOSTS[1:]}
+
+
+def test_a_stopped_connection_connects_no_more() -> None:
+    connection = SshConnection("127.0.0.1", APP.ssh)
+    connection.stop()
+    with pytest.raises(SshError, match=r"^127\.0\.0\.1: not run: the command was stopped$"):
+        connection.run("true")
