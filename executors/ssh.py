@@ -716,14 +716,16 @@ class SshConnection:
         return self._client
 
     def close(self) -> None:
+        """Safe from several threads at once (a stop while the connection's own thread closes
+        it): each takes what is left to close first."""
         self._pinned = False
-        if self._client is not None:
-            ssh_transport.shut_down(self._client.get_transport())
-            self._client.close()
-            self._client = None
-        if self._jump is not None:
-            self._jump.close()
-            self._jump = None
+        client, self._client = self._client, None
+        if client is not None:
+            ssh_transport.shut_down(client.get_transport())
+            client.close()
+        jump, self._jump = self._jump, None
+        if jump is not None:
+            jump.close()
 
     def stop(self) -> None:
         """Close, and connect no more (a use after it raises): the run it served is over."""

@@ -67,6 +67,10 @@ class Pane:
         self._tmux("send-keys", "-t", self.name, "-l", line)
         self._tmux("send-keys", "-t", self.name, "Enter")
 
+    def press(self, key: str) -> None:
+        """A key as tmux names it (``C-c``): what the terminal sends for it."""
+        self._tmux("send-keys", "-t", self.name, key)
+
     def run(self, line: str, marker: str) -> str:
         """Type ``line`` (whose output ends with ``marker``) and return the output line."""
         self.type(f"{line}; echo {marker}")

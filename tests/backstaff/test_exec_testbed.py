@@ -172,6 +172,25 @@ def test_the_hosts_run_at_once_and_print_in_order(
     ]
 
 
+def test_ctrl_c_while_the_hosts_run_ends_at_once(project: Path, tmp_path: Path) -> None:
+    """Ctrl-C in a real terminal while three hosts run a command (server exec): backstaff
+    ends at once with 130 and Kamal's "Aborted.", not once the commands are done, and without
+    an error of its own (closing the connections while their commands run)."""
+    started = tmp_path / "started"  # the test hosts share the machine's /tmp
+    started.mkdir()
+    pane = Pane(project, "ctrl-c", "server", "exec", f"touch {started}/$(hostname); sleep 60",
+                prompt=False)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while len(list(started.iterdir())) < 3:
+        assert time.monotonic() < deadline, pane.screen()
+        time.sleep(0.1)
+    pane.press("C-c")
+    pane.wait_for(r"^EXIT=130\s*$", timeout=10)  # the commands would run for 60 s
+    screen = pane.screen()
+    assert "Aborted." in screen and "ERROR" not in screen, screen
+    pane.ended(130)
+
+
 def _appended(testbed: Testbed, run: Callable[[], object]) -> list[tuple[str, str]]:
     """The lines ``run`` appends to each host's audit log, host by host, with Kamal's first
     two tags (the time, and the performer: git's email, which Kamal's own HOME here lacks)
