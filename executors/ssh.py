@@ -708,12 +708,15 @@ class SshConnection:
         return self._client is not None
 
     def _connected(self) -> paramiko.SSHClient:
-        if self._client is None:
+        client = self._client
+        if client is None:
             if self._stopped:
                 raise SshError(f"{self.host}: not run: the command was stopped")
             self.connect()
-        assert self._client is not None
-        return self._client
+            client = self._client
+        if client is None:  # closed by another thread as soon as it connected: a stop
+            raise SshError(f"{self.host}: not run: the command was stopped")
+        return client
 
     def close(self) -> None:
         """Safe from several threads at once (a stop while the connection's own thread closes
