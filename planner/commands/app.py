@@ -157,7 +157,11 @@ def wait_ready(role: Role, version: str, readiness_delay: int, deploy_timeout: i
     The delay runs from before the status check, not after it as Kamal's: it counts from the
     container's start (``docker run -d`` has returned), as the setting means, and the check's
     own docker call (30-50 ms) no longer adds to every boot of such a role. The sleep runs in
-    the background with its output closed, so that it never holds the SSH session open."""
+    the background with its output closed, so that it never holds the SSH session open.
+
+    ``date +%s`` counts whole seconds: the deadline passes once a full second beyond it has
+    begun, so that it never gives up before ``deploy_timeout`` (Kamal's poller tries until
+    then); with ``-ge`` a script started late in a second could give up at its first check."""
     check = render(status(role, version))
     if int(readiness_delay) > 0:
         timer = f"sleep {int(readiness_delay)} </dev/null >/dev/null 2>&1 & d=$!; "
@@ -168,7 +172,7 @@ def wait_ready(role: Role, version: str, readiness_delay: int, deploy_timeout: i
     script = (
         f"deadline=$(( $(date +%s) + {int(deploy_timeout)} )); "
         f'while :; do {timer}s=$({check}); case "$s" in {cases}esac; '
-        f'if [ $(date +%s) -ge $deadline ]; then echo "container not ready after {int(deploy_timeout)}'
+        f'if [ $(date +%s) -gt $deadline ]; then echo "container not ready after {int(deploy_timeout)}'
         f' seconds ($s)" >&2; exit 1; fi; sleep 1; done'
     )
     return ("sh", "-c", Val(script))  # the script is rendered from words: values stay quoted
