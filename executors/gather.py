@@ -12,7 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from backstaff.executors.ssh import DEFAULT_KNOWN_HOSTS, NewKeyCallback, SshConnection, SshError
+from backstaff.executors.ssh import (
+    DEFAULT_KNOWN_HOSTS,
+    NewKeyCallback,
+    SshConnection,
+    SshError,
+    stopped,
+)
 from backstaff.planner.facts import frame_answer, gather_script
 from backstaff.planner.live import LiveHost, LiveState, parse_host
 from backstaff.planner.model import App, SshSettings
@@ -76,7 +82,7 @@ class ConnectionPool:
 
     def _refuse_if_stopped(self, host: str) -> None:
         if self._stopped:
-            raise SshError(f"{host}: not run: the command was stopped")
+            raise stopped(host)
 
     def close(self) -> None:
         with self._lock:

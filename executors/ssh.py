@@ -80,6 +80,11 @@ class SshError(Exception):
     """A host could not be reached or refused us; the message names the host."""
 
 
+def stopped(host: str) -> SshError:
+    """What a host whose command never started says once its run was stopped (Ctrl-C)."""
+    return SshError(f"{host}: not run: the command was stopped")
+
+
 class CommandKilled(SshError):
     """The command ended on the host without an exit status (a signal killed it); the
     connection is still up, so the step's cleanup can run."""
@@ -520,7 +525,7 @@ class SshConnection:
         self._last_used = time.monotonic()
         if self._stopped:  # stopped while it connected (after the flag: stop() closes it)
             self.close()
-            raise SshError(f"{self.host}: not run: the command was stopped")
+            raise stopped(self.host)
 
     def _describe(self, exc: BaseException) -> str:
         """A failed connection in plain words: what the user can check or fix."""
@@ -711,11 +716,11 @@ class SshConnection:
         client = self._client
         if client is None:
             if self._stopped:
-                raise SshError(f"{self.host}: not run: the command was stopped")
+                raise stopped(self.host)
             self.connect()
             client = self._client
         if client is None:  # closed by another thread as soon as it connected: a stop
-            raise SshError(f"{self.host}: not run: the command was stopped")
+            raise stopped(self.host)
         return client
 
     def close(self) -> None:
