@@ -131,7 +131,7 @@ def _write_stdin(upload: Upload) -> Cmd:
 
 def batch_script(commands: list[str], audit: str | None = None, stdin_for: int = -1) -> str:
     """One shell script running ``commands`` in order; the first to fail stops it, and its
-    index and status go to stderr after a marker. An audit line first, its status ignored.
+    index and status go to stderr after a marker. The audit lines first, their status ignored.
     Only command ``stdin_for`` reads the script's stdin; the others read nothing."""
     lines = [f"{{ {audit}\n}} </dev/null" if audit else ""]
     for index, command in enumerate(commands):
@@ -148,7 +148,11 @@ def run_step(step: Step, runtime: Runtime) -> None:
             return _run_local(command)
         return runtime.pool.get(step.host).run(command, timeout=900, stdin=stdin)
 
-    audit = runtime.audit_command(step.audit) if step.audit and step.host != "local" else None
+    audit = (
+        "\n".join(runtime.audit_command(line) for line in step.audit)
+        if step.audit and step.host != "local"
+        else None
+    )
     secrets = "".join(runtime.secret(name) + "\n" for name in step.stdin_secrets) or None
     value = _runtime_value(runtime)
 
@@ -162,7 +166,7 @@ def run_step(step: Step, runtime: Runtime) -> None:
 
     batches = _batches(step)
     if audit is not None and (not batches or isinstance(batches[0], Upload)):
-        execute(audit)  # the audit line goes first, as in Kamal
+        execute(audit)  # the audit lines go first, as in Kamal
         audit = None
     for batch in batches:
         if isinstance(batch, Upload):

@@ -200,7 +200,7 @@ def accessory_boot(
     actions += accessory_route(app, accessory)
     return Step(f"accessory.boot.{accessory.name}[{host}]", host, "accessory",
                 f"{action.value} accessory {accessory.name}", 6, actions, changes=changes,
-                audit=f"Booted {accessory.name} accessory")  # fmt: skip
+                audit=(f"Booted {accessory.name} accessory",))  # fmt: skip
 
 
 def accessory_reboot(app: App, accessory: Accessory, host: str) -> Step:
@@ -216,7 +216,7 @@ def accessory_reboot(app: App, accessory: Accessory, host: str) -> Step:
         *accessory_route(app, accessory),
     )
     return Step(f"accessory.reboot.{accessory.name}[{host}]", host, "accessory",
-                f"reboot {accessory.name}", 5, actions, audit=f"Booted {accessory.name} accessory")  # fmt: skip
+                f"reboot {accessory.name}", 5, actions, audit=(f"Booted {accessory.name} accessory",))  # fmt: skip
 
 
 def accessory_remove(name: str, service: str, host: str, changes: tuple[str, ...] = ()) -> Step:
@@ -248,18 +248,34 @@ def _clash(
     return renamed, str(old_container) if old_container else None
 
 
+def _rename(app: App, role: Role, host: str, before: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The rename of a container holding the version's name (a rollback, the same version
+    deployed again), as Kamal's ``old_version_renamed_if_clashing``, with Kamal's audit line
+    (which names versions, not containers): the new name and that line. None when the name
+    is free."""
+    renamed, _ = _clash(app, role, host, before)
+    if renamed is None:
+        return None
+    new_version = app.version + renamed.removeprefix(role.container_name(app.version))
+    return renamed, f"[{role.name}] Renaming container {app.version} to {new_version}"
+
+
 def app_boot(
     app: App, role: Role, host: str, before: Mapping[str, Any], changes: tuple[str, ...] = ()
 ) -> Step:
     """Start the version's container of ``role`` on ``host`` and wait until it serves (the
     proxy switched to it, or ready): Kamal's ``start_new_version``. A failure stops the new
     container, so the old one keeps serving. ``before`` is what the diff found there (the
-    running container, a container holding the name)."""
+    running container, a container holding the name). A container holding the name is renamed
+    first, in the same round trip, and both of Kamal's audit lines are written.
+
+    Kamal renames before a role waits at the primary-role barrier; here the rename stays in
+    the boot's round trip, after it: a step of its own ahead of the barrier measured slower
+    (its docker call shares the hosts' CPU with the primary role's boots on the test bed, and
+    a round trip more), and a closed barrier then leaves the name as it was."""
     name = role.container_name(app.version)
-    renamed, _ = _clash(app, role, host, before)
-    commands: list[Cmd | Upload] = []
-    if renamed is not None:
-        commands.append(app_cmd.rename(role, app.version, renamed))
+    rename = _rename(app, role, host, before)
+    commands: list[Cmd | Upload] = [app_cmd.rename(role, app.version, rename[0])] if rename else []
     commands += [
         app_cmd.make_env_directory(app),
         Upload(role.env_file, "0600", EnvFile("role", role.name)),
@@ -275,11 +291,12 @@ def app_boot(
             app_cmd.run(app, role, host, app.version),
             app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout),
         ]
+    booted = f"[{role.name}] Booted app version {app.version}"
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
         7, tuple(commands), changes=changes,
-        audit=f"[{role.name}] Booted app version {app.version}",
+        audit=(rename[1], booted) if rename else (booted,),
         on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
     )  # fmt: skip
 
@@ -346,7 +363,7 @@ def stale_remove(app: App, host: str, stale: tuple[tuple[str, str], ...],
 def tag_latest(app: App, host: str) -> Step:
     return Step(f"image.tag_latest[{host}]", host, "tag",
                 f"tag {app.image} as {app.latest_image}", 9, (app_cmd.tag_latest(app),),
-                audit=f"Tagging {app.image} as the latest image")  # fmt: skip
+                audit=(f"Tagging {app.image} as the latest image",))  # fmt: skip
 
 
 def prune(app: App, host: str) -> Step:
@@ -376,7 +393,7 @@ def prune_what(app: App, host: str, what: str) -> Step:
     if what in ("all", "images"):
         commands += host_cmd.prune_images(app)
     return Step(f"prune.{what}[{host}]", host, "prune", f"prune {what}", 5, commands,
-                audit=f"Pruned {what}")  # fmt: skip
+                audit=(f"Pruned {what}",))  # fmt: skip
 
 
 def docker_bootstrap(host: str) -> Step:
@@ -419,7 +436,7 @@ def remove_app(app: App, host: str) -> Step:
     if not app.registry.local:
         actions.append(host_cmd.logout(app.registry))
     return Step(f"remove[{host}]", host, "remove", "remove everything of the app", 5,
-                tuple(actions), audit="Removed app")  # fmt: skip
+                tuple(actions), audit=("Removed app",))  # fmt: skip
 
 
 def app_start(app: App, role: Role, host: str) -> Step:
@@ -429,7 +446,7 @@ def app_start(app: App, role: Role, host: str) -> Step:
         target = verbs.current_container_id(app, role)
         actions += (proxy_cmd.deploy(app, role.container_prefix, role.proxy, target, role.name),)
     return Step(f"app.start.{role.name}[{host}]", host, "app", f"start {role.name}", 5, actions,
-                audit=f"[{role.name}] Started app version {app.version}")  # fmt: skip
+                audit=(f"[{role.name}] Started app version {app.version}",))  # fmt: skip
 
 
 def app_stop(app: App, role: Role, host: str) -> Step:
@@ -439,7 +456,7 @@ def app_stop(app: App, role: Role, host: str) -> Step:
         actions += (proxy_cmd.remove(role.container_prefix) + (OR, TRUE),)
     actions += (verbs.app_stop(app, role),)
     return Step(f"app.stop.{role.name}[{host}]", host, "app", f"stop {role.name}", 5, actions,
-                audit=f"[{role.name}] Stopped app")  # fmt: skip
+                audit=(f"[{role.name}] Stopped app",))  # fmt: skip
 
 
 def app_remove_all(app: App, host: str, roles: tuple[Role, ...]) -> Step:
@@ -451,7 +468,7 @@ def app_remove_all(app: App, host: str, roles: tuple[Role, ...]) -> Step:
         actions += [verbs.app_stop(app, role), verbs.app_remove_containers(app, role)]
     actions += [verbs.app_remove_images(app), *verbs.remove_app_directories(app)]
     return Step(f"app.remove[{host}]", host, "app", "remove the app", 5, tuple(actions),
-                audit="Removed all app containers")  # fmt: skip
+                audit=("Removed all app containers",))  # fmt: skip
 
 
 def app_stop_stale(app: App, role: Role, host: str, container: str) -> Step:
@@ -465,12 +482,12 @@ def app_maintenance(
     return Step(f"app.maintenance.{role.name}[{host}]", host, "app",
                 f"maintenance for {role.container_prefix}", 5,
                 (verbs.proxy_maintenance(app, role, message, drain_timeout),),
-                audit=f"[{role.name}] Maintenance mode")  # fmt: skip
+                audit=(f"[{role.name}] Maintenance mode",))  # fmt: skip
 
 
 def app_live(app: App, role: Role, host: str) -> Step:
     return Step(f"app.live.{role.name}[{host}]", host, "app", f"resume {role.container_prefix}", 5,
-                (verbs.proxy_live(role),), audit=f"[{role.name}] Live mode")  # fmt: skip
+                (verbs.proxy_live(role),), audit=(f"[{role.name}] Live mode",))  # fmt: skip
 
 
 def accessory_route_removal(accessory: Accessory) -> tuple[Cmd, ...]:
@@ -493,7 +510,7 @@ def accessory_remove_all(accessory: Accessory, host: str) -> Step:
     )
     return Step(f"accessory.remove.{accessory.name}[{host}]", host, "accessory",
                 f"remove {accessory.name}", 5, actions,
-                audit=f"Remove {accessory.name} accessory container")  # fmt: skip
+                audit=(f"Remove {accessory.name} accessory container",))  # fmt: skip
 
 
 def accessory_start(app: App, accessory: Accessory, host: str) -> Step:
@@ -501,7 +518,7 @@ def accessory_start(app: App, accessory: Accessory, host: str) -> Step:
     actions = (accessory_cmd.start(accessory), *accessory_route(app, accessory))
     return Step(f"accessory.start.{accessory.name}[{host}]", host, "accessory",
                 f"start {accessory.name}", 5, actions,
-                audit=f"Started {accessory.name} accessory")  # fmt: skip
+                audit=(f"Started {accessory.name} accessory",))  # fmt: skip
 
 
 def accessory_stop(accessory: Accessory, host: str) -> Step:
@@ -510,7 +527,7 @@ def accessory_stop(accessory: Accessory, host: str) -> Step:
                *accessory_route_removal(accessory))  # fmt: skip
     return Step(f"accessory.stop.{accessory.name}[{host}]", host, "accessory",
                 f"stop {accessory.name}", 5, actions,
-                audit=f"Stopped {accessory.name} accessory")  # fmt: skip
+                audit=(f"Stopped {accessory.name} accessory",))  # fmt: skip
 
 
 def accessory_restart(app: App, accessory: Accessory, host: str) -> Step:
@@ -523,7 +540,7 @@ def accessory_restart(app: App, accessory: Accessory, host: str) -> Step:
 def proxy_verb(host: str, verb: str, commands: tuple[Cmd, ...], audit: str | None = None) -> Step:
     """``proxy boot|reboot|start|stop|restart|remove|boot_config``: the commands on one host."""
     return Step(f"proxy.{verb}[{host}]", host, "proxy", f"{verb} kamal-proxy", 5, commands,
-                audit=audit)  # fmt: skip
+                audit=(audit,) if audit else ())  # fmt: skip
 
 
 def proxy_upgrade(host: str) -> Step:
@@ -532,7 +549,7 @@ def proxy_upgrade(host: str) -> Step:
     commands = (proxy_cmd.cleanup_traefik(), proxy_cmd.stop() + (OR, TRUE),
                 proxy_cmd.remove_container(), proxy_cmd.remove_image())  # fmt: skip
     return Step(f"proxy.upgrade[{host}]", host, "proxy", "remove Traefik and kamal-proxy", 5,
-                commands, audit="Rebooted proxy")  # fmt: skip
+                commands, audit=("Rebooted proxy",))  # fmt: skip
 
 
 def proxy_boot_commands(app: App) -> tuple[Cmd, ...]:

@@ -20,7 +20,8 @@ from backstaff.planner.live import LiveState
 from backstaff.planner.model import App
 from backstaff.planner.steps import Step, Upload, source_from_dict, source_to_dict
 
-FORMAT_VERSION = 3  # 2: typed command words, typed uploads, stdin_secrets; 3: attributes
+FORMAT_VERSION = 4  # 2: typed command words, typed uploads, stdin_secrets; 3: attributes;
+# 4: a step's audit lines a list (a boot that renames writes two)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "rendered": s.rendered(),
                 "stdin_secrets": list(s.stdin_secrets),
                 "changes": list(s.changes),
-                "audit": s.audit,
+                "audit": list(s.audit),
                 "on_failure": [{"words": words.to_json(c)} for c in s.on_failure],
             }
             for s in plan.steps
@@ -320,7 +321,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 tuple(_command_from_dict(c) for c in s["commands"]),
                 tuple(s.get("stdin_secrets", ())),
                 tuple(s.get("changes", ())),
-                s.get("audit"),
+                tuple(s.get("audit", ())),
                 tuple(words.from_json(c["words"]) for c in s.get("on_failure", ())),
             )
             for s in data["steps"]

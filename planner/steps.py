@@ -117,7 +117,7 @@ class Step:
     commands: tuple[Cmd | Upload, ...] = ()  # in order: an Upload happens between commands
     stdin_secrets: tuple[str, ...] = ()  # secret names written, one per line, to stdin
     changes: tuple[str, ...] = ()  # the addresses this step carries out
-    audit: str | None = None  # the audit-log message (Kamal's wording) written when it runs
+    audit: tuple[str, ...] = ()  # the audit-log lines (Kamal's wording) written first, in order
     on_failure: tuple[Cmd, ...] = ()  # run if a command fails (e.g. stop the new container)
 
     def rendered(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import urllib.request
 from collections.abc import Iterator
@@ -105,20 +106,49 @@ def test_02_kamal_reads_what_backstaff_deployed(project: Path) -> None:
     assert status.returncode == 0 and "There is no deploy lock" in status.stdout
 
 
-def test_03_deploy_and_kamal_rollback(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def audit_lines(testbed: Testbed) -> list[list[str]]:
+    """Each host's audit log, a line a list item."""
+    logs = [Path(h.directory) / "root/.kamal/tb-audit.log" for h in testbed.hosts]
+    return [log.read_text().splitlines() for log in logs]
+
+
+def written(before: list[list[str]], testbed: Testbed) -> list[list[str]]:
+    """The lines each host's audit log got since ``before``, without their time and user, and
+    with the random part of a renamed version left out."""
+    after = audit_lines(testbed)
+    lines = [host[len(old) :] for old, host in zip(before, after, strict=True)]
+    return [[re.sub(r"_replaced_[0-9a-f]{16}\b", "_replaced_*", line.split("] ", 2)[2])
+             for line in host] for host in lines]  # fmt: skip
+
+
+KAMAL_ROLLBACK: list[list[str]] = []  # what Kamal's rollback wrote to the audit logs
+
+
+def test_03_deploy_and_kamal_rollback(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert backstaff(capsys, "--version", "v2", "deploy", "-P")[0] == 0
     assert [served(h) for h in WEB] == ["tb v2", "tb v2"]
+    before = audit_lines(testbed)
     rolled = kamal(project, "rollback", "v1")
     assert rolled.returncode == 0, rolled.stdout[-2000:]
+    KAMAL_ROLLBACK[:] = written(before, testbed)
     assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
     assert backstaff(capsys, "--version", "v1", "plan", "--detailed-exitcode")[0] == 0
 
 
-def test_04_backstaff_rollback(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_04_backstaff_rollback(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert backstaff(capsys, "--version", "v2", "deploy", "-P")[0] == 0
+    before = audit_lines(testbed)
     code, out, err = backstaff(capsys, "rollback", "v1")
     assert code == 0, err
     assert [served(h) for h in WEB] == ["tb v1", "tb v1"]
+    # Kamal's lines, in Kamal's order: the rename of the version's stopped container first
+    assert written(before, testbed) == KAMAL_ROLLBACK
+    assert KAMAL_ROLLBACK[2][:2] == ["[workers] Renaming container v1 to v1_replaced_*",
+                                     "[workers] Booted app version v1"]  # fmt: skip
     code, _, err = backstaff(capsys, "rollback", "v9")
     assert code == 1 and "The app version 'v9' is not available as a container" in err
 

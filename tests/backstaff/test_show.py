@@ -50,8 +50,8 @@ def test_show_defaults_to_text_and_shows_steps_with_v(
     [
         ("{", "Expecting property name"),
         ("[1]", "not a backstaff plan"),
-        (json.dumps({"format_version": 2}), "unsupported plan format_version 2 (expected 3)"),
-        (json.dumps({"format_version": 3}), "not a backstaff plan: 'changes'"),
+        (json.dumps({"format_version": 3}), "unsupported plan format_version 3 (expected 4)"),
+        (json.dumps({"format_version": 4}), "not a backstaff plan: 'changes'"),
         ("\udcff", "cannot read the plan"),
         (
             json.dumps({"kind": "backstaff-refresh", "format_version": 1}),

@@ -119,7 +119,7 @@ def test_a_boot_is_one_remote_command_and_its_env_file_is_written_0600(tmp_path:
     env_file.parent.mkdir(parents=True)
     env_file.write_text("OLD=1\n")
     env_file.chmod(0o644)  # an older file, readable by others: replaced, never written into
-    boot = Step("app.boot.web[h]", "h", "app", "boot", 7, BOOT, audit="booted")
+    boot = Step("app.boot.web[h]", "h", "app", "boot", 7, BOOT, audit=("booted",))
     run_step(boot, _runtime(host, b"SECRET_TOKEN=s3cr3t\n"))
     assert len(host.ran) == 1  # audit, mkdir, env file and run: one round trip
     assert "s3cr3t" not in host.ran[0]  # the secret went on stdin

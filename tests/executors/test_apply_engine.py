@@ -190,7 +190,7 @@ def test_secrets_go_on_stdin_one_per_line_never_on_the_command_line() -> None:
 
 def test_the_audit_line_goes_first_with_the_commands() -> None:
     audited = Step("app.boot.web[h]", "h", "app", "boot", 7, (("echo", "booting"),),
-                   audit="[web] Booted app version v2")  # fmt: skip
+                   audit=("[web] Booted app version v2",))  # fmt: skip
     host = FailingHost()
     run_time = runtime(host)
     run_time.audit_command = lambda message: f"echo AUDIT {message!r}"
@@ -236,7 +236,7 @@ def test_other_uploads_go_by_sftp_one_file_each_with_their_mode(tmp_path: Path) 
     pages = Upload("p", "0644", ErrorPages("public"))
     cert = Upload("c.pem", "0640", SecretFile("CERT"))
     step = Step("proxy.files[h]", "h", "proxy", "files", 4, (pages, cert),
-                audit="[proxy] files")  # fmt: skip
+                audit=("[proxy] files",))  # fmt: skip
     contents = {"p": {"500.html": b"five", "404.html": b"four"}, "c.pem": b"pem"}
     result = _one(step, host, render_upload=lambda upload, h: contents[f"{upload.path}{h[1:]}"],
                   audit_command=lambda message: f"echo {message!r} >> audit")  # fmt: skip
@@ -280,7 +280,7 @@ def test_a_local_step_runs_here_never_on_a_host(tmp_path: Path) -> None:
     host = ShHost(tmp_path)
     target = tmp_path / "built"
     step = Step("build[local]", "local", "build", "build", 1, (("touch", Val(str(target))),),
-                audit="[build] built")  # fmt: skip
+                audit=("[build] built",))  # fmt: skip
     audited = tmp_path / "audited"
     assert _one(step, host, audit_command=lambda message: f"touch {audited}").status == "ok"
     assert target.exists() and host.ran == []  # nothing ran remotely
@@ -379,10 +379,26 @@ def test_each_command_goes_to_its_steps_host_with_a_time_limit(tmp_path: Path) -
     assert host.timeouts == {900}  # a hung command cannot hang the apply
 
 
+def test_a_steps_audit_lines_are_written_in_order_before_its_commands_in_one_round_trip(
+    tmp_path: Path,
+) -> None:
+    """A boot that renames writes Kamal's two lines: the rename's, then the boot's."""
+    host = ShHost(tmp_path)
+    lines = ("[web] Renaming container v1 to v1_replaced_0123456789abcdef",
+             "[web] Booted app version v1")  # fmt: skip
+    step = Step("app.boot.web[h]", "h", "app", "boot", 7,
+                (("cp", "audit", "seen"), ("echo", "booted", Raw(">"), "ran")), audit=lines)  # fmt: skip
+    result = _one(step, host, audit_command=lambda message: f"echo '{message}' >> audit")
+    assert result.status == "ok", result.error
+    assert (tmp_path / "seen").read_text().splitlines() == list(lines)  # before the commands
+    assert (tmp_path / "audit").read_text().splitlines() == list(lines)
+    assert (tmp_path / "ran").exists() and len(host.ran) == 1
+
+
 def test_a_secret_reaches_its_command_also_behind_an_audit_line(tmp_path: Path) -> None:
     host = ShHost(tmp_path)
     step = Step("registry.login[h]", "h", "login", "login", 3, (("cat", Raw(">"), "got"),),
-                stdin_secrets=("PASS",), audit="[registry] login")  # fmt: skip
+                stdin_secrets=("PASS",), audit=("[registry] login",))  # fmt: skip
     result = _one(step, host, secret=lambda name: f"{name} value",
                   audit_command=lambda message: "echo audited >> audit")  # fmt: skip
     assert result.status == "ok", result.error

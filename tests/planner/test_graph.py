@@ -145,9 +145,14 @@ def test_redeploy_of_the_running_version_renames_first() -> None:
         data["env"]["clear"]["TB_MODE"] = "x"
 
     _, graph = steps_of(example("v1", env), live("deployed-v1"))
-    lines = graph.nodes["app.boot.workers[10.254.0.13]"]["step"].rendered()
+    boot = graph.nodes["app.boot.workers[10.254.0.13]"]["step"]
+    lines = boot.rendered()
     assert lines[0].startswith("docker rename tb-workers-v1 tb-workers-v1_replaced_")
     renamed = lines[0].split()[-1]
+    # Kamal's two audit lines, in its order; the rename's names versions, not containers
+    suffix = renamed.removeprefix("tb-workers-v1")
+    assert boot.audit == (f"[workers] Renaming container v1 to v1{suffix}",
+                          "[workers] Booted app version v1")  # fmt: skip
     assert graph.nodes["app.stop_old.workers[10.254.0.13]"]["step"].rendered() == [
         f"docker stop -t 30 -- {renamed}"
     ]

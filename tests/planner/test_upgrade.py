@@ -24,4 +24,4 @@ def test_proxy_upgrade_runs_kamals_commands() -> None:
     assert [words(c) for c in rendered] == [
         words(KAMAL[0]), words(KAMAL[1] + " || true"), words(KAMAL[2]), words(KAMAL[3]),
     ]  # fmt: skip
-    assert step.audit == "Rebooted proxy" and step.host == "10.254.0.11"
+    assert step.audit == ("Rebooted proxy",) and step.host == "10.254.0.11"

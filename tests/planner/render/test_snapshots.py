@@ -186,7 +186,7 @@ def test_every_edit_is_in_the_json_attribute_list() -> None:
 
 def test_json_is_versioned_with_steps_and_fingerprint() -> None:
     data = plan_to_dict(build("new-version"))
-    assert data["format_version"] == 3
+    assert data["format_version"] == 4
     assert data["summary"] == {"add": 0, "change": 0, "replace": 3, "destroy": 0}
     assert data["steps"][0]["id"] == "lock.acquire[10.254.0.11]"
     assert len(data["live_fingerprint"]) == 64
