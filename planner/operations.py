@@ -248,16 +248,19 @@ def _clash(
     return renamed, str(old_container) if old_container else None
 
 
-def _rename(app: App, role: Role, host: str, before: Mapping[str, Any]) -> tuple[str, str] | None:
+def _rename(
+    app: App, role: Role, host: str, before: Mapping[str, Any]
+) -> tuple[str, str, str] | None:
     """The rename of a container holding the version's name (a rollback, the same version
-    deployed again), as Kamal's ``old_version_renamed_if_clashing``, with Kamal's audit line
-    (which names versions, not containers): the new name and that line. None when the name
-    is free."""
+    deployed again), as Kamal's ``old_version_renamed_if_clashing``: the new name, Kamal's
+    audit line (which names versions, not containers) and the short id of the container
+    renamed. None when the name is free."""
     renamed, _ = _clash(app, role, host, before)
     if renamed is None:
         return None
     new_version = app.version + renamed.removeprefix(role.container_name(app.version))
-    return renamed, f"[{role.name}] Renaming container {app.version} to {new_version}"
+    clashing = str(before.get("name_taken_id") or before.get("id", ""))
+    return renamed, f"[{role.name}] Renaming container {app.version} to {new_version}", clashing
 
 
 def app_boot(
@@ -267,7 +270,9 @@ def app_boot(
     proxy switched to it, or ready): Kamal's ``start_new_version``. A failure stops the new
     container, so the old one keeps serving. ``before`` is what the diff found there (the
     running container, a container holding the name). A container holding the name is renamed
-    first, in the same round trip, and both of Kamal's audit lines are written.
+    first, in the same round trip, and both of Kamal's audit lines are written; the failure's
+    cleanup then leaves that container alone if it still holds the name (the rename failed),
+    as Kamal's, whose rename is outside the boot it cleans up after.
 
     Kamal renames before a role waits at the primary-role barrier; here the rename stays in
     the boot's round trip, after it: a step of its own ahead of the barrier measured slower
@@ -297,7 +302,11 @@ def app_boot(
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
         7, tuple(commands), changes=changes,
         audit=(rename[1], booted) if rename else (booted,),
-        on_failure=(app_cmd.stop_container(name, None, app.drain_timeout),),
+        on_failure=(
+            app_cmd.stop_container_unless(name, rename[2], None, app.drain_timeout)
+            if rename
+            else app_cmd.stop_container(name, None, app.drain_timeout),
+        ),
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from backstaff.planner.commands.base import Cmd, argumentize, optionize
-from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Val, Word, render
+from backstaff.planner.commands.words import AND, OR, PWD, SEMI, Cat, Raw, Sub, Val, Word, render
 from backstaff.planner.model import App, Role
 from backstaff.schemas import host_strings
 from backstaff.schemas.errors import ConfigErrors
@@ -136,6 +136,14 @@ def stop_container(name: str, role: Role | None, drain_timeout: int) -> Cmd:
     matches any character)."""
     timeout = ("-t", str(int(drain_timeout))) if role is not None and not role.proxy else ()
     return ("docker", "stop", *timeout, "--", Val(name))
+
+
+def stop_container_unless(name: str, keep: str, role: Role | None, drain_timeout: int) -> Cmd:
+    """``stop_container``, unless the container holding ``name`` is ``keep`` (a short id): a
+    boot's cleanup when the container it renamed out of the way may still hold the name."""
+    holder = ("docker", "container", "inspect", "--format", Val('{{printf "%.12s" .ID}}'), "--",
+              Val(name), Raw("2>/dev/null"))  # fmt: skip
+    return ("test", Sub(holder), "=", Val(keep), OR, *stop_container(name, role, drain_timeout))
 
 
 def rename(role: Role, version: str, new_name: str) -> Cmd:

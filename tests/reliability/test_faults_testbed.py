@@ -178,6 +178,37 @@ def test_disk_full_on_env_file_upload(testbed: Testbed, capsys: pytest.CaptureFi
     converge(capsys, "v1")
 
 
+def test_a_failed_rename_leaves_the_serving_container_running(
+    testbed: Testbed, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The running version booted again (its env changed): its container is renamed out of
+    the way first. When that rename fails (the new name taken), the boot's cleanup must not
+    stop the container still holding the name: it is the one serving (Kamal renames outside
+    the boot it cleans up after)."""
+    h1 = testbed.hosts[0]
+    deploy = project / "config" / "deploy.yml"
+    original = deploy.read_text()
+    deploy.write_text(original.replace("TB_MODE: testbed", "TB_MODE: renamed"))
+    try:
+        _, planned, _ = run(capsys, "--version", "v1", "plan", "--verbose")
+        renames = [
+            line.split() for line in planned.splitlines() if "docker rename tb-web-v1" in line
+        ]
+        taken = renames[0][-1]  # h1's, the first host's steps first
+        image = "10.254.0.2:5000/tb/app:v1"
+        testbed.docker(h1, "create", "--name", taken, image)
+        code, _, err = run(capsys, "--version", "v1", "deploy", "-P")
+        testbed.docker(h1, "rm", "--force", taken)
+    finally:
+        deploy.write_text(original)
+    assert code == 1 and "app.boot.web[10.254.0.11]" in err and "is already in use" in err
+    assert no_lock(capsys)
+    assert served("10.254.0.11") == "tb v1"  # still serving: not stopped by the cleanup
+    names = testbed.docker(h1, "ps", "--filter", "name=tb-web", "--format", "{{.Names}}")
+    assert names.split() == ["tb-web-v1"]
+    converge(capsys, "v1")
+
+
 def test_ctrl_c_during_apply(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     interrupter = hook(project, "pre-app-boot", "kill -INT $PPID; sleep 1")
     try:

@@ -139,3 +139,24 @@ def test_a_starting_container_is_checked_again_a_second_later(
     code, err, asked = readiness(shell, tmp_path, ["starting", "healthy"], 5)
     assert (code, err, len(asked)) == (0, "", 2)
     assert 1 <= time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize(
+    ("holder", "stopped"),
+    [("0123456789ab", False), ("fedcba987654", True), ("", True)],
+    ids=["the renamed container still holds the name", "the new one does", "none does"],
+)
+def test_a_boots_cleanup_leaves_the_container_it_failed_to_rename(
+    shell: list[str], holder: str, stopped: bool
+) -> None:
+    """A boot that renames ``0123456789ab`` out of the way cleans up after a failure by
+    stopping the container holding the name, unless that is still the renamed one."""
+    answer = f'printf "%s\\n" {holder}' if holder else 'echo "No such object" >&2; return 1'
+    script = "\n".join([
+        f'docker() {{ if [ "$2" = inspect ]; then {answer}; else echo "docker $*"; fi; }}',
+        render(app.stop_container_unless("tb-web-v2", "0123456789ab", None, 30)),
+    ])  # fmt: skip
+    done = subprocess.run([*shell, "-c", script], capture_output=True, text=True, timeout=10)
+    assert done.stdout == ("docker stop -- tb-web-v2\n" if stopped else "")
+    assert done.stderr == ""
