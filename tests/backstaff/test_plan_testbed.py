@@ -158,7 +158,7 @@ def test_7_saved_plan_and_details(
 ) -> None:
     code, _, _ = backstaff(capsys, "--version", "v2", "plan", "--out", "plan.json")
     saved = json.loads((project / "plan.json").read_text())
-    assert saved["format_version"] == 3 and len(saved["live_fingerprint"]) == 64
+    assert saved["format_version"] == 4 and len(saved["live_fingerprint"]) == 64
     assert not any(s in (project / "plan.json").read_text() for s in SECRETS)
     code, out, _ = backstaff(capsys, "details")
     assert code == 0

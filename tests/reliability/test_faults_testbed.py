@@ -194,11 +194,12 @@ def test_a_failed_rename_leaves_the_serving_container_running(
         renames = [
             line.split() for line in planned.splitlines() if "docker rename tb-web-v1" in line
         ]
-        taken = renames[0][-1]  # h1's, the first host's steps first
-        image = "10.254.0.2:5000/tb/app:v1"
-        testbed.docker(h1, "create", "--name", taken, image)
-        code, _, err = run(capsys, "--version", "v1", "deploy", "-P")
-        testbed.docker(h1, "rm", "--force", taken)
+        taken = renames[0][-1]  # h1's: the first host's steps come first
+        testbed.docker(h1, "create", "--name", taken, "10.254.0.2:5000/tb/app:v1")
+        try:
+            code, _, err = run(capsys, "--version", "v1", "deploy", "-P")
+        finally:
+            testbed.docker(h1, "rm", "--force", taken)
     finally:
         deploy.write_text(original)
     assert code == 1 and "app.boot.web[10.254.0.11]" in err and "is already in use" in err
