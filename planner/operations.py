@@ -240,12 +240,17 @@ def _clash(
         return None, str(old_container) if old_container else None
     # The name is taken (same version redeployed, a stopped container, a rollback): rename
     # it out of the way, as Kamal does.
-    clashing = before.get("name_taken_id") or before.get("id", "")
-    renamed = f"{name}_replaced_{_hex(host, name, str(clashing))}"  # unique per container
+    renamed = f"{name}_replaced_{_hex(host, name, _clashing_id(before))}"  # unique per container
     if old_container == name:
         running = before.get("state") in ("running", "restarting")
         return renamed, renamed if running else None
     return renamed, str(old_container) if old_container else None
+
+
+def _clashing_id(before: Mapping[str, Any]) -> str:
+    """The short id of the container holding the version's name: the running one, or another
+    (``name_taken_id``: a rollback's stopped container)."""
+    return str(before.get("name_taken_id") or before.get("id", ""))
 
 
 def _rename(
@@ -259,8 +264,8 @@ def _rename(
     if renamed is None:
         return None
     new_version = app.version + renamed.removeprefix(role.container_name(app.version))
-    clashing = str(before.get("name_taken_id") or before.get("id", ""))
-    return renamed, f"[{role.name}] Renaming container {app.version} to {new_version}", clashing
+    line = f"[{role.name}] Renaming container {app.version} to {new_version}"
+    return renamed, line, _clashing_id(before)
 
 
 def app_boot(
@@ -274,13 +279,19 @@ def app_boot(
     cleanup then leaves that container alone if it still holds the name (the rename failed),
     as Kamal's, whose rename is outside the boot it cleans up after.
 
-    Kamal renames before a role waits at the primary-role barrier; here the rename stays in
-    the boot's round trip, after it: a step of its own ahead of the barrier measured slower
-    (its docker call shares the hosts' CPU with the primary role's boots on the test bed, and
-    a round trip more), and a closed barrier then leaves the name as it was."""
+    Kamal renames before a role waits at the primary-role barrier; here in the boot's round
+    trip, after it (a step of its own measured slower: docs/performance.md), so a barrier that
+    never opens leaves the name as it was."""
     name = role.container_name(app.version)
+    commands: list[Cmd | Upload] = []
+    audit: tuple[str, ...] = ()
+    cleanup = app_cmd.stop_container(name, None, app.drain_timeout)
     rename = _rename(app, role, host, before)
-    commands: list[Cmd | Upload] = [app_cmd.rename(role, app.version, rename[0])] if rename else []
+    if rename is not None:
+        renamed, line, clashing = rename
+        commands.append(app_cmd.rename(role, app.version, renamed))
+        audit = (line,)
+        cleanup = app_cmd.stop_container_unless(name, clashing, None, app.drain_timeout)
     commands += [
         app_cmd.make_env_directory(app),
         Upload(role.env_file, "0600", EnvFile("role", role.name)),
@@ -296,17 +307,12 @@ def app_boot(
             app_cmd.run(app, role, host, app.version),
             app_cmd.wait_ready(role, app.version, app.readiness_delay, app.deploy_timeout),
         ]
-    booted = f"[{role.name}] Booted app version {app.version}"
     return Step(
         f"app.boot.{role.name}[{host}]", host, "app",
         f"boot {name}" + (f" (replacing {before.get('container')})" if before else ""),
         7, tuple(commands), changes=changes,
-        audit=(rename[1], booted) if rename else (booted,),
-        on_failure=(
-            app_cmd.stop_container_unless(name, rename[2], None, app.drain_timeout)
-            if rename
-            else app_cmd.stop_container(name, None, app.drain_timeout),
-        ),
+        audit=(*audit, f"[{role.name}] Booted app version {app.version}"),
+        on_failure=(cleanup,),
     )  # fmt: skip
 
 
